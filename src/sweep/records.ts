@@ -1,0 +1,18 @@
+/**
+ * One row of results: a trained network (job) evaluated at one p_eval. This is what the
+ * store gives to analysis and export; analysis needs nothing else.
+ */
+export interface EvalRecord {
+  jobKey: string;
+  width: number;
+  depth: number;
+  pTrain: number;
+  n: number;
+  seed: number;
+  pEval: number;
+  loss: number;
+  lossStderr: number;
+  accuracy: number;
+  /** Per-mask (or per-draw) mean losses, for resampling. */
+  maskLosses: number[];
+}
