@@ -1,0 +1,369 @@
+/**
+ * The shape of `analysis.json` — what `mentia analyze DIR` writes and what the report reads.
+ *
+ * Versioned: `schemaVersion: 1`. Changes to this file are additive only (new optional fields,
+ * new union members in documented places); anything else bumps the version. docs/analysis.md
+ * describes every field and the classification rules in prose.
+ *
+ * Conventions used throughout:
+ * - `n` is the training-set size N (the "system size"); `pTrain`, `pEval` are dropout / removal
+ *   rates in [0, 1).
+ * - Every estimate carries an uncertainty: `xxxErr` is one standard error (1σ); `xxxCI` is a
+ *   two-sided interval `[low, high]` at `ciLevel` (e.g. 0.95).
+ * - χ² values come with their degrees of freedom; `reducedChi2 = chi2 / dof` (null when dof = 0).
+ * - Numbers are never NaN: a quantity that cannot be computed is `null` and a `note` says why.
+ */
+
+export const ANALYSIS_SCHEMA_VERSION = 1 as const;
+
+/** The three phases of the paper, plus `uncertain` when the evidence does not decide. */
+export type Phase = "eumentia" | "dementia" | "amentia" | "uncertain";
+
+/**
+ * The rule that produced a phase label (see docs/analysis.md for the exact conditions):
+ * - `amentia.baseline-at-chance`: the same network at the baseline p_eval (≈ 0) has loss at the
+ *   largest N ≥ chanceFraction·ln 10 and its α is not significantly above amentiaMaxAlpha.
+ * - `eumentia.alpha-positive`: the lower end of α's CI is above eumentiaMinAlpha.
+ * - `dementia.alpha-nonpositive`: baseline is eumentia, α's CI lies entirely below eumentiaMinAlpha
+ *   and below flatAlphaTolerance (flat or growing loss).
+ * - `dementia.rising-tail`: baseline is eumentia and the loss grows with N over the upper part of
+ *   the N range (tail α's CI entirely below 0): a finite crossover size N*.
+ * - `uncertain.ci-straddles`: α's CI contains eumentiaMinAlpha and the tail does not decide.
+ * - `uncertain.baseline-not-eumentia`: α is not positive but the baseline network is not
+ *   (clearly) eumentia, so "trained then forgot" cannot be asserted.
+ * - `uncertain.no-baseline`: no curve at p_eval ≤ baselineMaxPEval for this (width, depth, p_train).
+ */
+export type PhaseRule =
+  | "amentia.baseline-at-chance"
+  | "eumentia.alpha-positive"
+  | "dementia.alpha-nonpositive"
+  | "dementia.rising-tail"
+  | "uncertain.ci-straddles"
+  | "uncertain.baseline-not-eumentia"
+  | "uncertain.no-baseline";
+
+/** Identifies one loss curve L(N): one point of the phase diagram. */
+export interface GridPoint {
+  width: number;
+  depth: number;
+  pTrain: number;
+  pEval: number;
+}
+
+/** Identifies one (width, depth) network architecture. */
+export interface Architecture {
+  width: number;
+  depth: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Loss curves
+// ---------------------------------------------------------------------------------------------
+
+/** One training-set size of a loss curve. */
+export interface LossPoint {
+  n: number;
+  /** Mean over seeds of the per-seed loss (each per-seed loss is the mean over its masks). */
+  mean: number;
+  /**
+   * Standard error of `mean`: sd over seeds / √(seeds) with ≥ 2 seeds; with one seed, the
+   * record's mask-level standard error. Floored at minRelativeError·mean.
+   */
+  stderr: number;
+  /** Mean test accuracy over seeds. */
+  accuracy: number;
+  /** Seed ids, aligned with perSeed / perSeedMasks. */
+  seeds: number[];
+  /** Per-seed loss (mean over that seed's masks). */
+  perSeed: number[];
+  /** Per-seed, per-mask losses, kept for resampling. */
+  perSeedMasks: number[][];
+}
+
+export interface LossCurve extends GridPoint {
+  /** Sorted by n ascending; every n appears once. */
+  points: LossPoint[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Scaling fits
+// ---------------------------------------------------------------------------------------------
+
+/** Weighted least squares of ln L = ln A − α ln N. */
+export interface PowerLawFit {
+  alpha: number;
+  /** 1σ error of α from the bootstrap (sd of the replicates, small-sample corrected). */
+  alphaErr: number;
+  /** Bootstrap percentile interval at ciLevel, widened by √(reducedChi2) when that exceeds 1. */
+  alphaCI: [number, number];
+  ciLevel: number;
+  /** Prefactor A (same units as L). */
+  amplitude: number;
+  chi2: number;
+  dof: number;
+  reducedChi2: number | null;
+  /** Number of bootstrap replicates used for alphaErr / alphaCI. */
+  bootstrapReplicates: number;
+  /** Same fit restricted to the upper half of the N range (≥ 3 sizes), for the rising-tail rule. */
+  tail: { alpha: number; alphaErr: number; alphaCI: [number, number]; nMin: number; nMax: number } | null;
+}
+
+/** Offset fit L = A N^(−α) + L∞ (Levenberg–Marquardt, weights 1/stderr²). */
+export interface OffsetFit {
+  amplitude: number;
+  amplitudeErr: number;
+  alpha: number;
+  alphaErr: number;
+  lInf: number;
+  lInfErr: number;
+  chi2: number;
+  dof: number;
+  reducedChi2: number | null;
+}
+
+/** d ln L / d ln N between consecutive sizes (finite difference), with its propagated error. */
+export interface LocalSlope {
+  nLow: number;
+  nHigh: number;
+  /** Geometric mean of nLow and nHigh (where the slope is plotted). */
+  nMid: number;
+  /** d ln L / d ln N  (= −α_local). */
+  slope: number;
+  slopeErr: number;
+}
+
+export interface ScalingFit extends GridPoint {
+  powerLaw: PowerLawFit;
+  /** Null when it cannot be fitted (fewer than 4 sizes, or the fit did not converge): see offsetNote. */
+  offset: OffsetFit | null;
+  offsetNote: string | null;
+  localSlopes: LocalSlope[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Phase labels
+// ---------------------------------------------------------------------------------------------
+
+export interface PhaseLabel extends GridPoint {
+  phase: Phase;
+  rule: PhaseRule;
+  /** One human-readable line with the numbers that fired the rule. */
+  reason: string;
+  alpha: number;
+  alphaCI: [number, number];
+  /** Mean loss at the largest N of the curve. */
+  lossAtMaxN: number;
+  /** The baseline curve's p_eval used for the "trained?" question, or null when none exists. */
+  baselinePEval: number | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Boundaries
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * One boundary crossing along one line of the grid.
+ * along = "pEval": p_train fixed at `fixed`, the critical value is p_eval,c(p_train).
+ * along = "pTrain": p_eval fixed at `fixed`, the critical value is p_train,c(p_eval).
+ */
+export interface BoundaryPoint {
+  along: "pEval" | "pTrain";
+  fixed: number;
+  critical: number;
+  criticalErr: number;
+  /** Phases on the low and high side of the crossing along the line. */
+  from: Phase;
+  to: Phase;
+  /** The grid values bracketing the crossing. */
+  bracket: [number, number];
+  /**
+   * `alpha-zero`: α(p) interpolated linearly through zero, error from the bootstrap replicates;
+   * `bracket-midpoint`: midpoint of the bracket, error = half its width (used when α does not
+   * change sign inside the bracket, or for boundaries involving amentia).
+   */
+  method: "alpha-zero" | "bracket-midpoint";
+  /** Fraction of bootstrap replicates in which α crossed zero on this line (alpha-zero only). */
+  bootstrapCrossingFraction: number | null;
+}
+
+export interface BoundaryCurves extends Architecture {
+  /** p_eval,c(p_train): crossings along p_eval lines, sorted by p_train. */
+  pEvalCritical: BoundaryPoint[];
+  /** p_train,c(p_eval): crossings along p_train lines, sorted by p_eval. */
+  pTrainCritical: BoundaryPoint[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Length scale
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The crossover size N* where a non-monotonic L(N) has its minimum: minimum of a weighted
+ * quadratic fit of ln L vs ln N around the lowest point.
+ * censored = "below": L rises over the whole range (N* < smallest N);
+ * censored = "above": L falls over the whole range (N* > largest N);
+ * censored = "none": the minimum lies inside the sampled range.
+ */
+export interface CrossoverSize extends GridPoint {
+  /** N* (for censored results, the bound: smallest or largest sampled N). */
+  nStar: number;
+  lnNStar: number;
+  /** 1σ bootstrap error of ln N* (null when censored). */
+  lnNStarErr: number | null;
+  censored: "none" | "below" | "above";
+  /** True when the minimum is significantly (> 2σ) below the loss at both ends of the range. */
+  significant: boolean;
+}
+
+/** Fit of ln N*(p) along one p_eval line (p_train fixed), from the uncensored, significant N*. */
+export interface LengthScaleFit extends Architecture {
+  pTrain: number;
+  /**
+   * bkt:   ln N* = ln N0 + b |p − p_c|^(−σ)          (params: pc, lnN0, b, sigma)
+   * power: ln N* = ln A − ν ln |p − p_c|             (params: pc, lnA, nu)
+   */
+  form: "bkt" | "power";
+  pc: number;
+  pcErr: number | null;
+  /** Form-specific parameters and their 1σ errors (curvature of χ²); keys as in the form above. */
+  params: Record<string, number>;
+  paramErrs: Record<string, number | null>;
+  sigmaFixed: boolean;
+  chi2: number;
+  dof: number;
+  reducedChi2: number | null;
+  /** The (p, ln N*, error) points that were fitted. */
+  points: { p: number; lnNStar: number; lnNStarErr: number }[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Finite-size-scaling collapse
+// ---------------------------------------------------------------------------------------------
+
+/** One scaled point of a collapse, for plotting. */
+export interface CollapsePoint {
+  size: number;
+  p: number;
+  /** Scaling variable: (p − p_c) N^(1/ν) (power) or (p − p_c) (ln(N/N0))^(1/σ) (bkt). */
+  x: number;
+  /** Scaled observable: y N^(β/ν) (power) or y N^β (bkt; β there is the prefactor exponent). */
+  y: number;
+  dy: number;
+}
+
+/**
+ * Result of one collapse. Parameter fields that do not apply to the form are null
+ * (power: sigma, n0 null; bkt: nu null).
+ */
+export interface CollapseResult {
+  form: "power" | "bkt";
+  pc: number;
+  pcErr: number | null;
+  nu: number | null;
+  nuErr: number | null;
+  /** power: β in y N^(β/ν); bkt: the exponent of N in the prefactor y N^β. 0 when fixed. */
+  beta: number | null;
+  betaErr: number | null;
+  sigma: number | null;
+  sigmaErr: number | null;
+  /** bkt only: N0 in ln(N/N0). */
+  n0: number | null;
+  n0Err: number | null;
+  /** Reduced χ² of the neighbour-interpolation cost at the optimum. */
+  chi2: number;
+  dof: number;
+  /** "curvature" (χ² Hessian) or "bootstrap" (refits of resampled data). */
+  errorMethod: "curvature" | "bootstrap";
+  /**
+   * True only when chi2 ≤ maxGoodChi2, every fitted parameter has a finite error, p_c lies
+   * inside the data's p range and away from the search bounds, and pcErr is below
+   * maxRelativePcErr of that range. Otherwise `notes` says what failed.
+   */
+  confident: boolean;
+  notes: string[];
+  points: CollapsePoint[];
+}
+
+/** Power-law vs BKT collapse on the same data, one per (width, depth, p_train) line. */
+export interface CollapseComparison extends Architecture {
+  pTrain: number;
+  /** Observable collapsed: the mean loss L(p_eval, N) with its standard error. */
+  observable: "loss";
+  /** p_eval window used (all grid values within it). */
+  pRange: [number, number];
+  power: CollapseResult | null;
+  bkt: CollapseResult | null;
+  /**
+   * "bkt" / "power" when that form is confident and its χ² is below the other's by at least
+   * the factor preferRatio; otherwise "undecided".
+   */
+  preferred: "bkt" | "power" | "undecided";
+  note: string | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The file
+// ---------------------------------------------------------------------------------------------
+
+/** Every named threshold and numerical setting used; written into the file for reproducibility. */
+export interface AnalysisOptions {
+  /** Two-sided confidence level of every CI. Default 0.95. */
+  ciLevel: number;
+  /** Bootstrap replicates (resampling seeds, then masks within seeds). Default 400. */
+  bootstrapReplicates: number;
+  /** Seed of the analysis PRNG (bootstrap, global search). Default 1. */
+  randomSeed: number;
+  /** Floor on relative standard errors of mean losses. Default 1e-3. */
+  minRelativeError: number;
+  /** Eumentia when the CI's lower end exceeds this. Default 0. */
+  eumentiaMinAlpha: number;
+  /** Dementia (flat) needs α's CI upper end below this. Default 0.05. */
+  flatAlphaTolerance: number;
+  /** Amentia: baseline loss at the largest N ≥ chanceFraction·ln 10. Default 0.9. */
+  chanceFraction: number;
+  /** Amentia: baseline α's CI lower end must not exceed this. Default 0.05. */
+  amentiaMaxAlpha: number;
+  /** Largest p_eval accepted as the "trained network" baseline. Default 0.05. */
+  baselineMaxPEval: number;
+  /** Minimum sizes per curve for a fit. Default 3. */
+  minSizes: number;
+  /** Crossover: neighbours each side of the lowest point in the quadratic fit. Default 2. */
+  crossoverHalfWindow: number;
+  /** Length-scale fits: σ fixed (number) or fitted (null). Default 0.5. */
+  lengthScaleSigma: number | null;
+  /** Collapse: BKT σ fixed (number) or fitted (null). Default 0.5. */
+  collapseSigma: number | null;
+  /** Collapse: half-width of the p_eval window around the boundary estimate. Default 0.25. */
+  collapseHalfWindow: number;
+  /** Collapse: largest reduced χ² called a good collapse. Default 3. */
+  maxGoodChi2: number;
+  /** Collapse: χ² ratio needed to prefer one form. Default 2. */
+  preferRatio: number;
+}
+
+export interface AnalysisInputSummary {
+  records: number;
+  widths: number[];
+  depths: number[];
+  pTrains: number[];
+  pEvals: number[];
+  sizes: number[];
+  seeds: number[];
+}
+
+export interface Analysis {
+  schemaVersion: typeof ANALYSIS_SCHEMA_VERSION;
+  /** ISO time of the analysis. */
+  createdAt: string;
+  options: AnalysisOptions;
+  input: AnalysisInputSummary;
+  curves: LossCurve[];
+  fits: ScalingFit[];
+  phases: PhaseLabel[];
+  boundaries: BoundaryCurves[];
+  crossovers: CrossoverSize[];
+  lengthScaleFits: LengthScaleFit[];
+  collapses: CollapseComparison[];
+  /** Things the reader should know (skipped curves, failed fits), one line each. */
+  warnings: string[];
+}
