@@ -16,6 +16,7 @@ type CommandLoader = () => Promise<Command>;
 const commands: Record<string, CommandLoader> = {
   // registered commands (one line each)
   train: () => import("./train.js").then((m) => m.command),
+  slurm: () => import("./slurm.js").then((m) => m.command),
 };
 
 export function registerCommand(name: string, loader: CommandLoader): void {
