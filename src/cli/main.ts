@@ -15,7 +15,13 @@ type CommandLoader = () => Promise<Command>;
 // Lazy imports keep `mentia --help` fast and let each command own its dependencies.
 const commands: Record<string, CommandLoader> = {
   // registered commands (one line each)
+  start: () => import("./start.js").then((m) => m.command),
   train: () => import("./train.js").then((m) => m.command),
+  init: () => import("./init.js").then((m) => m.command),
+  run: () => import("./run.js").then((m) => m.command),
+  status: () => import("./status.js").then((m) => m.command),
+  merge: () => import("./merge.js").then((m) => m.command),
+  export: () => import("./export.js").then((m) => m.command),
   slurm: () => import("./slurm.js").then((m) => m.command),
 };
 

@@ -3,7 +3,7 @@ import { loadMnist } from "../data/mnist.js";
 import { getEngine } from "../engine/select.js";
 import type { EngineName, EvalMode, OptimizerName } from "../engine/types.js";
 import type { TrainJob } from "../train/job.js";
-import { runJob } from "../train/train.js";
+import { runJob, validateJob } from "../train/train.js";
 import { formatHelp, parseArgs, wantsHelp, type FlagSpec } from "./args.js";
 import type { Command } from "./main.js";
 
@@ -61,6 +61,7 @@ export const command: Command = {
       rescale: f.rescale as boolean,
       subsetSeed: f["subset-seed"] as number,
     };
+    validateJob(job);
     const engine = getEngine(f.engine === undefined ? undefined : oneOf<EngineName>(f.engine, ["reference", "native"], "--engine"));
     const data = loadMnist();
     console.error(`training ${784}-${Array(job.depth).fill(job.width).join("-")}-10 on N=${job.n}, p_train=${job.pTrain}, engine ${engine.name}`);

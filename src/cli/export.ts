@@ -1,0 +1,44 @@
+import { renameSync, writeFileSync } from "node:fs";
+import { MentiaError } from "../errors.js";
+import { toCsv, toJson } from "../sweep/export.js";
+import { readExportRows } from "../sweep/store.js";
+import { formatHelp, parseArgs, wantsHelp, type FlagSpec } from "./args.js";
+import type { Command } from "./main.js";
+
+const FLAGS: Record<string, FlagSpec> = {
+  format: { kind: "string", default: "csv", help: "csv | json", metavar: "FMT" },
+  output: { kind: "string", help: "write to FILE instead of stdout", metavar: "FILE" },
+};
+
+const USAGE = "mentia export DIR [--format csv|json] [--output FILE]";
+const DESCRIPTION = "Writes the results of a sweep as a tidy table: one row per finished job × pEval, with\njobKey, width, depth, pTrain, n, seed, pEval, loss, lossStderr, accuracy, ... (JSON adds per-mask values).";
+
+export const command: Command = {
+  summary: "export sweep results as CSV or JSON (one row per job × p_eval)",
+  async run(argv) {
+    if (wantsHelp(argv)) {
+      console.log(formatHelp(USAGE, DESCRIPTION, FLAGS));
+      return 0;
+    }
+    const { flags, positional } = parseArgs(argv, FLAGS, "export");
+    if (positional.length !== 1) throw new MentiaError(`export: expected one sweep directory (usage: ${USAGE})`);
+    const format = flags.format;
+    if (format !== "csv" && format !== "json") throw new MentiaError(`export: --format must be csv or json, got '${String(format)}'`);
+    const rows = readExportRows(positional[0]);
+    const text = format === "csv" ? toCsv(rows) : toJson(rows);
+    const output = flags.output as string | undefined;
+    if (output === undefined || output === "-") {
+      process.stdout.write(text);
+      return 0;
+    }
+    const tmp = `${output}.tmp-${process.pid}`;
+    try {
+      writeFileSync(tmp, text);
+      renameSync(tmp, output);
+    } catch (err) {
+      throw new MentiaError(`export: cannot write ${output} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+    console.error(`wrote ${rows.length} rows to ${output}`);
+    return 0;
+  },
+};

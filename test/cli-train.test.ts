@@ -1,0 +1,48 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const bin = fileURLToPath(new URL("../../bin/mentia.js", import.meta.url));
+const mentia = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" });
+
+test("mentia train --json prints exactly one JSON object with config, train and evals", () => {
+  const r = mentia("train", "--width", "32", "--depth", "1", "--n", "500", "--epochs", "1", "--min-steps", "0", "--p-eval", "0,0.5", "--masks", "2", "--json");
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.config.width, 32);
+  assert.deepEqual(out.config.pEval, [0, 0.5]);
+  assert.ok(out.train.seconds > 0 && Number.isFinite(out.train.finalTrainLoss));
+  assert.deepEqual(out.evals.map((e: { pEval: number }) => e.pEval), [0, 0.5]);
+  for (const e of out.evals) assert.ok(e.loss > 0 && e.lossStderr >= 0 && e.accuracy > 0.1 && e.accuracy <= 1);
+  assert.match(r.stderr, /epoch 1\/1 .* samples\/s/);
+});
+
+test("invalid values and unknown flags give one line and exit code 2", () => {
+  const cases: Array<[string[], RegExp]> = [
+    [["--p-train", "1"], /p_train must be in \[0, 1\), got 1/],
+    [["--p-eval", "0,1.5"], /p_eval must be in \[0, 1\), got 1.5/],
+    [["--width", "0"], /width must be an integer ≥ 1, got 0/],
+    [["--n", "70000"], /\[1, 60000\], got 70000/],
+    [["--bogus", "3"], /unknown option --bogus/],
+    [["--width", "abc"], /--width expects a number, got 'abc'/],
+    [["--eval-mode", "zap"], /--eval-mode must be one of sample, mask/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = mentia("train", ...args);
+    assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, pattern);
+    assert.equal(r.stderr.trim().split("\n").length, 1, `one line for ${args.join(" ")}: ${r.stderr}`);
+    assert.equal(r.stdout, "");
+  }
+});
+
+test("mentia --help and mentia train --help describe the commands and every option", () => {
+  const top = mentia("--help");
+  assert.equal(top.status, 0);
+  assert.match(top.stdout, /train\s+train one network/);
+  const help = mentia("train", "--help");
+  assert.equal(help.status, 0);
+  for (const flag of ["--width", "--depth", "--p-train", "--n", "--epochs", "--batch", "--seed", "--p-eval", "--eval-mode", "--masks", "--rescale", "--json"]) assert.ok(help.stdout.includes(flag), flag);
+  assert.equal(mentia("frobnicate").status, 2);
+});
