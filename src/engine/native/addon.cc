@@ -1,0 +1,252 @@
+// N-API binding of the native engine. Thin: argument checks, zero-copy views of the typed
+// arrays, and a call into the compute variant chosen once at load time (AVX2+FMA when the
+// CPU has it, else the portable build; MENTIA_NATIVE_ISA=generic forces the latter).
+#include <napi.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "net_api.h"
+
+using mentia::DataView;
+using mentia::EvalConfig;
+using mentia::EvalDraw;
+using mentia::NetConfig;
+using mentia::NetOps;
+
+namespace {
+
+const NetOps* chooseOps() {
+  const char* force = std::getenv("MENTIA_NATIVE_ISA");
+  if (force && std::strcmp(force, "generic") == 0) return &mentia::genericOps;
+#if defined(MENTIA_HAVE_AVX2)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &mentia::avx2Ops;
+#endif
+  return &mentia::genericOps;
+}
+
+const NetOps* ops = nullptr;
+
+constexpr int64_t IN = 784;
+
+double num(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (i >= info.Length() || !info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a number");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+int64_t integer(const Napi::CallbackInfo& info, size_t i, const char* what, int64_t lo, int64_t hi) {
+  const double v = num(info, i, what);
+  if (!(v >= static_cast<double>(lo) && v <= static_cast<double>(hi)) || v != static_cast<double>(static_cast<int64_t>(v)))
+    throw Napi::RangeError::New(info.Env(), std::string(what) + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  return static_cast<int64_t>(v);
+}
+
+template <class A>
+A typed(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type type, const char* what) {
+  if (i >= info.Length() || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != type)
+    throw Napi::TypeError::New(info.Env(), std::string(what) + " has the wrong type");
+  return info[i].As<A>();
+}
+
+/** (x: Float32Array, y: Uint8Array, n) at info[i..i+2]. */
+DataView dataView(const Napi::CallbackInfo& info, size_t i) {
+  auto x = typed<Napi::Float32Array>(info, i, napi_float32_array, "dataset x");
+  auto y = typed<Napi::Uint8Array>(info, i + 1, napi_uint8_array, "dataset y");
+  const int64_t n = integer(info, i + 2, "dataset n", 0, INT32_MAX);
+  if (static_cast<int64_t>(x.ElementLength()) < n * IN || static_cast<int64_t>(y.ElementLength()) < n)
+    throw Napi::RangeError::New(info.Env(), "dataset arrays are shorter than n rows");
+  DataView d;
+  d.x = x.Data();
+  d.y = y.Data();
+  d.n = n;
+  return d;
+}
+
+template <class F>
+auto guarded(const Napi::Env& env, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+}
+
+class NativeNet : public Napi::ObjectWrap<NativeNet> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "NativeNet",
+                       {InstanceMethod("paramCount", &NativeNet::ParamCount), InstanceMethod("getParams", &NativeNet::GetParams),
+                        InstanceMethod("setParams", &NativeNet::SetParams), InstanceMethod("train", &NativeNet::Train),
+                        InstanceMethod("lossAndGradient", &NativeNet::LossAndGradient),
+                        InstanceMethod("evaluate", &NativeNet::Evaluate), InstanceMethod("dispose", &NativeNet::Dispose)});
+  }
+
+  /** new NativeNet(width, depth, adam, lr, beta1, beta2, eps, momentum, seed, params) */
+  explicit NativeNet(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeNet>(info) {
+    NetConfig c;
+    c.width = static_cast<int>(integer(info, 0, "width", 1, 1 << 16));
+    c.depth = static_cast<int>(integer(info, 1, "depth", 0, 1 << 10));
+    if (info.Length() < 3 || !info[2].IsBoolean()) throw Napi::TypeError::New(info.Env(), "adam must be a boolean");
+    c.adam = info[2].As<Napi::Boolean>().Value();
+    c.lr = num(info, 3, "lr");
+    c.beta1 = num(info, 4, "beta1");
+    c.beta2 = num(info, 5, "beta2");
+    c.eps = num(info, 6, "eps");
+    c.momentum = num(info, 7, "momentum");
+    c.seed = static_cast<uint32_t>(integer(info, 8, "seed", 0, UINT32_MAX));
+    auto params = typed<Napi::Float32Array>(info, 9, napi_float32_array, "params");
+    int64_t expected = 0, in = IN;
+    for (int l = 0; l <= c.depth; l++) {
+      const int64_t out = l < c.depth ? c.width : 10;
+      expected += in * out + out;
+      in = out;
+    }
+    if (static_cast<int64_t>(params.ElementLength()) != expected)
+      throw Napi::RangeError::New(info.Env(), "params has " + std::to_string(params.ElementLength()) + " values, expected " + std::to_string(expected));
+    net_ = guarded(info.Env(), [&] { return ops->create(c, params.Data()); });
+    count_ = expected;
+  }
+
+  ~NativeNet() override { release(); }
+
+ private:
+  void* net_ = nullptr;
+  int64_t count_ = 0;
+
+  void release() {
+    if (net_) ops->destroy(net_);
+    net_ = nullptr;
+  }
+
+  void* live(const Napi::Env& env) {
+    if (!net_) throw Napi::Error::New(env, "network has been disposed");
+    return net_;
+  }
+
+  Napi::Value ParamCount(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(count_)); }
+
+  Napi::Value GetParams(const Napi::CallbackInfo& info) {
+    void* n = live(info.Env());
+    auto out = Napi::Float32Array::New(info.Env(), count_);
+    ops->getParams(n, out.Data());
+    return out;
+  }
+
+  Napi::Value SetParams(const Napi::CallbackInfo& info) {
+    void* n = live(info.Env());
+    auto p = typed<Napi::Float32Array>(info, 0, napi_float32_array, "params");
+    if (static_cast<int64_t>(p.ElementLength()) != count_) throw Napi::RangeError::New(info.Env(), "params has the wrong length");
+    ops->setParams(n, p.Data());
+    return info.Env().Undefined();
+  }
+
+  /** train(x, y, n, order, batch, pTrain, firstStep, maxSteps) → Float64Array [lossSum, steps, samples] */
+  Napi::Value Train(const Napi::CallbackInfo& info) {
+    void* n = live(info.Env());
+    const DataView d = dataView(info, 0);
+    auto order = typed<Napi::Int32Array>(info, 3, napi_int32_array, "order");
+    const int batch = static_cast<int>(integer(info, 4, "batch", 1, 1 << 24));
+    const double p = num(info, 5, "pTrain");
+    const uint32_t firstStep = static_cast<uint32_t>(integer(info, 6, "firstStep", 0, UINT32_MAX));
+    const int64_t maxSteps = integer(info, 7, "maxSteps", -1, INT64_C(1) << 52);
+    const mentia::TrainResult r =
+        guarded(info.Env(), [&] { return ops->train(n, d, order.Data(), order.ElementLength(), batch, p, firstStep, maxSteps); });
+    auto out = Napi::Float64Array::New(info.Env(), 3);
+    out[0] = r.lossSum;
+    out[1] = static_cast<double>(r.steps);
+    out[2] = static_cast<double>(r.samples);
+    return out;
+  }
+
+  /** lossAndGradient(x, y, n, rows, pTrain, step, gradOut) → loss */
+  Napi::Value LossAndGradient(const Napi::CallbackInfo& info) {
+    void* n = live(info.Env());
+    const DataView d = dataView(info, 0);
+    auto rows = typed<Napi::Int32Array>(info, 3, napi_int32_array, "rows");
+    const double p = num(info, 4, "pTrain");
+    const uint32_t step = static_cast<uint32_t>(integer(info, 5, "step", 0, UINT32_MAX));
+    auto grad = typed<Napi::Float32Array>(info, 6, napi_float32_array, "gradOut");
+    if (static_cast<int64_t>(grad.ElementLength()) != count_) throw Napi::RangeError::New(info.Env(), "gradOut has the wrong length");
+    const double loss =
+        guarded(info.Env(), [&] { return ops->lossAndGradient(n, d, rows.Data(), rows.ElementLength(), p, step, grad.Data()); });
+    return Napi::Number::New(info.Env(), loss);
+  }
+
+  /** evaluate(x, y, n, pEval, maskMode, rescale, batch, K, sampleLoss?, sampleCorrect?) → Float64Array [lossSum, correct] × K;
+   *  sampleLoss (Float64Array n) / sampleCorrect (Uint8Array n), when given, receive the last draw's per-sample values. */
+  Napi::Value Evaluate(const Napi::CallbackInfo& info) {
+    void* n = live(info.Env());
+    const DataView d = dataView(info, 0);
+    EvalConfig c;
+    c.pEval = num(info, 3, "pEval");
+    if (info.Length() < 6 || !info[4].IsBoolean() || !info[5].IsBoolean())
+      throw Napi::TypeError::New(info.Env(), "maskMode and rescale must be booleans");
+    c.maskMode = info[4].As<Napi::Boolean>().Value();
+    c.rescale = info[5].As<Napi::Boolean>().Value();
+    c.batch = static_cast<int>(integer(info, 6, "batch", 1, 1 << 24));
+    const int K = static_cast<int>(integer(info, 7, "masks", 1, 1 << 24));
+    double* sampleLoss = nullptr;
+    uint8_t* sampleCorrect = nullptr;
+    if (info.Length() > 9 && !info[8].IsUndefined()) {
+      auto sl = typed<Napi::Float64Array>(info, 8, napi_float64_array, "sampleLoss");
+      auto sc = typed<Napi::Uint8Array>(info, 9, napi_uint8_array, "sampleCorrect");
+      if (static_cast<int64_t>(sl.ElementLength()) < d.n || static_cast<int64_t>(sc.ElementLength()) < d.n)
+        throw Napi::RangeError::New(info.Env(), "per-sample outputs are shorter than n");
+      sampleLoss = sl.Data();
+      sampleCorrect = sc.Data();
+    }
+    auto out = Napi::Float64Array::New(info.Env(), static_cast<size_t>(K) * 2);
+    EvalDraw* draws = new EvalDraw[K];
+    try {
+      guarded(info.Env(), [&] { ops->evaluate(n, d, c, K, draws, sampleLoss, sampleCorrect); });
+    } catch (...) {
+      delete[] draws;
+      throw;
+    }
+    for (int k = 0; k < K; k++) {
+      out[2 * k] = draws[k].lossSum;
+      out[2 * k + 1] = static_cast<double>(draws[k].correct);
+    }
+    delete[] draws;
+    return out;
+  }
+
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    release();
+    return info.Env().Undefined();
+  }
+};
+
+/** gemmGflops(M, N, K, seconds): this build's GEMM speed on one forward-shaped problem. */
+Napi::Value GemmGflops(const Napi::CallbackInfo& info) {
+  const int M = static_cast<int>(integer(info, 0, "M", 1, 1 << 14));
+  const int N = static_cast<int>(integer(info, 1, "N", 1, 1 << 14));
+  const int K = static_cast<int>(integer(info, 2, "K", 1, 1 << 14));
+  const double s = num(info, 3, "seconds");
+  return Napi::Number::New(info.Env(), guarded(info.Env(), [&] { return ops->gemmGflops(M, N, K, s); }));
+}
+
+/** setTuning(kc, mc, nc, packB, packMinK): GEMM blocking, for tuning experiments only. */
+Napi::Value SetTuning(const Napi::CallbackInfo& info) {
+  ops->setTuning(static_cast<int>(num(info, 0, "kc")), static_cast<int>(num(info, 1, "mc")), static_cast<int>(num(info, 2, "nc")),
+                 static_cast<int>(num(info, 3, "packB")), static_cast<int>(num(info, 4, "packMinK")));
+  return info.Env().Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  ops = chooseOps();
+  exports.Set("isa", Napi::String::New(env, ops->isa));
+  exports.Set("NativeNet", NativeNet::Init(env));
+  exports.Set("gemmGflops", Napi::Function::New(env, GemmGflops));
+  exports.Set("setTuning", Napi::Function::New(env, SetTuning));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(mentia_native, Init)

@@ -1,0 +1,184 @@
+/**
+ * The native engine: a thin TypeScript face over the C++ addon (build/Release/mentia_native.node,
+ * built by `npm install` via scripts/build-native.js). Whole training epochs and evaluations
+ * run inside the addon; this file only validates arguments, passes typed arrays through
+ * without copying, and turns the addon's sums into the interface's results.
+ *
+ * `loadNativeEngine()` returns null (and remembers why) when the addon is missing or fails
+ * to load, so callers can fall back to the reference engine.
+ */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { MentiaError } from "../../errors.js";
+import { summariseEval } from "../reference.js";
+import {
+  paramCount,
+  type Dataset,
+  type Engine,
+  type EvalOptions,
+  type EvalResult,
+  type Network,
+  type NetworkSpec,
+  type OptimizerConfig,
+  type TrainEpochOptions,
+  type TrainEpochResult,
+} from "../types.js";
+
+/** The addon's own interface (src/engine/native/addon.cc). */
+interface NativeNetHandle {
+  paramCount(): number;
+  getParams(): Float32Array;
+  setParams(params: Float32Array): void;
+  train(x: Float32Array, y: Uint8Array, n: number, order: Int32Array, batch: number, pTrain: number, firstStep: number, maxSteps: number): Float64Array;
+  lossAndGradient(x: Float32Array, y: Uint8Array, n: number, rows: Int32Array, pTrain: number, step: number, gradOut: Float32Array): number;
+  evaluate(x: Float32Array, y: Uint8Array, n: number, pEval: number, maskMode: boolean, rescale: boolean, batch: number, masks: number, sampleLoss?: Float64Array, sampleCorrect?: Uint8Array): Float64Array;
+  dispose(): void;
+}
+
+interface NativeAddon {
+  /** Instruction set of the compute variant chosen at load time: "avx2+fma" or "generic". */
+  isa: string;
+  NativeNet: new (width: number, depth: number, adam: boolean, lr: number, beta1: number, beta2: number, eps: number, momentum: number, seed: number, params: Float32Array) => NativeNetHandle;
+  gemmGflops(M: number, N: number, K: number, seconds: number): number;
+  setTuning(kc: number, mc: number, nc: number, packB: number, packMinK: number): void;
+}
+
+/** Where the addon is built (repo root/build/Release), from dist/src/engine/native/. */
+export const ADDON_PATH = fileURLToPath(new URL("../../../../build/Release/mentia_native.node", import.meta.url));
+
+let addon: NativeAddon | null | undefined;
+let loadError = "";
+
+/** The loaded addon, or null (see nativeLoadError()). Loads once. */
+export function loadAddon(): NativeAddon | null {
+  if (addon !== undefined) return addon;
+  addon = null;
+  if (!existsSync(ADDON_PATH)) {
+    loadError = `addon not built (${ADDON_PATH} is missing)`;
+    return addon;
+  }
+  try {
+    const loaded = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+    if (typeof loaded.NativeNet !== "function" || typeof loaded.isa !== "string") throw new Error("unexpected exports");
+    addon = loaded;
+  } catch (err) {
+    loadError = `addon failed to load: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`;
+  }
+  return addon;
+}
+
+/** Why the addon is unavailable ("" when it loaded). */
+export function nativeLoadError(): string {
+  loadAddon();
+  return loadError;
+}
+
+/** The instruction set the addon runs with, or null when it is not available. */
+export function nativeIsa(): string | null {
+  return loadAddon()?.isa ?? null;
+}
+
+/** The native GEMM's GFLOP/s on an M×N×K forward-shaped problem (best over `seconds`). */
+export function nativeGemmGflops(M: number, N: number, K: number, seconds: number): number {
+  const a = loadAddon();
+  if (!a) throw new MentiaError(`native engine unavailable: ${loadError}`);
+  return a.gemmGflops(M, N, K, seconds);
+}
+
+function checkProbability(p: number, what: string): void {
+  if (!(typeof p === "number" && p >= 0 && p < 1)) throw new MentiaError(`${what} must be in [0, 1), got ${p}`);
+}
+
+function checkInt(v: number, what: string, min: number): void {
+  if (!Number.isInteger(v) || v < min) throw new MentiaError(`${what} must be an integer >= ${min}, got ${v}`);
+}
+
+class NativeNetwork implements Network {
+  readonly paramCount: number;
+  private handle: NativeNetHandle | null;
+
+  constructor(readonly spec: NetworkSpec, params: Float32Array, opt: OptimizerConfig, seed: number, a: NativeAddon) {
+    checkInt(spec.width, "width", 1);
+    checkInt(spec.depth, "depth", 0);
+    this.paramCount = paramCount(spec);
+    if (params.length !== this.paramCount) throw new Error(`expected ${this.paramCount} parameters, got ${params.length}`);
+    if (!Number.isInteger(seed)) throw new Error(`seed must be an integer, got ${seed}`);
+    this.handle = new a.NativeNet(spec.width, spec.depth, opt.optimizer === "adam", opt.lr, opt.beta1, opt.beta2, opt.eps, opt.momentum, seed >>> 0, params);
+  }
+
+  private get h(): NativeNetHandle {
+    if (!this.handle) throw new Error("network has been disposed");
+    return this.handle;
+  }
+
+  getParams(): Float32Array {
+    return this.h.getParams();
+  }
+
+  setParams(params: Float32Array): void {
+    if (params.length !== this.paramCount) throw new Error(`expected ${this.paramCount} parameters, got ${params.length}`);
+    this.h.setParams(params);
+  }
+
+  trainEpoch(data: Dataset, opts: TrainEpochOptions): TrainEpochResult {
+    checkInt(opts.batch, "batch", 1);
+    checkProbability(opts.pTrain, "pTrain");
+    checkInt(opts.firstStep, "firstStep", 0);
+    if (opts.maxSteps !== undefined) checkInt(opts.maxSteps, "maxSteps", 0);
+    const r = this.h.train(data.x, data.y, data.n, opts.order, opts.batch, opts.pTrain, opts.firstStep >>> 0, opts.maxSteps ?? -1);
+    const [lossSum, steps, samples] = r;
+    return { meanLoss: samples > 0 ? lossSum / samples : NaN, steps, samples };
+  }
+
+  lossAndGradient(data: Dataset, rows: Int32Array, pTrain: number, step: number): { loss: number; grad: Float32Array } {
+    checkProbability(pTrain, "pTrain");
+    checkInt(step, "step", 0);
+    const grad = new Float32Array(this.paramCount);
+    const loss = this.h.lossAndGradient(data.x, data.y, data.n, rows, pTrain, step >>> 0, grad);
+    return { loss, grad };
+  }
+
+  evaluate(data: Dataset, opts: EvalOptions): EvalResult {
+    checkProbability(opts.pEval, "pEval");
+    checkInt(opts.masks, "masks", 1);
+    if (opts.mode !== "sample" && opts.mode !== "mask") throw new MentiaError(`eval mode must be 'sample' or 'mask', got '${String(opts.mode)}'`);
+    const batch = opts.batch ?? 1000;
+    checkInt(batch, "eval batch", 1);
+    if (data.n < 1) throw new MentiaError("cannot evaluate on an empty dataset");
+    // p_eval = 0: every draw is the same network; compute one and replicate (summariseEval).
+    const K = opts.pEval === 0 ? 1 : opts.masks;
+    const sampleLoss = new Float64Array(data.n);
+    const sampleCorrect = new Uint8Array(data.n);
+    const sums = this.h.evaluate(data.x, data.y, data.n, opts.pEval, opts.mode === "mask", opts.rescale, batch, K, sampleLoss, sampleCorrect);
+    const maskLosses: number[] = [];
+    const maskAccuracies: number[] = [];
+    for (let k = 0; k < K; k++) {
+      maskLosses.push(sums[2 * k] / data.n);
+      maskAccuracies.push(sums[2 * k + 1] / data.n);
+    }
+    return summariseEval(maskLosses, maskAccuracies, opts.masks, opts.pEval > 0, sampleLoss, sampleCorrect);
+  }
+
+  dispose(): void {
+    this.handle?.dispose();
+    this.handle = null;
+  }
+}
+
+let engine: Engine | null | undefined;
+
+/** The native engine, or null when the addon is unavailable (reason: nativeLoadError()). */
+export function loadNativeEngine(): Engine | null {
+  if (engine !== undefined) return engine;
+  const a = loadAddon();
+  engine = a
+    ? {
+        name: "native",
+        createNetwork(spec: NetworkSpec, params: Float32Array, opt: OptimizerConfig, seed: number): Network {
+          return new NativeNetwork(spec, params, opt, seed, a);
+        },
+      }
+    : null;
+  return engine;
+}

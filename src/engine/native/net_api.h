@@ -1,0 +1,70 @@
+// The instruction-set independent face of the native engine: addon.cc talks to one of the
+// compiled variants (generic, AVX2+FMA) only through this table of functions.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace mentia {
+
+struct NetConfig {
+  int width = 0;
+  int depth = 0;
+  bool adam = true;
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, momentum = 0.9;
+  uint32_t seed = 0;
+};
+
+struct DataView {
+  const float* x = nullptr;    // n × 784
+  const uint8_t* y = nullptr;  // n
+  int64_t n = 0;
+};
+
+struct TrainResult {
+  double lossSum = 0;  // Σ per-sample cross-entropy over visited samples
+  int64_t steps = 0;
+  int64_t samples = 0;
+};
+
+struct EvalDraw {
+  double lossSum = 0;  // Σ per-sample CE
+  int64_t correct = 0;
+};
+
+struct EvalConfig {
+  double pEval = 0;
+  bool maskMode = false;  // false: independent per sample ("sample"), true: one mask per draw
+  bool rescale = true;
+  int batch = 1000;
+};
+
+/** Thrown (as std::runtime_error) for invalid input: bad row index, label > 9, ... */
+
+struct NetOps {
+  const char* isa;  // "avx2+fma" or "generic"
+  void* (*create)(const NetConfig& cfg, const float* params);
+  void (*destroy)(void* net);
+  int64_t (*paramCount)(void* net);
+  void (*getParams)(void* net, float* out);
+  void (*setParams)(void* net, const float* in);
+  /** Training over order[0..count) in mini-batches; step of the k-th batch = firstStep + k. */
+  TrainResult (*train)(void* net, const DataView& d, const int32_t* order, int64_t count, int batch, double pTrain,
+                       uint32_t firstStep, int64_t maxSteps);
+  /** Mean loss and gradient (flat parameter layout) for rows as one batch; no update. */
+  double (*lossAndGradient)(void* net, const DataView& d, const int32_t* rows, int64_t count, double pTrain, uint32_t step,
+                            float* gradOut);
+  /** Fills draws[0..K); when given, sampleLoss/sampleCorrect (n each) get the per-sample
+   *  values of the last draw. */
+  void (*evaluate)(void* net, const DataView& d, const EvalConfig& cfg, int K, EvalDraw* draws, double* sampleLoss,
+                   uint8_t* sampleCorrect);
+  /** GFLOP/s of this variant's GEMM on an M×N×K problem (forward shape), best of `reps`. */
+  double (*gemmGflops)(int M, int N, int K, double seconds);
+  /** Set GEMM blocking (for tuning experiments); values <= 0 keep the current setting. */
+  void (*setTuning)(int kc, int mc, int nc, int packB, int packMinK);
+};
+
+extern const NetOps genericOps;
+extern const NetOps avx2Ops;  // only built on x86-64 (MENTIA_HAVE_AVX2)
+
+}  // namespace mentia

@@ -1,0 +1,667 @@
+// The native network: whole training steps (gather, forward with dropout, softmax
+// cross-entropy, backward, optimiser update) and evaluation under p_eval, over buffers that are
+// allocated once and only grow when a larger batch arrives. Semantics: see
+// src/engine/types.ts and src/engine/reference.ts; masks: hash.h (= src/engine/rng.ts).
+//
+// Included by net_generic.cc and net_avx2.cc with MENTIA_NS set, so one source gives one
+// variant per instruction set; addon.cc picks one at run time.
+#pragma once
+#include <cmath>
+#include <cstdio>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
+
+#include "hash.h"
+#include "kernels.h"
+#include "net_api.h"
+
+namespace MENTIA_NS {
+using namespace mentia_hash;
+using mentia::DataView;
+using mentia::EvalConfig;
+using mentia::EvalDraw;
+using mentia::NetConfig;
+using mentia::TrainResult;
+
+constexpr int IN = 784;
+constexpr int CLASSES = 10;
+
+static inline int round16(int n) { return (n + 15) & ~15; }
+
+/** A zero-initialised, 64-byte aligned float array. */
+class Buf {
+ public:
+  Buf() = default;
+  Buf(const Buf&) = delete;
+  Buf& operator=(const Buf&) = delete;
+  Buf(Buf&& o) noexcept : p_(o.p_), n_(o.n_) {
+    o.p_ = nullptr;
+    o.n_ = 0;
+  }
+  Buf& operator=(Buf&& o) noexcept {
+    std::swap(p_, o.p_);
+    std::swap(n_, o.n_);
+    return *this;
+  }
+  ~Buf() { std::free(p_); }
+  void reset(size_t n) {
+    std::free(p_);
+    p_ = nullptr;
+    n_ = n;
+    const size_t bytes = ((std::max<size_t>(n, 1) * sizeof(float) + 63) / 64) * 64;
+    p_ = static_cast<float*>(std::aligned_alloc(64, bytes));
+    if (!p_) throw std::bad_alloc();
+    std::memset(p_, 0, bytes);
+  }
+  void zero() { std::memset(p_, 0, n_ * sizeof(float)); }
+  float* get() const { return p_; }
+  size_t size() const { return n_; }
+
+ private:
+  float* p_ = nullptr;
+  size_t n_ = 0;
+};
+
+/** A small owned array of plain values. Kept inside MENTIA_NS (rather than std::vector<int>)
+ *  so that no out-of-line template code is shared between the per-ISA variants. */
+template <class T>
+class Arr {
+ public:
+  Arr() = default;
+  Arr(const Arr&) = delete;
+  Arr& operator=(const Arr&) = delete;
+  ~Arr() { std::free(p_); }
+  void reset(size_t n) {
+    std::free(p_);
+    p_ = static_cast<T*>(std::calloc(std::max<size_t>(n, 1), sizeof(T)));
+    if (!p_) throw std::bad_alloc();
+  }
+  T* get() const { return p_; }
+  T& operator[](size_t i) const { return p_[i]; }
+
+ private:
+  T* p_ = nullptr;
+};
+
+[[noreturn]] static void fail(const char* fmt, long long a, long long b = 0) {
+  char msg[200];
+  std::snprintf(msg, sizeof msg, fmt, a, b);
+  throw std::runtime_error(msg);
+}
+
+/** One linear layer. Weights are stored W[out][ld] with ld = in rounded up to 16 (the pad
+ *  columns are zero, receive zero gradient and stay zero), so the weight-gradient tiles
+ *  never need edge handling. */
+struct Layer {
+  int in = 0, out = 0, ld = 0;
+  Buf W, b, gW, gb, mW, mb, vW, vb;
+};
+
+/** Dropout for one hidden layer of one forward pass. */
+struct MaskSpec {
+  bool drop = false;
+  uint32_t key = 0, threshold = 0;
+  uint32_t colMul = 0, colBase = 0;  // element index = sample·colMul + colBase + unit
+  float scale = 1;                   // survivors are multiplied by this
+};
+
+// ---------- epilogues ----------
+
+static const v8u LANES = {0, 1, 2, 3, 4, 5, 6, 7};
+
+/** Hidden layer forward: bias, ReLU, dropout. */
+struct EpiHidden {
+  float* out;
+  ptrdiff_t ld;
+  const float* bias;
+  MaskSpec m;
+  template <int R>
+  inline __attribute__((always_inline)) void apply(int i0, int j0, v8f (&c)[R][2]) const {
+#pragma GCC unroll 6
+    for (int i = 0; i < R; i++) {
+      const v8f bi = bcast(bias[i0 + i]);
+#pragma GCC unroll 2
+      for (int h = 0; h < 2; h++) {
+        v8f z = vmax(c[i][h] + bi, zero8());
+        if (m.drop) {
+          const v8u idx = (LANES + bcastu(static_cast<uint32_t>(j0 + 8 * h))) * bcastu(m.colMul) +
+                          bcastu(m.colBase + static_cast<uint32_t>(i0 + i));
+          const v8i rm = removed8(m.key, idx, m.threshold);
+          z = rm ? zero8() : z * bcast(m.scale);
+        }
+        store8(out + (i0 + i) * ld + j0 + 8 * h, z);
+      }
+    }
+  }
+};
+
+/** Output layer forward: bias only. */
+struct EpiLogits {
+  float* out;
+  ptrdiff_t ld;
+  const float* bias;
+  template <int R>
+  inline __attribute__((always_inline)) void apply(int i0, int j0, v8f (&c)[R][2]) const {
+#pragma GCC unroll 6
+    for (int i = 0; i < R; i++) {
+      const v8f bi = bcast(bias[i0 + i]);
+      store8(out + (i0 + i) * ld + j0, c[i][0] + bi);
+      store8(out + (i0 + i) * ld + j0 + 8, c[i][1] + bi);
+    }
+  }
+};
+
+/** Input gradient through dropout and ReLU: dZ = (a > 0) ? dA·scale : 0, where a is the
+ *  stored post-dropout activation (a > 0 exactly when the unit survived and Z > 0). */
+struct EpiBack {
+  float* out;
+  const float* act;
+  ptrdiff_t ld;
+  float scale;
+  template <int R>
+  inline __attribute__((always_inline)) void apply(int i0, int j0, v8f (&c)[R][2]) const {
+#pragma GCC unroll 6
+    for (int i = 0; i < R; i++) {
+#pragma GCC unroll 2
+      for (int h = 0; h < 2; h++) {
+        const ptrdiff_t o = (i0 + i) * ld + j0 + 8 * h;
+        const v8f a = load8(act + o);
+        store8(out + o, a > zero8() ? c[i][h] * bcast(scale) : zero8());
+      }
+    }
+  }
+};
+
+/** Weight gradient stored (lossAndGradient, or an optimiser applied afterwards). */
+struct EpiStore {
+  float* out;
+  ptrdiff_t ld;
+  template <int R>
+  inline __attribute__((always_inline)) void apply(int i0, int j0, v8f (&c)[R][2]) const {
+#pragma GCC unroll 6
+    for (int i = 0; i < R; i++) {
+      store8(out + (i0 + i) * ld + j0, c[i][0]);
+      store8(out + (i0 + i) * ld + j0 + 8, c[i][1]);
+    }
+  }
+};
+
+static inline v8f vsqrt(v8f x) {
+#if defined(__AVX__)
+  return (v8f)_mm256_sqrt_ps((__m256)x);
+#else
+  v8f r;
+  for (int k = 0; k < 8; k++) r[k] = std::sqrt(x[k]);
+  return r;
+#endif
+}
+
+/** Adam constants of one step (PyTorch's formulation). */
+struct AdamStep {
+  float b1, b2, omb1, omb2, stepSize, invSqrtBc2, eps;
+};
+
+static inline __attribute__((always_inline)) void adam8(float* p, float* m, float* v, v8f g, const AdamStep& s) {
+  const v8f mm = bcast(s.b1) * load8(m) + bcast(s.omb1) * g;
+  const v8f vv = bcast(s.b2) * load8(v) + bcast(s.omb2) * (g * g);
+  store8(m, mm);
+  store8(v, vv);
+  const v8f denom = vsqrt(vv) * bcast(s.invSqrtBc2) + bcast(s.eps);
+  store8(p, load8(p) - bcast(s.stepSize) * (mm / denom));
+}
+
+static inline void adam1(float* p, float* m, float* v, float g, const AdamStep& s) {
+  const float mm = s.b1 * *m + s.omb1 * g;
+  const float vv = s.b2 * *v + s.omb2 * (g * g);
+  *m = mm;
+  *v = vv;
+  const float denom = std::sqrt(vv) * s.invSqrtBc2 + s.eps;
+  *p = *p - s.stepSize * (mm / denom);
+}
+
+/** Weight gradient fused with the Adam update of the same tile. */
+struct EpiAdam {
+  float *W, *m, *v;
+  ptrdiff_t ld;
+  AdamStep s;
+  template <int R>
+  inline __attribute__((always_inline)) void apply(int i0, int j0, v8f (&c)[R][2]) const {
+#pragma GCC unroll 6
+    for (int i = 0; i < R; i++) {
+#pragma GCC unroll 2
+      for (int h = 0; h < 2; h++) {
+        const ptrdiff_t o = (i0 + i) * ld + j0 + 8 * h;
+        adam8(W + o, m + o, v + o, c[i][h], s);
+      }
+    }
+  }
+};
+
+struct SgdStep {
+  float lr, momentum;
+  bool first;
+};
+
+static inline __attribute__((always_inline)) void sgd8(float* p, float* buf, v8f g, const SgdStep& s) {
+  const v8f bb = s.first ? g : bcast(s.momentum) * load8(buf) + g;
+  store8(buf, bb);
+  store8(p, load8(p) - bcast(s.lr) * bb);
+}
+
+/** Weight gradient fused with the SGD(momentum) update. */
+struct EpiSgd {
+  float *W, *buf;
+  ptrdiff_t ld;
+  SgdStep s;
+  template <int R>
+  inline __attribute__((always_inline)) void apply(int i0, int j0, v8f (&c)[R][2]) const {
+#pragma GCC unroll 6
+    for (int i = 0; i < R; i++) {
+#pragma GCC unroll 2
+      for (int h = 0; h < 2; h++) {
+        const ptrdiff_t o = (i0 + i) * ld + j0 + 8 * h;
+        sgd8(W + o, buf + o, c[i][h], s);
+      }
+    }
+  }
+};
+
+// ---------- the network ----------
+
+class Net {
+ public:
+  Net(const NetConfig& cfg, const float* params) : cfg_(cfg) {
+    if (cfg.width < 1 || cfg.depth < 0) throw std::runtime_error("invalid network shape");
+    int in = IN;
+    for (int l = 0; l <= cfg.depth; l++) {
+      Layer& L = layers_.emplace_back();
+      L.in = in;
+      L.out = l < cfg.depth ? cfg.width : CLASSES;
+      L.ld = round16(L.in);
+      const size_t nw = static_cast<size_t>(L.out) * L.ld;
+      L.W.reset(nw);
+      L.b.reset(L.out);
+      L.gW.reset(nw);
+      L.gb.reset(L.out);
+      L.mW.reset(nw);
+      L.mb.reset(L.out);
+      if (cfg.adam) {
+        L.vW.reset(nw);
+        L.vb.reset(L.out);
+      }
+      in = L.out;
+    }
+    setParams(params);
+  }
+
+  int64_t paramCount() const {
+    int64_t n = 0;
+    for (const Layer& L : layers_) n += static_cast<int64_t>(L.out) * L.in + L.out;
+    return n;
+  }
+
+  void getParams(float* out) const {
+    for (const Layer& L : layers_) {
+      for (int o = 0; o < L.out; o++, out += L.in) std::memcpy(out, L.W.get() + static_cast<size_t>(o) * L.ld, L.in * sizeof(float));
+      std::memcpy(out, L.b.get(), L.out * sizeof(float));
+      out += L.out;
+    }
+  }
+
+  void setParams(const float* in) {
+    for (Layer& L : layers_) {
+      for (int o = 0; o < L.out; o++, in += L.in) std::memcpy(L.W.get() + static_cast<size_t>(o) * L.ld, in, L.in * sizeof(float));
+      std::memcpy(L.b.get(), in, L.out * sizeof(float));
+      in += L.out;
+    }
+  }
+
+  TrainResult train(const DataView& d, const int32_t* order, int64_t count, int batch, double pTrain, uint32_t firstStep,
+                    int64_t maxSteps) {
+    checkP(pTrain, "pTrain");
+    if (batch < 1) throw std::runtime_error("batch must be >= 1");
+    TrainResult res;
+    const int64_t nBatches = (count + batch - 1) / batch;
+    const int64_t steps = maxSteps >= 0 ? std::min(nBatches, maxSteps) : nBatches;
+    for (int64_t s = 0; s < steps; s++) {
+      const int64_t start = s * batch;
+      const int B = static_cast<int>(std::min<int64_t>(batch, count - start));
+      const uint32_t step = firstStep + static_cast<uint32_t>(s);
+      gather(d, order + start, B);
+      trainMasks(pTrain, step);
+      forward(B);
+      res.lossSum += lossAndDlogits(B);
+      ++t_;
+      backward(B, true);
+      res.samples += B;
+      res.steps++;
+    }
+    return res;
+  }
+
+  double lossAndGradient(const DataView& d, const int32_t* rows, int64_t count, double pTrain, uint32_t step, float* gradOut) {
+    checkP(pTrain, "pTrain");
+    if (count < 1) throw std::runtime_error("lossAndGradient needs at least one row");
+    if (count > (1 << 24)) throw std::runtime_error("too many rows for one batch");
+    const int B = static_cast<int>(count);
+    gather(d, rows, B);
+    trainMasks(pTrain, step);
+    forward(B);
+    const double loss = lossAndDlogits(B) / B;
+    backward(B, false);
+    for (const Layer& L : layers_) {
+      for (int o = 0; o < L.out; o++, gradOut += L.in)
+        std::memcpy(gradOut, L.gW.get() + static_cast<size_t>(o) * L.ld, L.in * sizeof(float));
+      std::memcpy(gradOut, L.gb.get(), L.out * sizeof(float));
+      gradOut += L.out;
+    }
+    return loss;
+  }
+
+  void evaluate(const DataView& d, const EvalConfig& ec, int K, EvalDraw* draws, double* sampleLoss, uint8_t* sampleCorrect) {
+    checkP(ec.pEval, "pEval");
+    if (K < 1) throw std::runtime_error("masks must be >= 1");
+    const int Be = std::max(1, static_cast<int>(std::min<int64_t>(ec.batch, std::max<int64_t>(d.n, 1))));
+    const uint32_t thr = dropThreshold(ec.pEval);
+    const float scale = ec.rescale ? static_cast<float>(1.0 / (1.0 - ec.pEval)) : 1.0f;
+    Arr<int32_t> rows;
+    rows.reset(Be);
+    for (int k = 0; k < K; k++) {
+      EvalDraw& dr = draws[k];
+      dr = EvalDraw{};
+      for (int64_t r0 = 0; r0 < d.n; r0 += Be) {
+        const int B = static_cast<int>(std::min<int64_t>(Be, d.n - r0));
+        for (int b = 0; b < B; b++) rows[b] = static_cast<int32_t>(r0 + b);
+        gather(d, rows.get(), B);
+        for (int l = 0; l < cfg_.depth; l++) {
+          MaskSpec& m = masks_[l];
+          m.drop = thr > 0;
+          m.threshold = thr;
+          m.scale = scale;
+          if (ec.maskMode) {
+            m.key = streamKey(cfg_.seed, STREAM_EVAL_MASK, static_cast<uint32_t>(k), static_cast<uint32_t>(l));
+            m.colMul = 0;
+            m.colBase = 0;
+          } else {
+            m.key = streamKey(cfg_.seed, STREAM_EVAL_SAMPLE, static_cast<uint32_t>(k), static_cast<uint32_t>(l));
+            m.colMul = static_cast<uint32_t>(cfg_.width);
+            m.colBase = static_cast<uint32_t>(r0) * static_cast<uint32_t>(cfg_.width);
+          }
+        }
+        forward(B);
+        scoreBatch(B, dr, sampleLoss ? sampleLoss + r0 : nullptr, sampleCorrect ? sampleCorrect + r0 : nullptr);
+      }
+    }
+  }
+
+ private:
+  NetConfig cfg_;
+  std::vector<Layer> layers_;
+  std::vector<MaskSpec> masks_;
+  int64_t t_ = 0;  // optimiser steps taken
+  int cap_ = 0;    // batch capacity (multiple of 16)
+  int Bp_ = 0;     // current batch rounded up to 16 (leading dimension of feature-major buffers)
+  Buf xNat_, xT_, logits_, dCur_, dNext_, aNat_, pack_;
+  std::vector<Buf> act_;
+  Arr<uint8_t> labels_;
+
+  static void checkP(double p, const char* what) {
+    if (!(p >= 0 && p < 1)) {
+      char msg[120];
+      std::snprintf(msg, sizeof msg, "%s must be in [0, 1), got %g", what, p);
+      throw std::runtime_error(msg);
+    }
+  }
+
+  void ensureCapacity(int B) {
+    const GemmTuning& t = tuning();
+    const size_t packNeed = static_cast<size_t>(t.kc) * t.nc + 64;
+    if (pack_.size() < packNeed) pack_.reset(packNeed);
+    if (masks_.size() != static_cast<size_t>(cfg_.depth)) masks_.assign(cfg_.depth, MaskSpec{});
+    if (B <= cap_) return;
+    const int cap = round16(B);
+    const int wMax = std::max(cfg_.width, CLASSES);
+    const int ldH = round16(cfg_.width);
+    xNat_.reset(static_cast<size_t>(cap) * IN);
+    xT_.reset(static_cast<size_t>(IN) * cap);
+    logits_.reset(static_cast<size_t>(CLASSES) * cap);
+    dCur_.reset(static_cast<size_t>(wMax) * cap);
+    dNext_.reset(static_cast<size_t>(wMax) * cap);
+    aNat_.reset(static_cast<size_t>(cap) * ldH);
+    act_.clear();
+    act_ = std::vector<Buf>(cfg_.depth);
+    for (Buf& a : act_) a.reset(static_cast<size_t>(cfg_.width) * cap);
+    labels_.reset(cap);
+    cap_ = cap;
+  }
+
+  /** Copies rows into xNat (natural) and xT (feature-major, pad columns zero). */
+  void gather(const DataView& d, const int32_t* rows, int B) {
+    ensureCapacity(B);
+    Bp_ = round16(B);
+    float* xn = xNat_.get();
+    for (int b = 0; b < B; b++) {
+      const int64_t r = rows[b];
+      if (r < 0 || r >= d.n) fail("row index %lld is out of range [0, %lld)", r, d.n);
+      const uint8_t y = d.y[r];
+      if (y >= CLASSES) fail("label %lld of row %lld is not in 0..9", y, r);
+      labels_[b] = y;
+      std::memcpy(xn + static_cast<size_t>(b) * IN, d.x + r * IN, IN * sizeof(float));
+    }
+    float* xt = xT_.get();
+    transpose(xn, B, IN, IN, xt, Bp_);
+    if (Bp_ > B)
+      for (int k = 0; k < IN; k++) std::memset(xt + static_cast<size_t>(k) * Bp_ + B, 0, (Bp_ - B) * sizeof(float));
+  }
+
+  void trainMasks(double p, uint32_t step) {
+    const uint32_t thr = dropThreshold(p);
+    const float scale = static_cast<float>(1.0 / (1.0 - p));
+    for (int l = 0; l < cfg_.depth; l++) {
+      MaskSpec& m = masks_[l];
+      m.drop = thr > 0;
+      m.threshold = thr;
+      m.scale = m.drop ? scale : 1.0f;
+      m.key = streamKey(cfg_.seed, STREAM_TRAIN_DROPOUT, step, static_cast<uint32_t>(l));
+      m.colMul = static_cast<uint32_t>(cfg_.width);
+      m.colBase = 0;
+    }
+  }
+
+  void forward(int B) {
+    (void)B;
+    const float* in = xT_.get();
+    for (int l = 0; l <= cfg_.depth; l++) {
+      Layer& L = layers_[l];
+      if (l < cfg_.depth) {
+        float* out = act_[l].get();
+        EpiHidden epi{out, Bp_, L.b.get(), masks_[l]};
+        gemm(L.out, Bp_, L.in, L.W.get(), L.ld, 1, in, Bp_, out, Bp_, epi, pack_.get());
+        in = out;
+      } else {
+        EpiLogits epi{logits_.get(), Bp_, L.b.get()};
+        gemm(L.out, Bp_, L.in, L.W.get(), L.ld, 1, in, Bp_, logits_.get(), Bp_, epi, pack_.get());
+      }
+    }
+  }
+
+  /** Σ per-sample CE of the batch; writes dLogits = (softmax − onehot)/B into dCur (pad 0). */
+  double lossAndDlogits(int B) {
+    const float* z = logits_.get();
+    float* dz = dCur_.get();
+    std::memset(dz, 0, static_cast<size_t>(CLASSES) * Bp_ * sizeof(float));
+    double total = 0;
+    const double invB = 1.0 / B;
+    for (int b = 0; b < B; b++) {
+      double zc[CLASSES];
+      double mx = -INFINITY;
+      for (int c = 0; c < CLASSES; c++) {
+        zc[c] = z[c * Bp_ + b];
+        mx = std::max(mx, zc[c]);
+      }
+      double sum = 0;
+      for (int c = 0; c < CLASSES; c++) {
+        zc[c] = std::exp(zc[c] - mx);
+        sum += zc[c];
+      }
+      const int y = labels_[b];
+      total += std::log(sum) - (z[y * Bp_ + b] - mx);
+      for (int c = 0; c < CLASSES; c++) dz[c * Bp_ + b] = static_cast<float>((zc[c] / sum - (c == y ? 1.0 : 0.0)) * invB);
+    }
+    return total;
+  }
+
+  void scoreBatch(int B, EvalDraw& dr, double* sampleLoss, uint8_t* sampleCorrect) {
+    const float* z = logits_.get();
+    for (int b = 0; b < B; b++) {
+      double mx = -INFINITY;
+      int arg = 0;
+      for (int c = 0; c < CLASSES; c++) {
+        const double v = z[c * Bp_ + b];
+        if (v > mx) {
+          mx = v;
+          arg = c;
+        }
+      }
+      double sum = 0;
+      for (int c = 0; c < CLASSES; c++) sum += std::exp(z[c * Bp_ + b] - mx);
+      const int y = labels_[b];
+      const double loss = std::log(sum) - (z[y * Bp_ + b] - mx);
+      dr.lossSum += loss;
+      dr.correct += arg == y;
+      if (sampleLoss) sampleLoss[b] = loss;
+      if (sampleCorrect) sampleCorrect[b] = arg == y;
+    }
+  }
+
+  /** Backward from dCur = dLogits. update: fused optimiser step; else gradients into gW/gb. */
+  void backward(int B, bool update) {
+    AdamStep as{};
+    SgdStep ss{};
+    if (update) {
+      if (cfg_.adam) {
+        const double bc1 = 1.0 - std::pow(cfg_.beta1, static_cast<double>(t_));
+        const double bc2 = 1.0 - std::pow(cfg_.beta2, static_cast<double>(t_));
+        as = AdamStep{static_cast<float>(cfg_.beta1), static_cast<float>(cfg_.beta2), static_cast<float>(1.0 - cfg_.beta1),
+                      static_cast<float>(1.0 - cfg_.beta2), static_cast<float>(cfg_.lr / bc1),
+                      static_cast<float>(1.0 / std::sqrt(bc2)), static_cast<float>(cfg_.eps)};
+      } else {
+        ss = SgdStep{static_cast<float>(cfg_.lr), static_cast<float>(cfg_.momentum), t_ == 1};
+      }
+    }
+    float* dcur = dCur_.get();
+    float* dnext = dNext_.get();
+    const int ldH = round16(cfg_.width);
+    for (int l = cfg_.depth; l >= 0; l--) {
+      Layer& L = layers_[l];
+      // 1. gradient w.r.t. the layer input (before W changes), through dropout and ReLU
+      if (l > 0) {
+        EpiBack epi{dnext, act_[l - 1].get(), Bp_, masks_[l - 1].scale};
+        gemm(L.in, Bp_, L.out, L.W.get(), 1, L.ld, dcur, Bp_, dnext, Bp_, epi, pack_.get());
+      }
+      // 2. the layer input in natural layout
+      const float* aNat;
+      if (l == 0) {
+        aNat = xNat_.get();
+      } else {
+        transpose(act_[l - 1].get(), cfg_.width, B, Bp_, aNat_.get(), ldH);
+        aNat = aNat_.get();
+      }
+      // 3. bias gradient
+      float* gb = L.gb.get();
+      for (int o = 0; o < L.out; o++) {
+        const float* row = dcur + static_cast<size_t>(o) * Bp_;
+        v8f s0 = zero8(), s1 = zero8();
+        for (int b = 0; b < Bp_; b += 16) {
+          s0 += load8(row + b);
+          s1 += load8(row + b + 8);
+        }
+        s0 += s1;
+        float s = 0;
+        for (int k = 0; k < 8; k++) s += s0[k];
+        gb[o] = s;
+      }
+      // 4. weight gradient, fused with the update
+      float* gW = L.gW.get();
+      if (update && cfg_.adam) {
+        EpiAdam epi{L.W.get(), L.mW.get(), L.vW.get(), L.ld, as};
+        gemm(L.out, L.ld, B, dcur, Bp_, 1, aNat, L.ld, gW, L.ld, epi, pack_.get());
+        for (int o = 0; o < L.out; o++) adam1(L.b.get() + o, L.mb.get() + o, L.vb.get() + o, gb[o], as);
+      } else if (update) {
+        EpiSgd epi{L.W.get(), L.mW.get(), L.ld, ss};
+        gemm(L.out, L.ld, B, dcur, Bp_, 1, aNat, L.ld, gW, L.ld, epi, pack_.get());
+        for (int o = 0; o < L.out; o++) {
+          float* buf = L.mb.get() + o;
+          *buf = ss.first ? gb[o] : ss.momentum * *buf + gb[o];
+          L.b.get()[o] -= ss.lr * *buf;
+        }
+      } else {
+        EpiStore epi{gW, L.ld};
+        gemm(L.out, L.ld, B, dcur, Bp_, 1, aNat, L.ld, gW, L.ld, epi, pack_.get());
+      }
+      std::swap(dcur, dnext);
+    }
+  }
+};
+
+// ---------- C entry points ----------
+
+static void* create(const NetConfig& cfg, const float* params) { return new Net(cfg, params); }
+static void destroy(void* n) { delete static_cast<Net*>(n); }
+static int64_t paramCount(void* n) { return static_cast<Net*>(n)->paramCount(); }
+static void getParams(void* n, float* out) { static_cast<Net*>(n)->getParams(out); }
+static void setParams(void* n, const float* in) { static_cast<Net*>(n)->setParams(in); }
+static TrainResult train(void* n, const DataView& d, const int32_t* order, int64_t count, int batch, double pTrain,
+                         uint32_t firstStep, int64_t maxSteps) {
+  return static_cast<Net*>(n)->train(d, order, count, batch, pTrain, firstStep, maxSteps);
+}
+static double lossAndGradient(void* n, const DataView& d, const int32_t* rows, int64_t count, double pTrain, uint32_t step,
+                              float* gradOut) {
+  return static_cast<Net*>(n)->lossAndGradient(d, rows, count, pTrain, step, gradOut);
+}
+static void evaluate(void* n, const DataView& d, const EvalConfig& cfg, int K, EvalDraw* draws, double* sampleLoss,
+                     uint8_t* sampleCorrect) {
+  static_cast<Net*>(n)->evaluate(d, cfg, K, draws, sampleLoss, sampleCorrect);
+}
+
+static double gemmGflops(int M, int N, int K, double seconds) {
+  N = round16(N);
+  Buf A, B, C, pack;
+  A.reset(static_cast<size_t>(M) * K);
+  B.reset(static_cast<size_t>(K) * N);
+  C.reset(static_cast<size_t>(M) * N);
+  pack.reset(static_cast<size_t>(tuning().kc) * tuning().nc + 64);
+  for (size_t i = 0; i < A.size(); i++) A.get()[i] = static_cast<float>((i * 7919) % 1000) * 1e-3f - 0.5f;
+  for (size_t i = 0; i < B.size(); i++) B.get()[i] = static_cast<float>((i * 104729) % 1000) * 1e-3f - 0.5f;
+  EpiStore epi{C.get(), N};
+  using clock = std::chrono::steady_clock;
+  double best = 1e30;
+  const auto end = clock::now() + std::chrono::duration<double>(seconds);
+  int reps = 0;
+  do {
+    const auto t0 = clock::now();
+    gemm(M, N, K, A.get(), K, 1, B.get(), N, C.get(), N, epi, pack.get());
+    best = std::min(best, std::chrono::duration<double>(clock::now() - t0).count());
+    reps++;
+  } while (clock::now() < end || reps < 3);
+  return 2.0 * M * N * K / best / 1e9;
+}
+
+static void setTuning(int kc, int mc, int nc, int packB, int packMinK) {
+  GemmTuning& t = tuning();
+  if (kc > 0) t.kc = kc;
+  if (mc > 0) t.mc = ((mc + MR - 1) / MR) * MR;
+  if (nc > 0) t.nc = round16(nc);
+  if (packB >= 0) t.packB = packB != 0;
+  if (packMinK >= 0) t.packMinK = packMinK;
+}
+
+}  // namespace MENTIA_NS
