@@ -1,0 +1,92 @@
+import { createHash } from "node:crypto";
+import { paramCount } from "../engine/types.js";
+import type { TrainJob } from "../train/job.js";
+import { totalSteps } from "../train/train.js";
+import { canonicalJson, type SweepConfig } from "./config.js";
+
+/**
+ * Planning: a sweep config becomes one TrainJob per (width, depth, p_train, N, seed); each
+ * job trains once and evaluates every p_eval. A job's key is a stable hash of its canonical
+ * JSON, so the same job always has the same key, in any process, on any machine.
+ */
+export type JobKey = string;
+
+export interface PlannedJob {
+  key: JobKey;
+  job: TrainJob;
+  /** Optimisation steps the job will take. */
+  steps: number;
+  /** Relative cost (multiply-adds): training steps·batch·3·params + evaluation draws·10k·params. */
+  cost: number;
+}
+
+/** Size of the MNIST test set every evaluation runs over. */
+export const TEST_SET_SIZE = 10000;
+export const KEY_HEX_CHARS = 16;
+
+/** sha256 of the job's canonical JSON (sorted keys), first 16 hex digits (64 bits). */
+export function jobKey(job: TrainJob): JobKey {
+  return createHash("sha256").update(canonicalJson(job)).digest("hex").slice(0, KEY_HEX_CHARS);
+}
+
+/** Steps of a job: `epochs` passes over N samples in batches, but at least `minSteps`. */
+export function jobSteps(job: TrainJob): number {
+  return totalSteps(job);
+}
+
+/** Relative cost of a job, proportional to its multiply-adds (forward+backward ≈ 3 forwards). */
+export function jobCost(job: TrainJob): number {
+  const params = paramCount({ width: job.width, depth: job.depth });
+  const train = jobSteps(job) * Math.min(job.batch, job.n) * 3 * params;
+  const evaluation = job.pEvals.length * job.masks * TEST_SET_SIZE * params;
+  return train + evaluation;
+}
+
+/** The job of one grid point, with the config's hyper-parameters. */
+export function makeJob(config: SweepConfig, point: { width: number; depth: number; pTrain: number; n: number; seed: number }): TrainJob {
+  return {
+    width: point.width,
+    depth: point.depth,
+    pTrain: point.pTrain,
+    n: point.n,
+    seed: point.seed,
+    epochs: config.epochs,
+    minSteps: config.steps,
+    batch: config.batch,
+    lr: config.lr,
+    optimizer: config.optimizer,
+    pEvals: [...config.pEval].sort((a, b) => a - b),
+    evalMode: config.evalMode,
+    masks: config.masks,
+    rescale: config.rescale,
+    subsetSeed: config.subsetSeed,
+  };
+}
+
+/** All jobs of a config, largest first (ties by key, so the order is deterministic). */
+export function planJobs(config: SweepConfig): PlannedJob[] {
+  const jobs: PlannedJob[] = [];
+  for (const width of config.widths)
+    for (const depth of config.depths)
+      for (const pTrain of config.pTrain)
+        for (const n of config.sizes)
+          for (const seed of config.seeds) {
+            const job = makeJob(config, { width, depth, pTrain, n, seed });
+            jobs.push({ key: jobKey(job), job, steps: jobSteps(job), cost: jobCost(job) });
+          }
+  return jobs.sort(byCostDescending);
+}
+
+export function byCostDescending(a: PlannedJob, b: PlannedJob): number {
+  return b.cost - a.cost || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}
+
+/** Number of jobs a config plans, without building them. */
+export function jobCount(config: SweepConfig): number {
+  return config.widths.length * config.depths.length * config.pTrain.length * config.sizes.length * config.seeds.length;
+}
+
+/** One short line naming a job by its grid point, for logs. */
+export function describeJob(job: TrainJob): string {
+  return `width ${job.width} depth ${job.depth} pTrain ${job.pTrain} N ${job.n} seed ${job.seed}`;
+}

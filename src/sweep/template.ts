@@ -1,0 +1,51 @@
+/**
+ * The commented example config that `mentia init` writes (and configs/example.yaml holds).
+ * A test checks that it parses and that configs/example.yaml is this text.
+ */
+export const EXAMPLE_CONFIG = `# mentia sweep config: one study = widths × depths × pTrain × sizes × seeds trainings,
+# each network evaluated at every pEval. Run it with
+#   mentia run this.yaml --out runs/study --dry-run    # job count and estimated time
+#   mentia run this.yaml --out runs/study              # run (Ctrl-C stops; rerun resumes)
+#   mentia status runs/study                           # progress and failures
+#   mentia export runs/study --format csv              # tidy table, one row per job × pEval
+# Every grid is a list, a single number, or a range {from, to, count, log}
+# (log: true spaces the values logarithmically; integer grids are rounded).
+
+# Network: 784 inputs → depth hidden layers of width ReLU units → 10 logits.
+widths: [128]
+depths: [2]
+
+# Dropout rate at training (inverted dropout on hidden units), each in [0, 1).
+# Amentia (the network cannot learn) needs rates close to 1 at width 128.
+pTrain: [0, 0.25, 0.5, 0.75, 0.9, 0.95]
+
+# Neuron removal rate at evaluation, each in [0, 1). Evaluation is cheap next to training:
+# every trained network is evaluated at all of these.
+pEval: {from: 0, to: 0.9, count: 10}
+
+# Training-set sizes N: nested subsets (the first N of one seeded permutation of the
+# 60,000 MNIST training images). Use ≥ 8 log-spaced sizes to see the scaling L(N) ~ N^-α
+# and a crossover size N*.
+sizes: {from: 250, to: 16000, count: 8, log: true}
+
+# One training per seed; the seed fixes init, shuffles and every dropout mask.
+seeds: [0, 1]
+
+# Training length: max(epochs passes over the N samples, steps optimisation steps).
+# Set epochs: 0 to train for exactly \`steps\` steps at every N.
+epochs: 20
+steps: 1000
+batch: 64
+optimizer: adam        # adam | sgd (momentum 0.9)
+lr: 0.001
+
+# Evaluation: sample = fresh removal mask per test sample (dropout left active at
+# evaluation); mask = one fixed set of removed neurons per network (structured pruning).
+# masks = independent draws (sample) or fixed masks (mask) averaged per pEval.
+evalMode: sample
+masks: 4
+rescale: true          # scale survivors by 1/(1 - pEval); false = plain removal
+
+# Seed of the permutation that defines the nested subsets (same for the whole study).
+subsetSeed: 0
+`;

@@ -1,0 +1,29 @@
+import { readFileSync } from "node:fs";
+import Database from "better-sqlite3";
+import type { Versions } from "./store.js";
+
+/** The mentia version from package.json (dist/src/sweep/ → ../../../package.json). */
+export function mentiaVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version?: string };
+    return pkg.version ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+let cachedSqlite: string | undefined;
+
+function sqliteVersion(): string {
+  if (cachedSqlite === undefined) {
+    const db = new Database(":memory:");
+    cachedSqlite = (db.prepare("SELECT sqlite_version() AS v").get() as { v: string }).v;
+    db.close();
+  }
+  return cachedSqlite;
+}
+
+/** Versions stored with every job result. */
+export function softwareVersions(): Versions {
+  return { mentia: mentiaVersion(), node: process.version, sqlite: sqliteVersion() };
+}

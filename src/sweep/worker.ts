@@ -1,0 +1,50 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { getEngine } from "../engine/select.js";
+import { runJob } from "../train/train.js";
+import { MentiaError } from "../errors.js";
+import { nonFiniteReason, type FromWorker, type ToWorker, type WorkerSetup } from "./pool.js";
+import { SweepStore } from "./store.js";
+
+/**
+ * A sweep worker thread: takes jobs from the pool one at a time, trains and evaluates each
+ * on the shared MNIST arrays, and writes the result to the sweep database itself (its own
+ * connection, one transaction per job) before telling the pool it is free again.
+ */
+if (!parentPort) throw new Error("worker.ts must run as a worker thread");
+const port = parentPort;
+const setup = workerData as WorkerSetup;
+const engine = getEngine(setup.engine);
+const store = SweepStore.open(setup.dbPath);
+
+const post = (msg: FromWorker): void => port.postMessage(msg);
+
+port.on("message", (msg: ToWorker) => {
+  if (msg.type === "stop") {
+    store.close();
+    port.close();
+    return;
+  }
+  const t0 = performance.now();
+  const wall = (): number => (performance.now() - t0) / 1000;
+  let outcome: FromWorker;
+  try {
+    const result = runJob(msg.job, setup.data, engine, (e) => post({ type: "epoch", key: msg.key, epoch: e.epoch, epochs: e.epochs }));
+    const reason = nonFiniteReason(result);
+    if (reason) {
+      store.recordFailure(msg.key, reason, { versions: setup.versions, wallSeconds: wall(), engine: result.engine });
+      outcome = { type: "finished", key: msg.key, status: "failed", error: reason, seconds: wall() };
+    } else {
+      store.recordResult(msg.key, result, { versions: setup.versions, wallSeconds: wall() });
+      outcome = { type: "finished", key: msg.key, status: "done", seconds: wall() };
+    }
+  } catch (err) {
+    // A diverged training (TrainingDivergedError) or any other error in this job: the job
+    // is recorded as failed with its reason and the sweep goes on.
+    const reason = err instanceof MentiaError ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    store.recordFailure(msg.key, reason, { versions: setup.versions, wallSeconds: wall(), engine: engine.name });
+    outcome = { type: "finished", key: msg.key, status: "failed", error: reason, seconds: wall() };
+  }
+  post(outcome);
+});
+
+post({ type: "ready", engine: engine.name });
