@@ -8,6 +8,7 @@ import { canonicalJson, loadConfig, parseConfig, type SweepConfig } from "../src
 import { jobKey, planJobs } from "../src/sweep/plan.js";
 import { parseShard, shardJobs } from "../src/sweep/shard.js";
 import { EXAMPLE_CONFIG } from "../src/sweep/template.js";
+import { createProgress, formatDuration } from "../src/sweep/progress.js";
 
 const base = { widths: [16, 32], depths: [1, 2], pTrain: [0, 0.5], pEval: [0, 0.5, 0.9], sizes: [100, 1000], seeds: [0, 1, 2] };
 
@@ -153,4 +154,31 @@ test("shard: i/n parsing and a deterministic split that covers the plan exactly 
     assert.deepEqual(parts, Array.from({ length: n }, (_, i) => shardJobs(planJobs(config), { index: i, count: n }).map((p) => p.key)));
     for (const p of parts) assert.ok(Math.abs(p.length - plan.length / n) < 1);
   }
+});
+
+test("progress: a bar with done/total, jobs/s and ETA on a terminal; plain lines otherwise", () => {
+  const plan = planJobs(parseConfig({ ...base, widths: [16], depths: [1], pTrain: [0], seeds: [0, 1] })).slice(0, 4);
+  let now = 0;
+  let out = "";
+  const tty = createProgress({ stream: { write: (t: string) => (out += t), isTTY: true, columns: 200 }, total: 5, alreadyDone: 1, jobs: plan, now: () => now });
+  tty.jobStarted!(plan[0], 0);
+  now = 2;
+  tty.jobFinished!(plan[0], { status: "done", seconds: 2 });
+  now = 4;
+  tty.jobFinished!(plan[1], { status: "failed", error: "training diverged", seconds: 2 });
+  tty.finish();
+  const frames = out.split("\r\x1b[2K");
+  assert.ok(frames.some((f) => /^sweep \[#+\.+\] 2\/5 done · 0\.50 jobs\/s · ETA \d/.test(f)), out);
+  assert.match(out, /sweep: job [0-9a-f]{16} \(width 16 depth 1 pTrain 0 N \d+ seed \d\) failed: training diverged\n/);
+  assert.ok(out.endsWith("\n"));
+  out = "";
+  now = 0;
+  const plain = createProgress({ stream: { write: (t: string) => (out += t) }, total: 4, alreadyDone: 0, jobs: plan, now: () => now, label: "shard 0/2" });
+  now = 10;
+  plain.jobFinished!(plan[0], { status: "done", seconds: 10 });
+  plain.finish();
+  assert.ok(!out.includes("\r"));
+  assert.match(out, /^shard 0\/2: 1\/4 done · 0\.10 jobs\/s · ETA \S+ · job [0-9a-f]{16} \(.*\) in 10s\n$/);
+  assert.equal(formatDuration(3725), "1h 02m");
+  assert.equal(formatDuration(90061), "1d 1h");
 });

@@ -117,7 +117,7 @@ test("run: an uninterrupted 2-worker sweep finishes every job, both workers writ
   assert.equal(again.alreadyDone, JOBS);
 });
 
-test("run: killed with SIGKILL mid-sweep, then stopped with Ctrl-C, then resumed: same results as uninterrupted", async () => {
+test("run: killed with SIGKILL mid-sweep, then stopped with Ctrl-C, then resumed: same results as uninterrupted", async (t) => {
   assert.ok(reference.length > 0, "needs the reference run");
   const dir = join(ROOT, "killed");
   const db = storePath(dir);
@@ -139,6 +139,7 @@ test("run: killed with SIGKILL mid-sweep, then stopped with Ctrl-C, then resumed
     assert.match(second.output(), /interrupted.*resume with the same command/s);
   } else assert.equal(code, 0, second.output());
   assert.equal(afterStop.running, 0, "a clean stop leaves no job marked running");
+  t.diagnostic(`after SIGKILL: ${afterKill.done}/${JOBS} done, ${afterKill.running} left running; after Ctrl-C: ${afterStop.done}/${JOBS} done, exit ${code}`);
   const s = SweepStore.open(db, { readonly: true });
   assert.equal(s.lockHolder(), undefined, "lock released on Ctrl-C");
   s.close();
@@ -232,4 +233,18 @@ test("run --dry-run: job count and a measured time estimate, nothing written", (
   assert.ok(!existsSync(dir));
   const done = cli(["run", CONFIG_FILE, "--out", join(ROOT, "reference"), "--dry-run"]);
   assert.match(done.stdout, new RegExp(`${JOBS} done already, 0 to run`));
+});
+
+test("init: writes the example config, which runs as a dry run; refuses to overwrite", () => {
+  const file = join(ROOT, "init.yaml");
+  const r = cli(["init", file]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readFileSync(file, "utf8"), readFileSync(fileURLToPath(new URL("../../configs/example.yaml", import.meta.url)), "utf8"));
+  const dry = cli(["run", file, "--out", join(ROOT, "example"), "--dry-run"]);
+  assert.equal(dry.status, 0, dry.stderr);
+  assert.match(dry.stdout, /plan: 96 jobs \(1 width × 1 depth × 6 pTrain × 8 sizes × 2 seeds\), each evaluated at 10 pEval/);
+  assert.match(dry.stdout, /estimated time: /);
+  const again = cli(["init", file]);
+  assert.equal(again.status, 2);
+  assert.match(again.stderr, /exists; choose another name or add --force/);
 });

@@ -16,7 +16,7 @@ function line(name: string, s: DbStatus, planned?: number): string {
   const c = s.counts;
   const parts = [`${c.done}/${planned ?? c.total} done`];
   if (c.failed) parts.push(`${c.failed} failed`);
-  if (c.running) parts.push(`${c.running} running`);
+  if (c.running) parts.push(s.activeRun ? `${c.running} running` : `${c.running} interrupted (redone on resume)`);
   const notStarted = (planned ?? c.total) - c.done - c.failed - c.running;
   if (notStarted > 0) parts.push(`${notStarted} not run yet`);
   if (c.outOfPlan) parts.push(`${c.outOfPlan} kept from an earlier config`);

@@ -36,10 +36,17 @@ export function jobSteps(job: TrainJob): number {
 
 /** Relative cost of a job, proportional to its multiply-adds (forward+backward ≈ 3 forwards). */
 export function jobCost(job: TrainJob): number {
-  const params = paramCount({ width: job.width, depth: job.depth });
-  const train = jobSteps(job) * Math.min(job.batch, job.n) * 3 * params;
-  const evaluation = job.pEvals.length * job.masks * TEST_SET_SIZE * params;
+  const { train, evaluation } = jobCostParts(job);
   return train + evaluation;
+}
+
+/** The training and the evaluation parts of jobCost. */
+export function jobCostParts(job: TrainJob): { train: number; evaluation: number } {
+  const params = paramCount({ width: job.width, depth: job.depth });
+  return {
+    train: jobSteps(job) * Math.min(job.batch, job.n) * 3 * params,
+    evaluation: job.pEvals.length * job.masks * TEST_SET_SIZE * params,
+  };
 }
 
 /** The job of one grid point, with the config's hyper-parameters. */

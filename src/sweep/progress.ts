@@ -1,5 +1,5 @@
 import type { JobOutcome, PoolEvents } from "./pool.js";
-import { describeJob, type JobKey, type PlannedJob } from "./plan.js";
+import { describeJob, jobCostParts, type JobKey, type PlannedJob } from "./plan.js";
 
 /**
  * Progress of a sweep: on a terminal, one bar redrawn in place (done/total, failures,
@@ -58,10 +58,17 @@ export function createProgress(opts: {
   let lastDraw = 0;
   let barShown = false;
 
+  const trainCost = new Map<JobKey, number>(opts.jobs.map((j) => [j.key, jobCostParts(j.job).train]));
+  let lastLine = clock();
+
   const rates = (): { jobsPerSec: number; eta: number } => {
     const elapsed = Math.max(clock() - t0, 1e-9);
     const jobsPerSec = finishedHere / elapsed;
-    const eta = finishedCost > 0 ? remainingCost / (finishedCost / elapsed) : NaN;
+    // Work done = finished jobs + the trained epochs of running ones.
+    let partial = 0;
+    for (const [key, r] of running) if (r.epochs > 0) partial += (trainCost.get(key) ?? 0) * (r.epoch / r.epochs);
+    const worked = finishedCost + partial;
+    const eta = worked > 0 ? (remainingCost - partial) / (worked / elapsed) : NaN;
     return { jobsPerSec, eta };
   };
 
@@ -71,7 +78,8 @@ export function createProgress(opts: {
     if (failed > 0) parts.push(`${failed} failed`);
     if (running.size > 0) parts.push(`${running.size} running`);
     parts.push(`${jobsPerSec.toFixed(jobsPerSec < 10 ? 2 : 1)} jobs/s`);
-    parts.push(remainingCost <= 0 ? `${formatDuration(clock() - t0)} elapsed` : `ETA ${formatDuration(eta)}`);
+    if (remainingCost <= 0) parts.push(`${formatDuration(clock() - t0)} elapsed`);
+    else if (Number.isFinite(eta)) parts.push(`ETA ${formatDuration(eta)}`);
     return parts.join(" · ");
   };
 
@@ -84,7 +92,7 @@ export function createProgress(opts: {
     const frac = total > 0 ? (done + failed) / total : 1;
     const filled = Math.round(frac * width);
     let line = `${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${summary()}`;
-    const cols = stream.columns ?? 100;
+    const cols = stream.columns || 100;
     if (line.length > cols - 1) line = line.slice(0, cols - 1);
     stream.write(`\r\x1b[2K${line}`);
     barShown = true;
@@ -107,6 +115,15 @@ export function createProgress(opts: {
   };
 
   draw(true);
+  // Keep the bar's clock moving on a terminal; in a log, a line every 5 minutes of silence.
+  const timer = setInterval(() => {
+    if (tty) draw(true);
+    else if (clock() - lastLine >= 300) {
+      stream.write(`${label}: ${summary()}\n`);
+      lastLine = clock();
+    }
+  }, 1000);
+  timer.unref();
   return {
     jobStarted(job) {
       running.set(job.key, { epoch: 0, epochs: 0 });
@@ -121,11 +138,15 @@ export function createProgress(opts: {
       if (outcome.status === "done") done++;
       else failed++;
       if (outcome.status === "failed") log(`${label}: job ${job.key} (${describeJob(job.job)}) failed: ${outcome.error ?? "unknown reason"}`);
-      else if (!tty) stream.write(`${label}: ${summary()} · job ${job.key} (${describeJob(job.job)}) in ${formatDuration(outcome.seconds)}\n`);
+      else if (!tty) {
+        stream.write(`${label}: ${summary()} · job ${job.key} (${describeJob(job.job)}) in ${formatDuration(outcome.seconds)}\n`);
+        lastLine = clock();
+      }
       else draw();
     },
     log,
     finish() {
+      clearInterval(timer);
       if (tty) {
         draw(true);
         stream.write("\n");
