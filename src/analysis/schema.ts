@@ -92,9 +92,12 @@ export interface LossCurve extends GridPoint {
 /** Weighted least squares of ln L = ln A − α ln N. */
 export interface PowerLawFit {
   alpha: number;
-  /** 1σ error of α from the bootstrap (sd of the replicates, small-sample corrected). */
+  /**
+   * 1σ error of α: sd of the bootstrap replicates × √(S/(S−1)) (small-sample correction) ×
+   * √(reducedChi2) when that exceeds 1.
+   */
   alphaErr: number;
-  /** Bootstrap percentile interval at ciLevel, widened by √(reducedChi2) when that exceeds 1. */
+  /** α ± t_{S−1}·alphaErr at ciLevel (S = seeds resampled); see docs/analysis.md. */
   alphaCI: [number, number];
   ciLevel: number;
   /** Prefactor A (same units as L). */
@@ -211,11 +214,14 @@ export interface CrossoverSize extends GridPoint {
   /** 1σ bootstrap error of ln N* (null when censored). */
   lnNStarErr: number | null;
   censored: "none" | "below" | "above";
-  /** True when the minimum is significantly (> 2σ) below the loss at both ends of the range. */
+  /** True when the minimum is significantly (> 3σ) below the loss at both ends of the range. */
   significant: boolean;
 }
 
-/** Fit of ln N*(p) along one p_eval line (p_train fixed), from the uncensored, significant N*. */
+/**
+ * Fit of ln N*(p) along one p_eval line (p_train fixed), from the uncensored, significant N*
+ * of curves not labelled amentia.
+ */
 export interface LengthScaleFit extends Architecture {
   pTrain: number;
   /**
@@ -275,8 +281,14 @@ export interface CollapseResult {
   /** "curvature" (χ² Hessian) or "bootstrap" (refits of resampled data). */
   errorMethod: "curvature" | "bootstrap";
   /**
-   * True only when chi2 ≤ maxGoodChi2, every fitted parameter has a finite error, p_c lies
-   * inside the data's p range and away from the search bounds, and pcErr is below
+   * Fraction of interior points (in x order) with a neighbour of another size; the fit only
+   * accepts parameters where this is ≥ minOverlap (curves that do not interleave are not a
+   * collapse, however smooth).
+   */
+  overlap: number;
+  /**
+   * True only when chi2 ≤ maxGoodChi2, every fitted parameter has a finite error and stays
+   * (±2σ) inside its search range, p_c lies inside the data's p range, and pcErr is below
    * maxRelativePcErr of that range. Otherwise `notes` says what failed.
    */
   confident: boolean;

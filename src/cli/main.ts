@@ -23,6 +23,8 @@ const commands: Record<string, CommandLoader> = {
   merge: () => import("./merge.js").then((m) => m.command),
   export: () => import("./export.js").then((m) => m.command),
   slurm: () => import("./slurm.js").then((m) => m.command),
+  analyze: () => import("./analyze.js").then((m) => m.command),
+  collapse: () => import("./collapse.js").then((m) => m.command),
 };
 
 export function registerCommand(name: string, loader: CommandLoader): void {

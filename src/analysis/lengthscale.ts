@@ -1,0 +1,201 @@
+/**
+ * The diverging length scale: the crossover size N* of a non-monotonic L(N), and fits of
+ * N*(p) to the BKT and power-law forms.
+ *
+ * Crossover size of one curve (u = ln N, ℓ = ln L, σ_ℓ = stderr / L):
+ *   i* = argmin_i L_i. If i* is the first point, L rises over the whole range:
+ *   censored "below" (N* < N_min); if the last, censored "above" (N* > N_max). Otherwise a
+ *   weighted quadratic ℓ = c0 + c1 u + c2 u² is fitted to the points i*−h … i*+h
+ *   (h = crossoverHalfWindow, clipped to the curve) and
+ *       ln N* = −c1 / (2 c2)      (c2 > 0; clipped to the sampled range, else censored)
+ *   Error: sd of ln N* over the bootstrap replicates (same procedure on each replicate,
+ *   censored replicates counted at the range ends), times the small-sample factor.
+ *   `significant`: L at both ends exceeds L_min by more than 3 combined standard errors
+ *   (3, not 2: the minimum of several noisy points is biased low, so a flat noisy curve
+ *   passes a 2σ test too often).
+ *
+ * N*(p) along one p_eval line, from the uncensored, significant crossovers
+ * (weights 1/σ(ln N*)²):
+ *   BKT:    ln N* = ln N0 + b |p − p_c|^(−σ)     (σ fixed, default 1/2, or fitted)
+ *   power:  ln N* = ln A − ν ln |p − p_c|
+ * For fixed p_c (and σ) both are linear in the remaining parameters, so p_c (and σ) are
+ * found by a profile search — p_c on the side of the data where N* is largest, outside the
+ * data — and the linear parameters by weighted least squares. Parameter errors from the χ²
+ * curvature (cov = 2 H⁻¹), scaled by max(1, χ²/dof).
+ */
+import { pooledLogErrors } from "./curves.js";
+import type { CrossoverSize, LengthScaleFit, LossCurve } from "./schema.js";
+import { SingularMatrixError, covarianceFromChi2Hessian, minimize1d, numericalHessian, sampleSd, weightedLinearFit } from "./stats.js";
+
+interface Quadratic {
+  lnNStar: number | null;
+  censored: "none" | "below" | "above";
+}
+
+/** ln N* of one set of means (see the file header); null-free by construction. */
+function crossoverOf(lnN: readonly number[], means: readonly number[], sig: readonly number[], halfWindow: number): Quadratic {
+  let iMin = 0;
+  for (let i = 1; i < means.length; i++) if (means[i] < means[iMin]) iMin = i;
+  const n = means.length;
+  if (iMin === 0) return { lnNStar: lnN[0], censored: "below" };
+  if (iMin === n - 1) return { lnNStar: lnN[n - 1], censored: "above" };
+  let lo = Math.max(0, iMin - halfWindow);
+  let hi = Math.min(n - 1, iMin + halfWindow);
+  while (hi - lo + 1 < 3) {
+    if (lo > 0) lo--;
+    else if (hi < n - 1) hi++;
+    else break;
+  }
+  const u0 = lnN[iMin];
+  const X: number[][] = [];
+  const y: number[] = [];
+  const s: number[] = [];
+  for (let i = lo; i <= hi; i++) {
+    const u = lnN[i] - u0;
+    X.push([1, u, u * u]);
+    y.push(Math.log(means[i]));
+    s.push(sig[i]);
+  }
+  let c: number[];
+  try {
+    c = weightedLinearFit(X, y, s).coef;
+  } catch (e) {
+    if (e instanceof SingularMatrixError) return { lnNStar: u0, censored: "none" };
+    throw e;
+  }
+  if (!(c[2] > 0)) return { lnNStar: u0, censored: "none" };
+  const star = u0 - c[1] / (2 * c[2]);
+  if (star < lnN[0]) return { lnNStar: lnN[0], censored: "below" };
+  if (star > lnN[n - 1]) return { lnNStar: lnN[n - 1], censored: "above" };
+  return { lnNStar: star, censored: "none" };
+}
+
+/** N* of one curve with bootstrap error (bootMeans[b][i] from bootstrapCurve). */
+export function crossoverSize(curve: LossCurve, bootMeans: readonly number[][], expansion: number, halfWindow = 2): CrossoverSize {
+  const lnN = curve.points.map((p) => Math.log(p.n));
+  const means = curve.points.map((p) => p.mean);
+  const sig = pooledLogErrors(curve);
+  const q = crossoverOf(lnN, means, sig, halfWindow);
+  let err: number | null = null;
+  if (q.censored === "none" && bootMeans.length >= 2) {
+    const reps = bootMeans.map((row) => crossoverOf(lnN, row, sig, halfWindow).lnNStar as number);
+    err = sampleSd(reps) * expansion;
+  }
+  const iMin = means.indexOf(Math.min(...means));
+  const first = curve.points[0];
+  const last = curve.points[curve.points.length - 1];
+  const minP = curve.points[iMin];
+  const se = (i: number): number => sig[i] * means[i];
+  const last_ = curve.points.length - 1;
+  const significant = q.censored === "none" && first.mean - minP.mean > 3 * Math.hypot(se(0), se(iMin)) && last.mean - minP.mean > 3 * Math.hypot(se(last_), se(iMin));
+  const lnNStar = q.lnNStar as number;
+  return {
+    width: curve.width,
+    depth: curve.depth,
+    pTrain: curve.pTrain,
+    pEval: curve.pEval,
+    nStar: Math.exp(lnNStar),
+    lnNStar,
+    lnNStarErr: err !== null && err > 0 ? err : null,
+    censored: q.censored,
+    significant,
+  };
+}
+
+export interface LengthScalePoint {
+  p: number;
+  lnNStar: number;
+  lnNStarErr: number;
+}
+
+/**
+ * Fits ln N*(p) in the BKT form (sigma: fixed number, or null to fit it) or the power form.
+ * Returns null when there are too few points (fewer than the parameters + 0, i.e. dof < 0).
+ */
+export function fitLengthScale(points: readonly LengthScalePoint[], form: "bkt" | "power", sigma: number | null = 0.5): Omit<LengthScaleFit, "width" | "depth" | "pTrain"> | null {
+  const k = form === "power" ? 3 : sigma === null ? 4 : 3;
+  if (points.length < k) return null;
+  const ps = points.map((q) => q.p);
+  const y = points.map((q) => q.lnNStar);
+  const s = points.map((q) => q.lnNStarErr);
+  const pMin = Math.min(...ps);
+  const pMax = Math.max(...ps);
+  const span = pMax - pMin || 1;
+  // Which side does N* diverge on? The side of the largest N*.
+  const iTop = y.indexOf(Math.max(...y));
+  const sides: ("low" | "high")[] = iTop === ps.indexOf(pMin) ? ["low"] : iTop === ps.indexOf(pMax) ? ["high"] : ["low", "high"];
+  const regress = (pc: number, sg: number): number[] => ps.map((p) => (form === "power" ? -Math.log(Math.abs(p - pc)) : Math.pow(Math.abs(p - pc), -sg)));
+  const profile = (pc: number, sg: number): { chi2: number; coef: number[] } | null => {
+    const g = regress(pc, sg);
+    if (!g.every(Number.isFinite)) return null;
+    try {
+      const f = weightedLinearFit(
+        g.map((v) => [1, v]),
+        y,
+        s,
+      );
+      return { chi2: f.chi2, coef: f.coef };
+    } catch (e) {
+      if (e instanceof SingularMatrixError) return null;
+      throw e;
+    }
+  };
+  const chi2At = (pc: number, sg: number): number => profile(pc, sg)?.chi2 ?? Infinity;
+  let best: { pc: number; sg: number; chi2: number } | null = null;
+  const sigmas = form === "bkt" && sigma === null ? Array.from({ length: 19 }, (_, i) => 0.1 + 0.1 * i) : [sigma ?? 0.5];
+  for (const side of sides) {
+    // distance d from the nearest data point, log-spaced from 1e-4·span to 3·span
+    for (const sg of sigmas) {
+      const toPc = (t: number): number => (side === "low" ? pMin - span * Math.exp(t) : pMax + span * Math.exp(t));
+      const m = minimize1d((t) => chi2At(toPc(t), sg), Math.log(1e-4), Math.log(3), 120, 1e-8);
+      if (!best || m.fx < best.chi2) best = { pc: toPc(m.x), sg, chi2: m.fx };
+    }
+  }
+  if (!best || !Number.isFinite(best.chi2)) return null;
+  // Refine σ (if fitted) jointly with p_c by a final 1-D pass on σ.
+  if (form === "bkt" && sigma === null) {
+    const side = best.pc < pMin ? "low" : "high";
+    const toPc = (t: number): number => (side === "low" ? pMin - span * Math.exp(t) : pMax + span * Math.exp(t));
+    const inner = (sg: number): { pc: number; chi2: number } => {
+      const m = minimize1d((t) => chi2At(toPc(t), sg), Math.log(1e-4), Math.log(3), 60, 1e-8);
+      return { pc: toPc(m.x), chi2: m.fx };
+    };
+    const ms = minimize1d((sg) => inner(sg).chi2, 0.05, 2, 40, 1e-6);
+    const r = inner(ms.x);
+    if (r.chi2 < best.chi2) best = { pc: r.pc, sg: ms.x, chi2: r.chi2 };
+  }
+  const prof = profile(best.pc, best.sg);
+  if (!prof) return null;
+  // Full parameter vector for the curvature: [pc, c0, c1, (sigma)].
+  const full = form === "bkt" && sigma === null ? [best.pc, prof.coef[0], prof.coef[1], best.sg] : [best.pc, prof.coef[0], prof.coef[1]];
+  const chi2Full = (v: number[]): number => {
+    const sg = v.length === 4 ? v[3] : best!.sg;
+    let c = 0;
+    for (let i = 0; i < ps.length; i++) {
+      const g = form === "power" ? -Math.log(Math.abs(ps[i] - v[0])) : Math.pow(Math.abs(ps[i] - v[0]), -sg);
+      c += ((y[i] - v[1] - v[2] * g) / s[i]) ** 2;
+    }
+    return Number.isFinite(c) ? c : 1e300;
+  };
+  const dist = Math.min(...ps.map((p) => Math.abs(p - best!.pc)));
+  const h = [dist * 1e-3, 1e-4 * (1 + Math.abs(full[1])), 1e-4 * (1 + Math.abs(full[2])), 1e-4];
+  const dof = points.length - k;
+  const reduced = dof > 0 ? best.chi2 / dof : null;
+  const scale = reduced !== null && reduced > 1 ? reduced : 1;
+  const cov = covarianceFromChi2Hessian(numericalHessian(chi2Full, full, h.slice(0, full.length)));
+  const err = (i: number): number | null => (cov && Number.isFinite(cov[i][i]) && dof >= 0 ? Math.sqrt(cov[i][i] * scale) : null);
+  const params: Record<string, number> = form === "power" ? { pc: best.pc, lnA: prof.coef[0], nu: prof.coef[1] } : { pc: best.pc, lnN0: prof.coef[0], b: prof.coef[1], sigma: best.sg };
+  const paramErrs: Record<string, number | null> = form === "power" ? { pc: err(0), lnA: err(1), nu: err(2) } : { pc: err(0), lnN0: err(1), b: err(2), sigma: sigma === null ? err(3) : null };
+  return {
+    form,
+    pc: best.pc,
+    pcErr: err(0),
+    params,
+    paramErrs,
+    sigmaFixed: form === "bkt" ? sigma !== null : false,
+    chi2: best.chi2,
+    dof,
+    reducedChi2: reduced,
+    points: points.map((q) => ({ ...q })),
+  };
+}

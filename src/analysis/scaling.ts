@@ -1,0 +1,249 @@
+/**
+ * Scaling of the loss with the training-set size N ("neural scaling law").
+ *
+ * Power law (log-log weighted least squares):
+ *   ln L(N) = ln A − α ln N,   weights 1/σ_i²,  σ_i = error of ln L_i, pooled over the
+ *   curve's sizes (curves.ts pooledLogErrors: per-point variances from a few seeds are too
+ *   noisy to weight by).
+ *   α > 0: the loss decays algebraically with N.
+ * α's uncertainty comes from the bootstrap of the curve (seeds, then masks within seeds,
+ * see curves.ts): the replicates' deviations from α̂ are multiplied by the small-sample
+ * factor √(S/(S−1)) and, when the fit's reduced χ² exceeds 1 (the power law does not
+ * describe the data within their errors), by √(χ²/dof) as well (the PDG scale factor).
+ * Because that error is itself estimated from S resampling units (seeds), the interval uses
+ * Student's t with S − 1 degrees of freedom:
+ *   alphaErr = sd_b(α_b) · factor,   alphaCI = α̂ ± t_{S−1,(1+c)/2} · alphaErr
+ * (Checked in test/analysis-scaling.test.ts: coverage of the 95% CI over repeated synthetic
+ * draws. Percentile intervals of the replicates undercover with few seeds, hence this form.)
+ *
+ * Local slope between consecutive sizes:
+ *   s_i = (ln L_{i+1} − ln L_i) / (ln N_{i+1} − ln N_i),
+ *   σ(s_i) = √(σ_i² + σ_{i+1}²) / (ln N_{i+1} − ln N_i)     (σ_i pooled, as above)
+ *
+ * Offset fit (Levenberg–Marquardt, ml-levenberg-marquardt):
+ *   L(N) = A N^(−α) + L∞,  weights 1/(σ_i L_i)² (pooled σ_i), errors from (JᵀWJ)⁻¹ scaled
+ *   by max(1, χ²/dof).
+ */
+import { levenbergMarquardt } from "ml-levenberg-marquardt";
+import { MentiaError } from "../errors.js";
+import { describeGridPoint, pooledLogErrors } from "./curves.js";
+import type { LocalSlope, LossCurve, OffsetFit, PowerLawFit, ScalingFit } from "./schema.js";
+import { SingularMatrixError, invert, normalQuantile, quantile, sampleSd, studentTQuantile, weightedLine, weightedLinearFit } from "./stats.js";
+
+export interface ScalingOptions {
+  ciLevel: number;
+}
+
+/** A scaling fit plus the per-replicate numbers later stages reuse (not written to JSON). */
+export interface ScalingWork {
+  fit: ScalingFit;
+  /** α of each bootstrap replicate (raw, before the expansion factor). */
+  bootAlphas: number[];
+  /** The factor applied to bootstrap deviations (small-sample × χ² scale). */
+  errorFactor: number;
+}
+
+function requireSizes(curve: LossCurve, min: number, what: string): void {
+  if (curve.points.length < min) throw new MentiaError(`${what} for ${describeGridPoint(curve)} needs at least ${min} training-set sizes, got ${curve.points.length}`);
+}
+
+/** α̂ = −slope of the weighted line ln L vs ln N. */
+export function powerLawAlpha(lnN: readonly number[], lnL: readonly number[], w: readonly number[]): number {
+  return -weightedLine(lnN, lnL, w)[1];
+}
+
+/** Two-sided quantile used for CIs: Student's t with units − 1 dof (normal when units < 2). */
+export function ciQuantile(units: number, level: number): number {
+  return units >= 2 ? studentTQuantile((1 + level) / 2, units - 1) : normalQuantile((1 + level) / 2);
+}
+
+function intervalFromReplicates(est: number, reps: readonly number[], factor: number, q: number, fallbackErr: number): { err: number; ci: [number, number] } {
+  const sd = sampleSd(reps);
+  // No spread in the replicates (a single seed with a single mask): fall back to the analytic error.
+  const err = reps.length >= 2 && sd > 0 ? sd * factor : fallbackErr;
+  return { err, ci: [est - q * err, est + q * err] };
+}
+
+/**
+ * Fits L ~ A N^(−α) to a curve and its bootstrap replicates (`bootMeans[b][i]`, with the
+ * expansion factor and resampling-unit count from bootstrapCurve). Also fits the upper half of the N range (the tail) when the curve has at
+ * least 4 sizes.
+ */
+export function fitPowerLaw(curve: LossCurve, bootMeans: readonly number[][], expansion: number, units: number, opts: ScalingOptions): { fit: PowerLawFit; bootAlphas: number[]; errorFactor: number } {
+  requireSizes(curve, 2, "a power-law fit");
+  const lnN = curve.points.map((p) => Math.log(p.n));
+  const lnL = curve.points.map((p) => Math.log(p.mean));
+  const sig = pooledLogErrors(curve);
+  const w = sig.map((s) => 1 / (s * s));
+  const lin = weightedLinearFit(
+    lnN.map((x) => [1, x]),
+    lnL,
+    sig,
+  );
+  const alpha = -lin.coef[1];
+  const reduced = lin.dof > 0 ? lin.chi2 / lin.dof : null;
+  const scale = reduced !== null && reduced > 1 ? Math.sqrt(reduced) : 1;
+  const factor = expansion * scale;
+  const bootAlphas = bootMeans.map((row) => powerLawAlpha(lnN, row.map(Math.log), w));
+  const analyticErr = Math.sqrt(lin.cov[1][1]) * scale;
+  const q = ciQuantile(units, opts.ciLevel);
+  const { err, ci } = intervalFromReplicates(alpha, bootAlphas, factor, q, analyticErr);
+
+  let tail: PowerLawFit["tail"] = null;
+  const n = curve.points.length;
+  if (n >= 4) {
+    const start = n - Math.max(3, Math.ceil(n / 2));
+    const tN = lnN.slice(start);
+    const tw = w.slice(start);
+    const tSig = sig.slice(start);
+    const tLin = weightedLinearFit(
+      tN.map((x) => [1, x]),
+      lnL.slice(start),
+      tSig,
+    );
+    const tAlpha = -tLin.coef[1];
+    const tRed = tLin.dof > 0 ? tLin.chi2 / tLin.dof : null;
+    const tScale = tRed !== null && tRed > 1 ? Math.sqrt(tRed) : 1;
+    const tReps = bootMeans.map((row) => powerLawAlpha(tN, row.slice(start).map(Math.log), tw));
+    const t = intervalFromReplicates(tAlpha, tReps, expansion * tScale, q, Math.sqrt(tLin.cov[1][1]) * tScale);
+    tail = { alpha: tAlpha, alphaErr: t.err, alphaCI: t.ci, nMin: curve.points[start].n, nMax: curve.points[n - 1].n };
+  }
+
+  return {
+    fit: {
+      alpha,
+      alphaErr: err,
+      alphaCI: ci,
+      ciLevel: opts.ciLevel,
+      amplitude: Math.exp(lin.coef[0]),
+      chi2: lin.chi2,
+      dof: lin.dof,
+      reducedChi2: reduced,
+      bootstrapReplicates: bootMeans.length,
+      tail,
+    },
+    bootAlphas,
+    errorFactor: factor,
+  };
+}
+
+/** d ln L / d ln N between consecutive sizes, with propagated errors. */
+export function localSlopes(curve: LossCurve): LocalSlope[] {
+  requireSizes(curve, 2, "local slopes");
+  const sig = pooledLogErrors(curve);
+  const out: LocalSlope[] = [];
+  for (let i = 0; i + 1 < curve.points.length; i++) {
+    const a = curve.points[i];
+    const b = curve.points[i + 1];
+    const du = Math.log(b.n) - Math.log(a.n);
+    out.push({
+      nLow: a.n,
+      nHigh: b.n,
+      nMid: Math.sqrt(a.n * b.n),
+      slope: (Math.log(b.mean) - Math.log(a.mean)) / du,
+      slopeErr: Math.hypot(sig[i], sig[i + 1]) / du,
+    });
+  }
+  return out;
+}
+
+/**
+ * Offset fit L = A N^(−α) + L∞ by Levenberg–Marquardt from several starts (L∞ = 0 and
+ * fractions of the smallest loss), α bounded to [−5, 5] and L∞ to [0, 10·max L].
+ * Returns { fit: null, note } when there are fewer than 4 sizes or no start converges to a
+ * finite, positive-definite solution.
+ */
+export function fitOffsetPowerLaw(curve: LossCurve, start: { amplitude: number; alpha: number }): { fit: OffsetFit | null; note: string | null } {
+  const n = curve.points.length;
+  if (n < 4) return { fit: null, note: `offset fit needs ≥ 4 sizes (has ${n})` };
+  const N0 = curve.points[0].n;
+  // Work with r = N / N0 so the amplitude is the loss scale at the smallest N.
+  const x = curve.points.map((p) => p.n / N0);
+  const y = curve.points.map((p) => p.mean);
+  const s = pooledLogErrors(curve).map((e, i) => e * y[i]);
+  const minL = Math.min(...y);
+  const maxL = Math.max(...y);
+  const model = ([a, al, c]: number[]) => (r: number) => a * Math.pow(r, -al) + c;
+  const jac = ([a, al]: number[]) => (r: number) => {
+    const pw = Math.pow(r, -al);
+    return [pw, -a * Math.log(r) * pw, 1];
+  };
+  const chi2Of = (p: number[]): number => {
+    const f = model(p);
+    let c = 0;
+    for (let i = 0; i < n; i++) c += ((y[i] - f(x[i])) / s[i]) ** 2;
+    return c;
+  };
+  const a0 = start.amplitude * Math.pow(N0, -start.alpha);
+  let best: number[] | null = null;
+  let bestChi2 = Infinity;
+  for (const frac of [0, 0.25, 0.5, 0.8]) {
+    const c0 = frac * minL;
+    const init = [Math.abs(a0 - c0) > 1e-12 ? a0 - c0 : a0, Math.max(-5, Math.min(5, start.alpha)), c0];
+    let res;
+    try {
+      res = levenbergMarquardt({ x, y }, model, {
+        initialValues: init,
+        weights: s.map((v) => 1 / v),
+        jacobianFunction: jac,
+        minValues: [-1e6, -5, 0],
+        maxValues: [1e6, 5, 10 * maxL],
+        maxIterations: 300,
+        errorTolerance: 1e-12,
+        damping: 1e-2,
+      });
+    } catch {
+      continue;
+    }
+    const p = res.parameterValues;
+    const c = chi2Of(p);
+    if (p.every(Number.isFinite) && c < bestChi2) {
+      bestChi2 = c;
+      best = p;
+    }
+  }
+  if (!best) return { fit: null, note: "offset fit did not converge from any start" };
+  const [a, al, c] = best;
+  // Covariance (JᵀWJ)⁻¹.
+  const J = x.map((r) => jac(best as number[])(r));
+  const M = [0, 1, 2].map((i) => [0, 1, 2].map((j) => J.reduce((acc, row, k) => acc + (row[i] * row[j]) / (s[k] * s[k]), 0)));
+  let cov: number[][];
+  try {
+    cov = invert(M);
+  } catch (e) {
+    if (e instanceof SingularMatrixError) return { fit: null, note: "offset fit is degenerate (parameters not determined by the data)" };
+    throw e;
+  }
+  const dof = n - 3;
+  const reduced = dof > 0 ? bestChi2 / dof : null;
+  const scale = reduced !== null && reduced > 1 ? reduced : 1;
+  const errs = [0, 1, 2].map((i) => Math.sqrt(cov[i][i] * scale));
+  if (!errs.every((e) => Number.isFinite(e))) return { fit: null, note: "offset fit has undefined errors (flat direction)" };
+  // Back to N: A N0^α N^(−α).
+  const amp = a * Math.pow(N0, al);
+  const ampErr = Math.abs(amp) * Math.hypot(errs[0] / Math.abs(a), Math.log(N0) * errs[1]);
+  return {
+    fit: { amplitude: amp, amplitudeErr: ampErr, alpha: al, alphaErr: errs[1], lInf: c, lInfErr: errs[2], chi2: bestChi2, dof, reducedChi2: reduced },
+    note: null,
+  };
+}
+
+/** All scaling numbers of one curve: power law with bootstrap CI, local slopes, offset fit. */
+export function scalingFit(curve: LossCurve, boot: { means: readonly number[][]; expansion: number; units: number }, opts: ScalingOptions): ScalingWork {
+  const pl = fitPowerLaw(curve, boot.means, boot.expansion, boot.units, opts);
+  const off = fitOffsetPowerLaw(curve, { amplitude: pl.fit.amplitude, alpha: pl.fit.alpha });
+  return {
+    fit: {
+      width: curve.width,
+      depth: curve.depth,
+      pTrain: curve.pTrain,
+      pEval: curve.pEval,
+      powerLaw: pl.fit,
+      offset: off.fit,
+      offsetNote: off.note,
+      localSlopes: localSlopes(curve),
+    },
+    bootAlphas: pl.bootAlphas,
+    errorFactor: pl.errorFactor,
+  };
+}

@@ -1,0 +1,51 @@
+import { renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { analyzeRecords, DEFAULT_ANALYSIS_OPTIONS, formatSummary } from "../analysis/analyze.js";
+import { MentiaError } from "../errors.js";
+import { readEvalRecords } from "../sweep/store.js";
+import { formatHelp, parseArgs, wantsHelp, type FlagSpec } from "./args.js";
+import type { Command } from "./main.js";
+
+/**
+ * `mentia analyze DIR [--json]`: the analysis of a sweep's results (scaling fits, phases,
+ * boundaries, N*, collapses) into DIR/analysis.json, with a text summary.
+ */
+const FLAGS: Record<string, FlagSpec> = {
+  json: { kind: "boolean", help: "print the analysis JSON on stdout instead of the summary" },
+  bootstrap: { kind: "int", default: DEFAULT_ANALYSIS_OPTIONS.bootstrapReplicates, help: "bootstrap replicates for every CI", metavar: "B" },
+  "collapse-bootstrap": { kind: "int", default: 30, help: "bootstrap replicates for collapse parameter errors", metavar: "B" },
+  "ci-level": { kind: "number", default: DEFAULT_ANALYSIS_OPTIONS.ciLevel, help: "two-sided confidence level", metavar: "C" },
+  seed: { kind: "int", default: DEFAULT_ANALYSIS_OPTIONS.randomSeed, help: "seed of the analysis PRNG (bootstrap, global search)", metavar: "S" },
+};
+
+const USAGE = "mentia analyze DIR [--json]";
+const DESCRIPTION = [
+  "Analyses the sweep in DIR: loss curves L(N) per (width, depth, p_train, p_eval), power-law fits",
+  "with bootstrap CIs, phase labels (eumentia / dementia / amentia / uncertain, each with its rule),",
+  "phase boundaries with errors, crossover sizes N*, N*(p) fits (BKT vs power law) and the",
+  "finite-size-scaling collapse (power law vs BKT). Writes DIR/analysis.json (schema: docs/analysis.md).",
+].join("\n");
+
+export const command: Command = {
+  summary: "analyse a sweep: scaling fits, phases, boundaries, N*, collapses → DIR/analysis.json",
+  async run(argv) {
+    if (wantsHelp(argv)) {
+      console.log(formatHelp(USAGE, DESCRIPTION, FLAGS));
+      return 0;
+    }
+    const { flags, positional } = parseArgs(argv, FLAGS, "analyze");
+    if (positional.length !== 1) throw new MentiaError(`analyze: expected one sweep directory (usage: ${USAGE})`);
+    const dir = positional[0];
+    const cb = flags["collapse-bootstrap"] as number;
+    if (!(cb >= 2)) throw new MentiaError(`analyze: --collapse-bootstrap must be ≥ 2, got ${cb}`);
+    const records = readEvalRecords(dir);
+    const analysis = analyzeRecords(records, { bootstrapReplicates: flags.bootstrap as number, ciLevel: flags["ci-level"] as number, randomSeed: flags.seed as number }, { collapseBootstrapReplicates: cb });
+    const path = join(dir, "analysis.json");
+    const tmp = `${path}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(analysis, null, 1) + "\n");
+    renameSync(tmp, path);
+    if (flags.json) console.log(JSON.stringify(analysis));
+    else console.log(`${formatSummary(analysis)}\n\nwrote ${path}`);
+    return 0;
+  },
+};
