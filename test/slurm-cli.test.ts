@@ -80,7 +80,7 @@ test("slurm writes both scripts and a copy of the config, and says how to submit
   assert.match(array, /#SBATCH --array=0-3\n/);
   assert.match(array, /#SBATCH --cpus-per-task=2\n/);
   assert.match(array, /#SBATCH --time=00:30:00\n/);
-  assert.ok(array.includes(`${process.execPath} ${BIN} run ${dir}/config.yaml --out ${join(e.root, "sweep")} --shard "$shard/4" --workers 2`));
+  assert.ok(array.includes(`${process.execPath} ${BIN} run ${dir}/config.yaml --out ${join(e.root, "sweep")} --shard "$shard/4" --workers 2 --break-lock`));
   assert.match(r.stdout, /sbatch --parsable .*array\.sbatch/);
   assert.match(r.stdout, /--dependency=afterok:\$id --kill-on-invalid-dep=yes .*finish\.sbatch/);
 });

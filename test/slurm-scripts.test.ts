@@ -38,7 +38,7 @@ test("array script: one task per shard, absolute paths, one worker per CPU, logs
     "#SBATCH --cpus-per-task=1",
     "#SBATCH --output=/scratch/r/sweep/slurm/logs/array-%A_%a.out",
   ]);
-  assert.match(array, /\nexec \/opt\/node\/bin\/node \/home\/r\/mentia\/bin\/mentia\.js run \/scratch\/r\/sweep\/slurm\/config\.yaml --out \/scratch\/r\/sweep --shard "\$shard\/4" --workers 1\n/);
+  assert.match(array, /\nexec \/opt\/node\/bin\/node \/home\/r\/mentia\/bin\/mentia\.js run \/scratch\/r\/sweep\/slurm\/config\.yaml --out \/scratch\/r\/sweep --shard "\$shard\/4" --workers 1 --break-lock\n/);
   // #SBATCH directives are only read before the first command.
   const firstCommand = array.split("\n").findIndex((l) => l !== "" && !l.startsWith("#"));
   const lastDirective = array.split("\n").map((l) => l.startsWith("#SBATCH")).lastIndexOf(true);
@@ -51,7 +51,7 @@ test("resources: partition, time and memory appear only when given; c CPUs per t
   const { array, finish } = slurmScripts(PATHS, { tasks: 10, cpusPerTask: 8, partition: "cpu,long", time: "1-12:00:00", mem: "16G" });
   const lines = sbatchLines(array);
   for (const l of ["#SBATCH --array=0-9", "#SBATCH --cpus-per-task=8", "#SBATCH --partition=cpu,long", "#SBATCH --time=1-12:00:00", "#SBATCH --mem=16G"]) assert.ok(lines.includes(l), l);
-  assert.match(array, /--shard "\$shard\/10" --workers 8\n/);
+  assert.match(array, /--shard "\$shard\/10" --workers 8 --break-lock\n/);
   // The finish job needs one CPU but the same partition and limits.
   const f = sbatchLines(finish);
   for (const l of ["#SBATCH --cpus-per-task=1", "#SBATCH --partition=cpu,long", "#SBATCH --time=1-12:00:00", "#SBATCH --mem=16G"]) assert.ok(f.includes(l), l);
@@ -65,7 +65,7 @@ test("array script as a task runs exactly `mentia run CONFIG --out DIR --shard i
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split("\n");
   assert.match(lines[0], /^mentia: shard 2\/4 on .* \(job 77_2\)/);
-  assert.equal(lines[1], "/home/o'brien/my mentia/bin/mentia.js run /scratch/sweep/slurm/config.yaml --out /scratch/sweep --shard 2/4 --workers 2");
+  assert.equal(lines[1], "/home/o'brien/my mentia/bin/mentia.js run /scratch/sweep/slurm/config.yaml --out /scratch/sweep --shard 2/4 --workers 2 --break-lock");
 });
 
 test("array script outside SLURM (no SLURM_ARRAY_TASK_ID) stops with a message instead of running", () => {

@@ -128,7 +128,10 @@ export function slurmScripts(paths: SlurmPaths, o: SlurmOptions): SlurmScripts {
     "set -euo pipefail",
     'shard="${SLURM_ARRAY_TASK_ID:?this script is a job array: submit it with sbatch}"',
     `echo "mentia: shard $shard/${n} on $(hostname) (job \${SLURM_ARRAY_JOB_ID:-?}_$shard), started $(date -Is)"`,
-    `exec ${mentia} run ${shellQuote(paths.config)} --out ${dir} --shard "$shard/${n}" --workers ${o.cpusPerTask}`,
+    "# --break-lock: SLURM runs one task per shard at a time and `mentia slurm --submit` refuses to",
+    "# submit while an earlier submission of this sweep is queued or running, so a lock found here was",
+    "# left by a task killed on another node (time limit, node failure): take it over and resume.",
+    `exec ${mentia} run ${shellQuote(paths.config)} --out ${dir} --shard "$shard/${n}" --workers ${o.cpusPerTask} --break-lock`,
     "",
   ].join("\n");
 
