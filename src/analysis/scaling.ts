@@ -20,15 +20,14 @@
  *   s_i = (ln L_{i+1} − ln L_i) / (ln N_{i+1} − ln N_i),
  *   σ(s_i) = √(σ_i² + σ_{i+1}²) / (ln N_{i+1} − ln N_i)     (σ_i pooled, as above)
  *
- * Offset fit (Levenberg–Marquardt, ml-levenberg-marquardt):
+ * Offset fit (variable projection: linear in A, L∞ for fixed α; α by 1-D minimisation):
  *   L(N) = A N^(−α) + L∞,  weights 1/(σ_i L_i)² (pooled σ_i), errors from (JᵀWJ)⁻¹ scaled
  *   by max(1, χ²/dof).
  */
-import { levenbergMarquardt } from "ml-levenberg-marquardt";
 import { MentiaError } from "../errors.js";
 import { describeGridPoint, pooledLogErrors } from "./curves.js";
 import type { LocalSlope, LossCurve, OffsetFit, PowerLawFit, ScalingFit } from "./schema.js";
-import { SingularMatrixError, invert, normalQuantile, quantile, sampleSd, studentTQuantile, weightedLine, weightedLinearFit } from "./stats.js";
+import { SingularMatrixError, invert, minimize1d, normalQuantile, sampleSd, studentTQuantile, weightedLine, weightedLinearFit } from "./stats.js";
 
 export interface ScalingOptions {
   ciLevel: number;
@@ -148,64 +147,60 @@ export function localSlopes(curve: LossCurve): LocalSlope[] {
 }
 
 /**
- * Offset fit L = A N^(−α) + L∞ by Levenberg–Marquardt from several starts (L∞ = 0 and
- * fractions of the smallest loss), α bounded to [−5, 5] and L∞ to [0, 10·max L].
- * Returns { fit: null, note } when there are fewer than 4 sizes or no start converges to a
- * finite, positive-definite solution.
+ * Offset fit L = A N^(−α) + L∞ by variable projection: for fixed α the model is linear in
+ * (A, L∞), solved by weighted least squares (with L∞ ≥ 0: a negative solution is replaced
+ * by the best fit at L∞ = 0); χ²(α) is then minimised over α ∈ [−3, 5] (grid + golden
+ * section). This finds the global optimum where a plain Levenberg–Marquardt start can stall
+ * (the problem is nearly degenerate between α and L∞). Errors from (JᵀWJ)⁻¹ at the optimum,
+ * scaled by max(1, χ²/dof); when L∞ sits at its bound 0 its error is still reported.
+ * Returns { fit: null, note } with fewer than 4 sizes or a singular JᵀWJ.
  */
-export function fitOffsetPowerLaw(curve: LossCurve, start: { amplitude: number; alpha: number }): { fit: OffsetFit | null; note: string | null } {
+export function fitOffsetPowerLaw(curve: LossCurve, _start?: { amplitude: number; alpha: number }): { fit: OffsetFit | null; note: string | null } {
   const n = curve.points.length;
   if (n < 4) return { fit: null, note: `offset fit needs ≥ 4 sizes (has ${n})` };
   const N0 = curve.points[0].n;
-  // Work with r = N / N0 so the amplitude is the loss scale at the smallest N.
-  const x = curve.points.map((p) => p.n / N0);
+  // r = N / N0 keeps the amplitude at the scale of the loss at the smallest N.
+  const r = curve.points.map((p) => p.n / N0);
   const y = curve.points.map((p) => p.mean);
   const s = pooledLogErrors(curve).map((e, i) => e * y[i]);
-  const minL = Math.min(...y);
-  const maxL = Math.max(...y);
-  const model = ([a, al, c]: number[]) => (r: number) => a * Math.pow(r, -al) + c;
-  const jac = ([a, al]: number[]) => (r: number) => {
-    const pw = Math.pow(r, -al);
-    return [pw, -a * Math.log(r) * pw, 1];
-  };
-  const chi2Of = (p: number[]): number => {
-    const f = model(p);
-    let c = 0;
-    for (let i = 0; i < n; i++) c += ((y[i] - f(x[i])) / s[i]) ** 2;
-    return c;
-  };
-  const a0 = start.amplitude * Math.pow(N0, -start.alpha);
-  let best: number[] | null = null;
-  let bestChi2 = Infinity;
-  for (const frac of [0, 0.25, 0.5, 0.8]) {
-    const c0 = frac * minL;
-    const init = [Math.abs(a0 - c0) > 1e-12 ? a0 - c0 : a0, Math.max(-5, Math.min(5, start.alpha)), c0];
-    let res;
+  const solve = (al: number): { a: number; c: number; chi2: number } => {
+    const g = r.map((v) => Math.pow(v, -al));
+    let a: number;
+    let c: number;
     try {
-      res = levenbergMarquardt({ x, y }, model, {
-        initialValues: init,
-        weights: s.map((v) => 1 / v),
-        jacobianFunction: jac,
-        minValues: [-1e6, -5, 0],
-        maxValues: [1e6, 5, 10 * maxL],
-        maxIterations: 300,
-        errorTolerance: 1e-12,
-        damping: 1e-2,
-      });
-    } catch {
-      continue;
+      const f = weightedLinearFit(
+        g.map((v) => [v, 1]),
+        y,
+        s,
+      );
+      [a, c] = f.coef;
+    } catch (e) {
+      if (!(e instanceof SingularMatrixError)) throw e;
+      [a, c] = [NaN, NaN];
     }
-    const p = res.parameterValues;
-    const c = chi2Of(p);
-    if (p.every(Number.isFinite) && c < bestChi2) {
-      bestChi2 = c;
-      best = p;
+    if (!(c >= 0)) {
+      let num = 0;
+      let den = 0;
+      for (let i = 0; i < n; i++) {
+        num += (g[i] * y[i]) / (s[i] * s[i]);
+        den += (g[i] * g[i]) / (s[i] * s[i]);
+      }
+      a = num / den;
+      c = 0;
     }
-  }
-  if (!best) return { fit: null, note: "offset fit did not converge from any start" };
-  const [a, al, c] = best;
-  // Covariance (JᵀWJ)⁻¹.
-  const J = x.map((r) => jac(best as number[])(r));
+    let chi2 = 0;
+    for (let i = 0; i < n; i++) chi2 += ((y[i] - a * g[i] - c) / s[i]) ** 2;
+    return { a, c, chi2 };
+  };
+  const m = minimize1d((al) => solve(al).chi2, -3, 5, 161, 1e-10);
+  const al = m.x;
+  const { a, c, chi2 } = solve(al);
+  if (![a, c, chi2].every(Number.isFinite)) return { fit: null, note: "offset fit failed (non-finite solution)" };
+  // Covariance (JᵀWJ)⁻¹ for parameters (a, α, L∞).
+  const J = r.map((v) => {
+    const pw = Math.pow(v, -al);
+    return [pw, -a * Math.log(v) * pw, 1];
+  });
   const M = [0, 1, 2].map((i) => [0, 1, 2].map((j) => J.reduce((acc, row, k) => acc + (row[i] * row[j]) / (s[k] * s[k]), 0)));
   let cov: number[][];
   try {
@@ -215,15 +210,15 @@ export function fitOffsetPowerLaw(curve: LossCurve, start: { amplitude: number; 
     throw e;
   }
   const dof = n - 3;
-  const reduced = dof > 0 ? bestChi2 / dof : null;
+  const reduced = dof > 0 ? chi2 / dof : null;
   const scale = reduced !== null && reduced > 1 ? reduced : 1;
   const errs = [0, 1, 2].map((i) => Math.sqrt(cov[i][i] * scale));
   if (!errs.every((e) => Number.isFinite(e))) return { fit: null, note: "offset fit has undefined errors (flat direction)" };
-  // Back to N: A N0^α N^(−α).
+  // Back to N: A = a N0^α.
   const amp = a * Math.pow(N0, al);
   const ampErr = Math.abs(amp) * Math.hypot(errs[0] / Math.abs(a), Math.log(N0) * errs[1]);
   return {
-    fit: { amplitude: amp, amplitudeErr: ampErr, alpha: al, alphaErr: errs[1], lInf: c, lInfErr: errs[2], chi2: bestChi2, dof, reducedChi2: reduced },
+    fit: { amplitude: amp, amplitudeErr: ampErr, alpha: al, alphaErr: errs[1], lInf: c, lInfErr: errs[2], chi2, dof, reducedChi2: reduced },
     note: null,
   };
 }
@@ -231,7 +226,7 @@ export function fitOffsetPowerLaw(curve: LossCurve, start: { amplitude: number; 
 /** All scaling numbers of one curve: power law with bootstrap CI, local slopes, offset fit. */
 export function scalingFit(curve: LossCurve, boot: { means: readonly number[][]; expansion: number; units: number }, opts: ScalingOptions): ScalingWork {
   const pl = fitPowerLaw(curve, boot.means, boot.expansion, boot.units, opts);
-  const off = fitOffsetPowerLaw(curve, { amplitude: pl.fit.amplitude, alpha: pl.fit.alpha });
+  const off = fitOffsetPowerLaw(curve);
   return {
     fit: {
       width: curve.width,

@@ -111,7 +111,7 @@ export interface PowerLawFit {
   tail: { alpha: number; alphaErr: number; alphaCI: [number, number]; nMin: number; nMax: number } | null;
 }
 
-/** Offset fit L = A N^(−α) + L∞ (Levenberg–Marquardt, weights 1/stderr²). */
+/** Offset fit L = A N^(−α) + L∞ (variable projection, L∞ ≥ 0, weights from pooled errors). */
 export interface OffsetFit {
   amplitude: number;
   amplitudeErr: number;
