@@ -1,6 +1,6 @@
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MentiaError } from "../src/errors.js";
@@ -9,6 +9,14 @@ import { jobKey, planJobs } from "../src/sweep/plan.js";
 import { parseShard, shardJobs } from "../src/sweep/shard.js";
 import { EXAMPLE_CONFIG } from "../src/sweep/template.js";
 import { createProgress, formatDuration } from "../src/sweep/progress.js";
+
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function tmp(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+}
 
 const base = { widths: [16, 32], depths: [1, 2], pTrain: [0, 0.5], pEval: [0, 0.5, 0.9], sizes: [100, 1000], seeds: [0, 1, 2] };
 
@@ -79,7 +87,7 @@ test("config: values out of range, empty grids, duplicates, unknown and missing 
 });
 
 test("config: YAML and JSON files; syntax errors name the file and line", () => {
-  const dir = mkdtempSync(join(tmpdir(), "mentia-config-"));
+  const dir = tmp("mentia-config-");
   const yamlPath = join(dir, "a.yaml");
   writeFileSync(yamlPath, "widths: [16]\ndepths: [1]\npTrain: [0]\npEval: [0, 0.5]\nsizes: [100]\n");
   const jsonPath = join(dir, "a.json");
@@ -101,7 +109,7 @@ test("config: YAML and JSON files; syntax errors name the file and line", () => 
 });
 
 test("config: the example config parses, and configs/example.yaml is what 'mentia init' writes", () => {
-  const dir = mkdtempSync(join(tmpdir(), "mentia-example-"));
+  const dir = tmp("mentia-example-");
   const path = join(dir, "example.yaml");
   writeFileSync(path, EXAMPLE_CONFIG);
   const c = loadConfig(path);

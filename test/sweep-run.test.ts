@@ -1,7 +1,7 @@
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,6 +25,7 @@ const CONFIG = parseConfig(RAW);
 const CONFIG_FILE = join(ROOT, "tiny.yaml");
 writeFileSync(CONFIG_FILE, `# tiny test sweep\n${Object.entries(RAW).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join("\n")}\n`);
 const JOBS = planJobs(CONFIG).length;
+after(() => rmSync(ROOT, { recursive: true, force: true }));
 
 let reference: ExportRow[] = [];
 
@@ -247,4 +248,38 @@ test("init: writes the example config, which runs as a dry run; refuses to overw
   const again = cli(["init", file]);
   assert.equal(again.status, 2);
   assert.match(again.stderr, /exists; choose another name or add --force/);
+});
+
+test("run: stopping (Ctrl-C) abandons long running jobs at their next epoch: quick, clean, nothing recorded for them", async (t) => {
+  const dir = join(ROOT, "stopped");
+  // Two long jobs (100k steps of 2-step epochs); stopped as soon as they run.
+  const config = parseConfig({ ...RAW, pTrain: [0], sizes: [100, 128], steps: 100_000 });
+  const controller = new AbortController();
+  const db = storePath(dir);
+  const running = (): boolean => {
+    if (!existsSync(db)) return false;
+    const s = SweepStore.open(db, { readonly: true });
+    try {
+      return s.counts().running === 2;
+    } finally {
+      s.close();
+    }
+  };
+  const sweep = runSweep(config, dir, { workers: 2, progress: null, signal: controller.signal });
+  await waitFor(running, "both jobs running");
+  await new Promise((r) => setTimeout(r, 300));
+  const t0 = performance.now();
+  controller.abort();
+  const s = await sweep;
+  const stopSeconds = (performance.now() - t0) / 1000;
+  t.diagnostic(`stopped ${stopSeconds.toFixed(2)} s after the signal`);
+  assert.ok(stopSeconds < 5, `stopped in ${stopSeconds.toFixed(2)} s`);
+  assert.equal(s.interrupted, true);
+  assert.deepEqual([s.done, s.failed, s.remaining], [0, 0, 2]);
+  const st = assertNoHalfJobs(db);
+  assert.deepEqual([st.done, st.running], [0, 0]);
+  const store = SweepStore.open(db, { readonly: true });
+  assert.equal(store.todo().length, 2, "both back to pending");
+  assert.equal(store.lock(), undefined);
+  store.close();
 });

@@ -1,7 +1,7 @@
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, renameSync } from "node:fs";
+import { existsSync, mkdtempSync, renameSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { MentiaError } from "../src/errors.js";
@@ -22,8 +22,13 @@ import { readEvalRecords, readExportRows, SweepStore } from "../src/sweep/store.
 const CONFIG: SweepConfig = parseConfig({ widths: [16, 32], depths: [1], pTrain: [0, 0.5], pEval: [0, 0.5], sizes: [100, 200, 400], seeds: [0, 1], epochs: 1, steps: 10, masks: 2 });
 const VERSIONS = { mentia: "test", node: process.version };
 
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 function tmp(): string {
-  return mkdtempSync(join(tmpdir(), "mentia-store-"));
+  const d = mkdtempSync(join(tmpdir(), "mentia-store-"));
+  dirs.push(d);
+  return d;
 }
 
 /** A synthetic result whose numbers are a function of the job (so copies can be compared). */

@@ -67,9 +67,15 @@ export const command: Command = {
     const onSigint = (): void => {
       interrupts++;
       if (interrupts === 1) {
-        process.stderr.write("\nmentia run: stopping (running jobs are abandoned and redone on resume; Ctrl-C again to quit at once)\n");
+        process.stderr.write("\nmentia run: stopping: running jobs are abandoned at their next epoch and redone on resume (Ctrl-C again to quit at once)\n");
         controller.abort();
-      } else process.exit(130);
+      } else {
+        // At once: worker threads may be inside a long native call, which neither exit()
+        // nor terminate() interrupts safely. Every finished job is committed already, and
+        // the next run takes over the stale lock and redoes unfinished jobs.
+        process.stderr.write("mentia run: quitting at once; rerun the same command to resume\n");
+        process.kill(process.pid, "SIGKILL");
+      }
     };
     process.on("SIGINT", onSigint);
     process.on("SIGTERM", onSigint);

@@ -13,15 +13,20 @@ import type { SweepStore, Versions } from "./store.js";
  * every core busy until the queue is empty. Each worker writes its job's result itself, in
  * one transaction (worker.ts).
  *
- * Stopping (AbortSignal, e.g. Ctrl-C): no new job is handed out, workers in the middle of
- * a job are terminated and their jobs stay unfinished (the caller puts them back to
- * pending, so a rerun redoes them). A job that throws or whose numbers are not finite is
+ * Stopping (AbortSignal, e.g. Ctrl-C): no new job is handed out, and a shared flag tells
+ * the workers to abandon their jobs at the next epoch boundary; abandoned jobs stay
+ * unfinished (the caller puts them back to pending, so a rerun redoes them), and a job
+ * already past training finishes and is kept. Workers are never terminated from outside:
+ * a thread killed inside a native call can take the whole process down, while a stop
+ * between epochs is clean. A job that throws or whose numbers are not finite is
  * recorded as failed by its worker and the pool goes on; a worker that dies in a job gets
  * the job recorded as failed and is replaced.
  */
 
 export interface WorkerSetup {
   dbPath: string;
+  /** Int32Array over a SharedArrayBuffer; element 0 becomes 1 when the sweep is stopping. */
+  cancel: Int32Array;
   data: MnistData;
   versions: Versions;
   engine: EngineName;
@@ -32,7 +37,8 @@ export type ToWorker = { type: "job"; key: JobKey; job: TrainJob } | { type: "st
 export type FromWorker =
   | { type: "ready"; engine: string }
   | { type: "epoch"; key: JobKey; epoch: number; epochs: number }
-  | { type: "finished"; key: JobKey; status: "done" | "failed"; error?: string; seconds: number };
+  | { type: "finished"; key: JobKey; status: "done" | "failed"; error?: string; seconds: number }
+  | { type: "abandoned"; key: JobKey };
 
 export interface JobOutcome {
   status: "done" | "failed";
@@ -63,7 +69,7 @@ export interface PoolOptions {
 export interface PoolResult {
   done: number;
   failed: number;
-  /** Stopped by the signal before the queue was empty. */
+  /** Stopped by the signal with jobs not run or abandoned. */
   interrupted: boolean;
 }
 
@@ -114,13 +120,15 @@ interface Slot {
 
 export function runPool(opts: PoolOptions): Promise<PoolResult> {
   const workerUrl = new URL("./worker.js", import.meta.url);
-  const setup: WorkerSetup = { dbPath: opts.dbPath, data: opts.data, versions: opts.versions, engine: opts.engine };
+  const cancel = new Int32Array(new SharedArrayBuffer(4));
+  const setup: WorkerSetup = { dbPath: opts.dbPath, cancel, data: opts.data, versions: opts.versions, engine: opts.engine };
   const queue = [...opts.jobs];
   const events = opts.events ?? {};
   return new Promise<PoolResult>((resolve, reject) => {
     let done = 0;
     let failed = 0;
     let stopping = false;
+    let abandoned = 0;
     let fatal: Error | undefined;
     let nextId = 0;
     const slots = new Set<Slot>();
@@ -129,14 +137,14 @@ export function runPool(opts: PoolOptions): Promise<PoolResult> {
       if (slots.size > 0) return;
       opts.signal?.removeEventListener("abort", onAbort);
       if (fatal) reject(fatal);
-      else resolve({ done, failed, interrupted: stopping && queue.length > 0 });
+      else resolve({ done, failed, interrupted: stopping && (queue.length > 0 || abandoned > 0) });
     };
 
+    // Busy workers see the flag at their next epoch and report back; idle ones get "stop";
+    // ones still starting get "stop" through dispatch() once they are ready.
     const stopAll = (): void => {
-      for (const s of slots) {
-        if (s.current || !s.ready) void s.worker.terminate();
-        else s.worker.postMessage({ type: "stop" } satisfies ToWorker);
-      }
+      Atomics.store(cancel, 0, 1);
+      for (const s of slots) if (s.ready && !s.current) s.worker.postMessage({ type: "stop" } satisfies ToWorker);
     };
 
     function onAbort(): void {
@@ -166,6 +174,10 @@ export function runPool(opts: PoolOptions): Promise<PoolResult> {
           dispatch(slot);
         } else if (msg.type === "epoch") {
           events.jobEpoch?.(msg.key, msg.epoch, msg.epochs);
+        } else if (msg.type === "abandoned") {
+          abandoned++;
+          slot.current = undefined;
+          dispatch(slot);
         } else {
           const job = slot.current;
           slot.current = undefined;

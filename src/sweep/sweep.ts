@@ -117,7 +117,7 @@ export async function runSweep(config: SweepConfig, outDir: string, options: Run
       }
       let result;
       try {
-        result = await runPool({ dbPath, jobs: todo, workers, data, versions: softwareVersions(), engine: engine.name, store, signal: options.signal, events: progress });
+        result = await runPool({ dbPath, jobs: todo, workers, data, versions: softwareVersions(engine.name), engine: engine.name, store, signal: options.signal, events: progress });
       } finally {
         // Whatever happened, no worker runs now: jobs still marked running were abandoned.
         store.resetRunning();

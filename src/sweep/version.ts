@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import Database from "better-sqlite3";
+import { nativeIsa } from "../engine/native/index.js";
+import type { EngineName } from "../engine/types.js";
 import type { Versions } from "./store.js";
 
 /** The mentia version from package.json (dist/src/sweep/ → ../../../package.json). */
@@ -23,7 +25,12 @@ function sqliteVersion(): string {
   return cachedSqlite;
 }
 
-/** Versions stored with every job result. */
-export function softwareVersions(): Versions {
-  return { mentia: mentiaVersion(), node: process.version, sqlite: sqliteVersion() };
+/**
+ * Versions stored with every job result; for the native engine also its instruction-set
+ * variant (results are reproducible bit for bit only on the same variant).
+ */
+export function softwareVersions(engine?: EngineName): Versions {
+  const v: Versions = { mentia: mentiaVersion(), node: process.version, sqlite: sqliteVersion() };
+  if (engine === "native") v.nativeIsa = nativeIsa() ?? "unknown";
+  return v;
 }

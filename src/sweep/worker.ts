@@ -18,17 +18,29 @@ const store = SweepStore.open(setup.dbPath);
 
 const post = (msg: FromWorker): void => port.postMessage(msg);
 
+/** Thrown from the epoch callback when the sweep is stopping: the job is abandoned. */
+class JobAbandoned extends Error {}
+
+const stopping = (): boolean => Atomics.load(setup.cancel, 0) !== 0;
+
 port.on("message", (msg: ToWorker) => {
   if (msg.type === "stop") {
     store.close();
     port.close();
     return;
   }
+  if (stopping()) {
+    post({ type: "abandoned", key: msg.key });
+    return;
+  }
   const t0 = performance.now();
   const wall = (): number => (performance.now() - t0) / 1000;
   let outcome: FromWorker;
   try {
-    const result = runJob(msg.job, setup.data, engine, (e) => post({ type: "epoch", key: msg.key, epoch: e.epoch, epochs: e.epochs }));
+    const result = runJob(msg.job, setup.data, engine, (e) => {
+      if (stopping()) throw new JobAbandoned();
+      post({ type: "epoch", key: msg.key, epoch: e.epoch, epochs: e.epochs });
+    });
     const reason = nonFiniteReason(result);
     if (reason) {
       store.recordFailure(msg.key, reason, { versions: setup.versions, wallSeconds: wall(), engine: result.engine });
@@ -38,6 +50,11 @@ port.on("message", (msg: ToWorker) => {
       outcome = { type: "finished", key: msg.key, status: "done", seconds: wall() };
     }
   } catch (err) {
+    if (err instanceof JobAbandoned) {
+      // Left unfinished (status running): the pool's owner puts it back to pending.
+      post({ type: "abandoned", key: msg.key });
+      return;
+    }
     // A diverged training (TrainingDivergedError) or any other error in this job: the job
     // is recorded as failed with its reason and the sweep goes on.
     const reason = err instanceof MentiaError ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : String(err);
