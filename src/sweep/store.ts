@@ -510,8 +510,8 @@ export class SweepStore {
     return this.db.prepare(`SELECT * FROM jobs${onlyInPlan ? " WHERE in_plan = 1" : ""} ORDER BY key`).all() as JobDump[];
   }
 
-  dumpEvals(keys: string): EvalDump[] {
-    return this.db.prepare("SELECT * FROM evals WHERE job_key = ? ORDER BY p_eval").all(keys) as EvalDump[];
+  dumpEvals(key: JobKey): EvalDump[] {
+    return this.db.prepare("SELECT * FROM evals WHERE job_key = ? ORDER BY p_eval").all(key) as EvalDump[];
   }
 }
 
