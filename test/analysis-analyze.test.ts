@@ -1,0 +1,113 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { analyzeRecords, formatSummary, resolveOptions } from "../src/analysis/analyze.js";
+import { ANALYSIS_SCHEMA_VERSION, type GridPoint } from "../src/analysis/schema.js";
+import { AnalysisRng } from "../src/analysis/stats.js";
+import { syntheticRecords, type SyntheticGrid } from "../src/analysis/synthetic.js";
+import { command as analyzeCommand } from "../src/cli/analyze.js";
+import { MentiaError } from "../src/errors.js";
+import { parseConfig } from "../src/sweep/config.js";
+import { planJobs } from "../src/sweep/plan.js";
+import { SweepStore } from "../src/sweep/store.js";
+import type { JobResult } from "../src/train/job.js";
+
+/**
+ * The whole analysis (analyzeRecords → analysis.json) on synthetic records, and
+ * `mentia analyze DIR` on a sweep store written through the store's own API.
+ */
+const pcOf = (pt: number): number => 0.45 + 0.3 * pt;
+const truth = (g: GridPoint, n: number): number => (g.pTrain >= 0.9 ? Math.log(10) : 1.2 * (1 + g.pEval) * Math.pow(n / 200, -0.8 * (pcOf(g.pTrain) - g.pEval)));
+const GRID: SyntheticGrid = { widths: [32], depths: [1, 2], pTrains: [0, 0.5, 0.95], pEvals: [0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7], sizes: [200, 400, 800, 1600, 3200, 6400], seeds: 3, masks: 2, seedNoise: 0.02, maskNoise: 0.01 };
+
+/** Every number reachable in v is finite (JSON would silently turn NaN into null). */
+function assertAllFinite(v: unknown, path = "$"): void {
+  if (typeof v === "number") assert.ok(Number.isFinite(v), `${path} = ${v}`);
+  else if (Array.isArray(v)) v.forEach((x, i) => assertAllFinite(x, `${path}[${i}]`));
+  else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) assertAllFinite(x, `${path}.${k}`);
+}
+
+test("analyzeRecords produces a complete, finite, versioned analysis and a readable summary", () => {
+  const a = analyzeRecords(syntheticRecords(GRID, truth, 4), { bootstrapReplicates: 60 }, { createdAt: "2026-01-01T00:00:00Z", collapseBootstrapReplicates: 4 });
+  assert.equal(a.schemaVersion, ANALYSIS_SCHEMA_VERSION);
+  assertAllFinite(a);
+  const cells = GRID.widths.length * GRID.depths.length * GRID.pTrains.length * GRID.pEvals.length;
+  assert.equal(a.curves.length, cells);
+  assert.equal(a.fits.length, cells);
+  assert.equal(a.phases.length, cells);
+  assert.equal(a.crossovers.length, cells);
+  assert.equal(a.boundaries.length, 2);
+  assert.deepEqual(a.input.sizes, GRID.sizes);
+  assert.ok(a.collapses.length >= 2, "one collapse comparison per p_train line with a boundary");
+  for (const c of a.collapses) assert.ok(c.power && c.bkt && ["bkt", "power", "undecided"].includes(c.preferred));
+  const text = formatSummary(a);
+  assert.match(text, /width 32, depth 2/);
+  assert.match(text, /p_train\\p_eval/);
+  assert.match(text, /p_eval,c\(p_train 0\) = 0\.4\d\d ± /);
+  assert.match(text, /collapse at p_train 0: power-law χ²_red/);
+  assert.match(text, /\n  0\.95 +A {4}A/);
+  // Reproducible: same records and seed → same file.
+  const b = analyzeRecords(syntheticRecords(GRID, truth, 4), { bootstrapReplicates: 60 }, { createdAt: "2026-01-01T00:00:00Z", collapseBootstrapReplicates: 4 });
+  assert.deepEqual(JSON.parse(JSON.stringify(a)), JSON.parse(JSON.stringify(b)));
+});
+
+test("unusable input → MentiaError; curves with too few sizes are skipped with a warning", () => {
+  assert.throws(() => analyzeRecords([]), (e: unknown) => e instanceof MentiaError && /no evaluation records/.test(e.message));
+  const oneN = syntheticRecords({ ...GRID, sizes: [1000] }, truth, 1);
+  assert.throws(() => analyzeRecords(oneN), (e: unknown) => e instanceof MentiaError && /N = 1000/.test(e.message));
+  const recs = syntheticRecords({ ...GRID, depths: [1], pTrains: [0] }, truth, 2).filter((r) => !(r.pEval === 0.7 && r.n > 400));
+  const a = analyzeRecords(recs, { bootstrapReplicates: 30 }, { collapseBootstrapReplicates: 2 });
+  assert.ok(a.warnings.some((w) => /p_eval 0\.7: 2 training-set size/.test(w)));
+  assert.equal(a.curves.length, GRID.pEvals.length - 1);
+  assert.throws(() => resolveOptions({ ciLevel: 1.5 }), (e: unknown) => e instanceof MentiaError && /ciLevel/.test(e.message));
+  assert.throws(() => resolveOptions({ bootstrapReplicates: 3 }), (e: unknown) => e instanceof MentiaError && /bootstrapReplicates/.test(e.message));
+});
+
+test("mentia analyze DIR reads the sweep store, writes DIR/analysis.json and prints the summary", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "mentia-analyze-"));
+  try {
+    await assert.rejects(analyzeCommand.run([dir]), (e: unknown) => e instanceof MentiaError && /no results\.sqlite/.test(e.message));
+    const config = parseConfig({ widths: [16], depths: [1], pTrain: [0], pEval: [0, 0.3, 0.6], sizes: [100, 200, 400, 800], seeds: [0, 1, 2], epochs: 1, steps: 10, masks: 2 });
+    const plan = planJobs(config);
+    const store = SweepStore.open(join(dir, "results.sqlite"), { create: true });
+    const rng = new AnalysisRng(3);
+    try {
+      store.initialise(config, plan, { mentiaVersion: "test" });
+      for (const pj of plan) {
+        const evals = pj.job.pEvals.map((pEval) => {
+          const base = truth({ width: 16, depth: 1, pTrain: pj.job.pTrain, pEval }, pj.job.n) * Math.exp(0.02 * rng.normal());
+          const masks = [base * (1 + 0.01 * rng.normal()), base * (1 + 0.01 * rng.normal())];
+          return { pEval, loss: (masks[0] + masks[1]) / 2, lossStderr: Math.abs(masks[0] - masks[1]) / 2, accuracy: 0.9, accuracyStderr: 0.01, maskLosses: masks, maskAccuracies: [0.9, 0.9] };
+        });
+        const result: JobResult = { job: pj.job, engine: "synthetic", trainSeconds: 0, evalSeconds: 0, steps: pj.steps, finalTrainLoss: 0.1, evals };
+        store.recordResult(pj.key, result, { versions: { mentia: "test", node: process.version }, wallSeconds: 0 });
+      }
+    } finally {
+      store.close();
+    }
+    const out: string[] = [];
+    const orig = console.log;
+    console.log = (...a: unknown[]) => void out.push(a.join(" "));
+    try {
+      assert.equal(await analyzeCommand.run([dir, "--bootstrap", "40", "--collapse-bootstrap", "3"]), 0);
+    } finally {
+      console.log = orig;
+    }
+    const path = join(dir, "analysis.json");
+    assert.ok(existsSync(path));
+    const a = JSON.parse(readFileSync(path, "utf8"));
+    assert.equal(a.schemaVersion, 1);
+    assert.equal(a.input.records, plan.length * 3);
+    assert.equal(a.phases.length, 3);
+    assert.equal(a.phases[0].phase, "eumentia");
+    assert.equal(a.phases[2].phase, "dementia");
+    assertAllFinite(a);
+    const text = out.join("\n");
+    assert.match(text, /width 16, depth 1/);
+    assert.match(text, /wrote .*analysis\.json/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
