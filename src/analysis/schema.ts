@@ -20,15 +20,15 @@ export const ANALYSIS_SCHEMA_VERSION = 1 as const;
 export type Phase = "eumentia" | "dementia" | "amentia" | "uncertain";
 
 /**
- * The rule that produced a phase label (see docs/analysis.md for the exact conditions):
+ * The rule that produced a phase label (see docs/analysis.md; checked in this order):
  * - `amentia.baseline-at-chance`: the same network at the baseline p_eval (≈ 0) has loss at the
- *   largest N ≥ chanceFraction·ln 10 and its α is not significantly above amentiaMaxAlpha.
+ *   largest N ≥ chanceFraction·ln 10 and the lower end of its α CI ≤ amentiaMaxAlpha.
+ * - `dementia.rising-tail`: baseline is eumentia and the loss grows with N over the upper half
+ *   of the N range (tail α's CI entirely below 0): a finite crossover size N*.
  * - `eumentia.alpha-positive`: the lower end of α's CI is above eumentiaMinAlpha.
- * - `dementia.alpha-nonpositive`: baseline is eumentia, α's CI lies entirely below eumentiaMinAlpha
- *   and below flatAlphaTolerance (flat or growing loss).
- * - `dementia.rising-tail`: baseline is eumentia and the loss grows with N over the upper part of
- *   the N range (tail α's CI entirely below 0): a finite crossover size N*.
- * - `uncertain.ci-straddles`: α's CI contains eumentiaMinAlpha and the tail does not decide.
+ * - `dementia.alpha-nonpositive`: baseline is eumentia, α is not significantly positive and
+ *   the upper end of its CI is below flatAlphaTolerance (flat or growing loss).
+ * - `uncertain.ci-straddles`: α's CI reaches from ≤ eumentiaMinAlpha to ≥ flatAlphaTolerance.
  * - `uncertain.baseline-not-eumentia`: α is not positive but the baseline network is not
  *   (clearly) eumentia, so "trained then forgot" cannot be asserted.
  * - `uncertain.no-baseline`: no curve at p_eval ≤ baselineMaxPEval for this (width, depth, p_train).
