@@ -20,8 +20,9 @@
  * neighbours share noise); a wrong form or wrong parameters give χ²_red ≫ 1.
  *
  * Minimisation: differential evolution (seeded) inside the parameter box, then Nelder–Mead.
- * Errors: the χ² curvature, cov = 2 H⁻¹ of the total cost at the minimum, scaled by
- * max(1, χ²_red); or a parametric bootstrap (y → y + dy·ε, refit from the optimum).
+ * Errors: a parametric bootstrap (default: y → y + dy·ε, refit from the optimum with a short
+ * global search), or the χ² curvature, cov = 2 H⁻¹ of the total cost at the minimum, scaled
+ * by max(1, χ²_red) — local, and on this rugged cost it can underestimate errors many-fold.
  */
 import { MentiaError } from "../errors.js";
 import type { CollapsePoint, CollapseResult } from "./schema.js";

@@ -14,7 +14,7 @@ const FLAGS: Record<string, FlagSpec> = {
   json: { kind: "boolean", help: "print one JSON object instead of text" },
   sigma: { kind: "string", default: "0.5", help: "bkt: σ fixed at this value, or 'fit' to fit it", metavar: "S|fit" },
   beta: { kind: "number", help: "fix the prefactor exponent at this value instead of fitting it (power: β; bkt: β)", metavar: "B" },
-  errors: { kind: "string", default: "bootstrap", help: "parameter errors: bootstrap (refits of resampled data) or curvature (χ² Hessian)", metavar: "KIND" },
+  errors: { kind: "string", default: "bootstrap", help: "parameter errors: bootstrap (refits of resampled data) or curvature (χ² Hessian: fast, but local — on this rugged cost it can underestimate errors many-fold)", metavar: "KIND" },
   bootstrap: { kind: "int", default: 40, help: "bootstrap replicates for the errors", metavar: "B" },
   seed: { kind: "int", default: 1, help: "seed of the global search and bootstrap", metavar: "S" },
 };
