@@ -19,13 +19,14 @@ const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(REPO, "bin", "mentia.js");
 const SLURM_LOCAL = join(REPO, "scripts", "slurm-local.sh");
 
-// 8 jobs (width 16, depth 1, 1 epoch, N ≤ 200); evaluating 4 masks × 2 pEval on the 10,000 test
-// images makes each job last long enough (≥ 0.2 s) to cancel a task between two of its jobs.
+// 8 jobs (width 16, depth 1, 1 epoch, 2 pTrain × 4 sizes N ≤ 800: the analysis needs ≥ 3 sizes);
+// evaluating 4 masks × 2 pEval on the 10,000 test images makes each job last long enough
+// (≥ 0.2 s) to cancel a task between two of its jobs.
 const CONFIG = `widths: [16]
 depths: [1]
-pTrain: [0, 0.1, 0.2, 0.3]
+pTrain: [0, 0.5]
 pEval: [0, 0.5]
-sizes: [100, 200]
+sizes: [100, 200, 400, 800]
 seeds: [0]
 epochs: 1
 steps: 0
@@ -65,7 +66,7 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | unde
     const v = probe();
     if (v !== undefined) return v;
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
-    await sleep(100);
+    await sleep(50);
   }
 }
 
@@ -180,6 +181,9 @@ test("a sweep as a SLURM job array on a real local SLURM", { timeout: 300_000 },
     const got = exportRows(dir);
     assertComplete(got);
     assert.deepEqual(results(got), results(expected));
+    // The finish job went on to analyze and report.
+    assert.ok(existsSync(join(dir, "analysis.json")), `no analysis.json\n${logs(dir)}`);
+    assert.ok(existsSync(join(dir, "report", "index.html")), `no report\n${logs(dir)}`);
   });
 
   await t.test("a task cancelled mid-shard: resubmitting redoes only its unfinished jobs", async (tt) => {
