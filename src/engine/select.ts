@@ -1,5 +1,5 @@
 import { MentiaError } from "../errors.js";
-import { loadNativeEngine } from "./native/index.js";
+import { loadNativeEngine, nativeIsa, nativeLoadError } from "./native/index.js";
 import { referenceEngine } from "./reference.js";
 import type { Engine, EngineName } from "./types.js";
 
@@ -33,5 +33,5 @@ export function activeEngineDescription(): string {
   const native = loadNativeEngine();
   const env = process.env.MENTIA_ENGINE;
   if (env === "reference") return "engine: reference (forced by MENTIA_ENGINE)";
-  return native ? "engine: native" : "engine: reference (native addon not built)";
+  return native ? `engine: native, ${nativeIsa()}` : `engine: reference (native unavailable: ${nativeLoadError()})`;
 }

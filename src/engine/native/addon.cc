@@ -231,10 +231,10 @@ Napi::Value GemmGflops(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), guarded(info.Env(), [&] { return ops->gemmGflops(M, N, K, s); }));
 }
 
-/** setTuning(kc, mc, nc, packB, packMinK): GEMM blocking, for tuning experiments only. */
+/** setTuning(which, kc, mc, nc, packB, rowsOuter): GEMM blocking of one shape, for tuning experiments only. */
 Napi::Value SetTuning(const Napi::CallbackInfo& info) {
-  ops->setTuning(static_cast<int>(num(info, 0, "kc")), static_cast<int>(num(info, 1, "mc")), static_cast<int>(num(info, 2, "nc")),
-                 static_cast<int>(num(info, 3, "packB")), static_cast<int>(num(info, 4, "packMinK")));
+  ops->setTuning(static_cast<int>(num(info, 0, "which")), static_cast<int>(num(info, 1, "kc")), static_cast<int>(num(info, 2, "mc")),
+                 static_cast<int>(num(info, 3, "nc")), static_cast<int>(num(info, 4, "packB")), static_cast<int>(num(info, 5, "rowsOuter")));
   return info.Env().Undefined();
 }
 

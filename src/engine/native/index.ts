@@ -41,11 +41,12 @@ interface NativeAddon {
   isa: string;
   NativeNet: new (width: number, depth: number, adam: boolean, lr: number, beta1: number, beta2: number, eps: number, momentum: number, seed: number, params: Float32Array) => NativeNetHandle;
   gemmGflops(M: number, N: number, K: number, seconds: number): number;
-  setTuning(kc: number, mc: number, nc: number, packB: number, packMinK: number): void;
+  setTuning(which: number, kc: number, mc: number, nc: number, packB: number, rowsOuter: number): void;
 }
 
-/** Where the addon is built (repo root/build/Release), from dist/src/engine/native/. */
-export const ADDON_PATH = fileURLToPath(new URL("../../../../build/Release/mentia_native.node", import.meta.url));
+/** Where the addon is built (repo root/build/Release, seen from dist/src/engine/native/);
+ *  MENTIA_NATIVE_ADDON=/path/to/mentia_native.node overrides it (for developing the addon). */
+export const ADDON_PATH = process.env.MENTIA_NATIVE_ADDON || fileURLToPath(new URL("../../../../build/Release/mentia_native.node", import.meta.url));
 
 let addon: NativeAddon | null | undefined;
 let loadError = "";
@@ -84,6 +85,12 @@ export function nativeGemmGflops(M: number, N: number, K: number, seconds: numbe
   const a = loadAddon();
   if (!a) throw new MentiaError(`native engine unavailable: ${loadError}`);
   return a.gemmGflops(M, N, K, seconds);
+}
+
+/** GEMM blocking of one shape (0 forward, 1 input gradient, 2 weight gradient); for tuning
+ *  experiments only (-1 keeps a value). */
+export function nativeSetTuning(which: number, kc: number, mc: number, nc: number, packB: number, rowsOuter: number): void {
+  loadAddon()?.setTuning(which, kc, mc, nc, packB, rowsOuter);
 }
 
 function checkProbability(p: number, what: string): void {

@@ -18,6 +18,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
+
 #include "simd.h"
 
 namespace MENTIA_NS {
@@ -25,19 +29,6 @@ using namespace mentia_simd;
 
 constexpr int MR = 6;   // rows per micro-tile
 constexpr int NR = 16;  // columns per micro-tile (two 8-lane vectors)
-
-struct GemmTuning {
-  int kc = 256;      // reduction block
-  int mc = 96;       // rows per block (multiple of MR)
-  int nc = 256;      // columns per block (multiple of NR)
-  bool packB = true; // copy the vector operand into contiguous kc×16 panels
-  int packMinK = 0;  // pack only when the reduction is at least this long
-};
-
-inline GemmTuning& tuning() {
-  static GemmTuning t;
-  return t;
-}
 
 template <int R, class Epi>
 static inline __attribute__((always_inline)) void microTile(int kc, const float* __restrict A, ptrdiff_t rsA, ptrdiff_t csA,
@@ -90,25 +81,38 @@ static __attribute__((noinline)) void tileRow(int mr, int kc, const float* A, pt
   }
 }
 
+/** How one GEMM call is blocked. */
+struct Blocking {
+  int kc, mc, nc;
+  bool packB;
+  bool rowsOuter;  // loop row tiles outside column panels (streams the epilogue's memory row by row)
+};
+
+static void transposePanel(const float* src, ptrdiff_t lds, int kc, int nValid, float* d);
+
 /**
- * C (M × N, N a multiple of 16) = Σ_{r<K} a(i, r) · B[r][j], handed to `epi` tile by tile.
+ * C (M × N, N a multiple of 16) = Σ_{r<K} a(i, r) · b(r, j), handed to `epi` tile by tile.
+ * b(r, j) = B[r·ldb + j]; or, when bTransValid >= 0, b(r, j) = B[j·ldb + r] for
+ * j < bTransValid and 0 beyond (the operand is then always packed, transposing on the fly).
  * `part` (M × N, leading dimension ldp) holds partial sums when K is split into blocks; it
- * may be the epilogue's own output buffer. `pack` needs kc·nc floats.
+ * may be the epilogue's own output buffer. `pack` needs packFloats() floats.
  */
 template <class Epi>
 static void gemm(int M, int N, int K, const float* A, ptrdiff_t rsA, ptrdiff_t csA, const float* B, ptrdiff_t ldb, float* part,
-                 ptrdiff_t ldp, const Epi& epi, float* pack) {
-  const GemmTuning& t = tuning();
-  const int nkb = std::max(1, (K + t.kc - 1) / t.kc);
+                 ptrdiff_t ldp, const Epi& epi, float* pack, Blocking bl, int bTransValid = -1) {
+  if (bTransValid >= 0) bl.packB = true;
+  const int nkb = std::max(1, (K + bl.kc - 1) / bl.kc);
   const int kcMax = (K + nkb - 1) / nkb;
-  const bool doPack = t.packB && K >= t.packMinK;
-  for (int jc = 0; jc < N; jc += t.nc) {
-    const int nc = std::min(t.nc, N - jc);
+  for (int jc = 0; jc < N; jc += bl.nc) {
+    const int nc = std::min(bl.nc, N - jc);
     for (int k0 = 0; k0 < K; k0 += kcMax) {
       const int kc = std::min(kcMax, K - k0);
       const bool first = k0 == 0, last = k0 + kc >= K;
       const float* Bb = B + k0 * ldb + jc;
-      if (doPack) {
+      if (bTransValid >= 0) {
+        for (int j = 0; j < nc; j += NR)
+          transposePanel(B + (jc + j) * ldb + k0, ldb, kc, std::max(0, std::min(NR, bTransValid - (jc + j))), pack + (j / NR) * kc * NR);
+      } else if (bl.packB) {
         for (int j = 0; j < nc; j += NR) {
           float* d = pack + (j / NR) * kc * NR;
           const float* s = Bb + j;
@@ -118,20 +122,83 @@ static void gemm(int M, int N, int K, const float* A, ptrdiff_t rsA, ptrdiff_t c
           }
         }
       }
-      for (int i0 = 0; i0 < M; i0 += t.mc) {
-        const int mcEnd = std::min(M, i0 + t.mc);
-        for (int j = 0; j < nc; j += NR) {
-          const float* Bp = doPack ? pack + (j / NR) * kc * NR : Bb + j;
-          const ptrdiff_t lb = doPack ? NR : ldb;
+      const ptrdiff_t lb = bl.packB ? NR : ldb;
+      auto panel = [&](int j) { return bl.packB ? pack + (j / NR) * kc * NR : Bb + j; };
+      for (int i0 = 0; i0 < M; i0 += bl.mc) {
+        const int mcEnd = std::min(M, i0 + bl.mc);
+        if (bl.rowsOuter) {
           for (int i = i0; i < mcEnd; i += MR) {
             const int mr = std::min(MR, mcEnd - i);
-            tileRow(mr, kc, A + i * rsA + k0 * csA, rsA, csA, Bp, lb, part + i * ldp + jc + j, ldp, first, last, epi, i,
-                    jc + j);
+            for (int j = 0; j < nc; j += NR)
+              tileRow(mr, kc, A + i * rsA + k0 * csA, rsA, csA, panel(j), lb, part + i * ldp + jc + j, ldp, first, last, epi, i,
+                      jc + j);
+          }
+        } else {
+          for (int j = 0; j < nc; j += NR) {
+            const float* Bp = panel(j);
+            for (int i = i0; i < mcEnd; i += MR) {
+              const int mr = std::min(MR, mcEnd - i);
+              tileRow(mr, kc, A + i * rsA + k0 * csA, rsA, csA, Bp, lb, part + i * ldp + jc + j, ldp, first, last, epi, i, jc + j);
+            }
           }
         }
       }
     }
   }
+}
+
+/** The default blocking for each of the three shapes (tunable via setTuning for experiments). */
+struct GemmTuning {
+  Blocking fwd{256, 96, 256, true, false};
+  Blocking bwdData{256, 96, 256, true, false};
+  Blocking bwdWeight{512, 1 << 20, 1 << 20, true, true};
+};
+
+inline GemmTuning& tuning() {
+  static GemmTuning t;
+  return t;
+}
+
+/** Floats the pack buffer needs for a call with this blocking on an N-column, K-deep problem. */
+static inline size_t packFloats(const Blocking& bl, int N, int K) {
+  return static_cast<size_t>(std::min(bl.kc, std::max(K, 1))) * std::min(bl.nc, N) + 64;
+}
+
+#if defined(__AVX__)
+/** 8×8 block: dst[c][r] = src[r][c], r, c < 8. */
+static inline __attribute__((always_inline)) void transpose8x8(const float* src, ptrdiff_t lds, float* dst, ptrdiff_t ldd) {
+  __m256 r[8], t[8];
+  for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + i * lds);
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    r[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 4; i++) {
+    _mm256_storeu_ps(dst + i * ldd, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+    _mm256_storeu_ps(dst + (i + 4) * ldd, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+  }
+}
+#endif
+
+/** d[r·16 + j] = src[j·lds + r] for r < kc, j < nValid; 0 for nValid <= j < 16. */
+static void transposePanel(const float* src, ptrdiff_t lds, int kc, int nValid, float* d) {
+  int r0 = 0;
+#if defined(__AVX__)
+  if (nValid == NR) {
+    for (; r0 + 8 <= kc; r0 += 8) {
+      transpose8x8(src + r0, lds, d + r0 * NR, NR);
+      transpose8x8(src + 8 * lds + r0, lds, d + r0 * NR + 8, NR);
+    }
+  }
+#endif
+  for (int r = r0; r < kc; r++)
+    for (int j = 0; j < NR; j++) d[r * NR + j] = j < nValid ? src[j * lds + r] : 0.0f;
 }
 
 /** dst[c][r] = src[r][c] for r < R, c < C. */
@@ -141,6 +208,12 @@ static void transpose(const float* __restrict src, int R, int C, ptrdiff_t lds, 
     const int r1 = std::min(R, r0 + T);
     for (int c0 = 0; c0 < C; c0 += T) {
       const int c1 = std::min(C, c0 + T);
+#if defined(__AVX__)
+      if (r1 - r0 == T && c1 - c0 == T) {
+        transpose8x8(src + r0 * lds + c0, lds, dst + c0 * ldd + r0, ldd);
+        continue;
+      }
+#endif
       for (int c = c0; c < c1; c++)
         for (int r = r0; r < r1; r++) dst[c * ldd + r] = src[r * lds + c];
     }

@@ -60,8 +60,9 @@ struct NetOps {
                    uint8_t* sampleCorrect);
   /** GFLOP/s of this variant's GEMM on an M×N×K problem (forward shape), best of `reps`. */
   double (*gemmGflops)(int M, int N, int K, double seconds);
-  /** Set GEMM blocking (for tuning experiments); values <= 0 keep the current setting. */
-  void (*setTuning)(int kc, int mc, int nc, int packB, int packMinK);
+  /** Set the blocking of one GEMM shape (0 forward, 1 input gradient, 2 weight gradient), for
+   *  tuning experiments; values < 0 (kc, mc, nc: <= 0) keep the current setting. */
+  void (*setTuning)(int which, int kc, int mc, int nc, int packB, int rowsOuter);
 };
 
 extern const NetOps genericOps;

@@ -337,7 +337,7 @@ class Net {
       const uint32_t step = firstStep + static_cast<uint32_t>(s);
       gather(d, order + start, B);
       trainMasks(pTrain, step);
-      forward(B);
+      forward(B, xNat_.get());
       res.lossSum += lossAndDlogits(B);
       ++t_;
       backward(B, true);
@@ -354,7 +354,7 @@ class Net {
     const int B = static_cast<int>(count);
     gather(d, rows, B);
     trainMasks(pTrain, step);
-    forward(B);
+    forward(B, xNat_.get());
     const double loss = lossAndDlogits(B) / B;
     backward(B, false);
     for (const Layer& L : layers_) {
@@ -372,15 +372,16 @@ class Net {
     const int Be = std::max(1, static_cast<int>(std::min<int64_t>(ec.batch, std::max<int64_t>(d.n, 1))));
     const uint32_t thr = dropThreshold(ec.pEval);
     const float scale = ec.rescale ? static_cast<float>(1.0 / (1.0 - ec.pEval)) : 1.0f;
-    Arr<int32_t> rows;
-    rows.reset(Be);
+    for (int64_t r = 0; r < d.n; r++)
+      if (d.y[r] >= CLASSES) fail("label %lld of row %lld is not in 0..9", d.y[r], r);
+    ensureCapacity(Be);
     for (int k = 0; k < K; k++) {
       EvalDraw& dr = draws[k];
       dr = EvalDraw{};
       for (int64_t r0 = 0; r0 < d.n; r0 += Be) {
         const int B = static_cast<int>(std::min<int64_t>(Be, d.n - r0));
-        for (int b = 0; b < B; b++) rows[b] = static_cast<int32_t>(r0 + b);
-        gather(d, rows.get(), B);
+        Bp_ = round16(B);
+        lab_ = d.y + r0;
         for (int l = 0; l < cfg_.depth; l++) {
           MaskSpec& m = masks_[l];
           m.drop = thr > 0;
@@ -396,7 +397,7 @@ class Net {
             m.colBase = static_cast<uint32_t>(r0) * static_cast<uint32_t>(cfg_.width);
           }
         }
-        forward(B);
+        forward(B, d.x + r0 * IN);
         scoreBatch(B, dr, sampleLoss ? sampleLoss + r0 : nullptr, sampleCorrect ? sampleCorrect + r0 : nullptr);
       }
     }
@@ -409,7 +410,8 @@ class Net {
   int64_t t_ = 0;  // optimiser steps taken
   int cap_ = 0;    // batch capacity (multiple of 16)
   int Bp_ = 0;     // current batch rounded up to 16 (leading dimension of feature-major buffers)
-  Buf xNat_, xT_, logits_, dCur_, dNext_, aNat_, pack_;
+  const uint8_t* lab_ = nullptr;  // labels of the current batch
+  Buf xNat_, logits_, dCur_, dNext_, aNat_, pack_;
   std::vector<Buf> act_;
   Arr<uint8_t> labels_;
 
@@ -422,16 +424,16 @@ class Net {
   }
 
   void ensureCapacity(int B) {
-    const GemmTuning& t = tuning();
-    const size_t packNeed = static_cast<size_t>(t.kc) * t.nc + 64;
-    if (pack_.size() < packNeed) pack_.reset(packNeed);
     if (masks_.size() != static_cast<size_t>(cfg_.depth)) masks_.assign(cfg_.depth, MaskSpec{});
+    const int cap = std::max(cap_, round16(B));
+    const GemmTuning& t = tuning();
+    const int maxN = std::max({cap, IN, round16(cfg_.width)}), maxK = std::max({cap, IN, cfg_.width});
+    const size_t packNeed = std::max({packFloats(t.fwd, maxN, maxK), packFloats(t.bwdData, maxN, maxK), packFloats(t.bwdWeight, maxN, maxK)});
+    if (pack_.size() < packNeed) pack_.reset(packNeed);
     if (B <= cap_) return;
-    const int cap = round16(B);
     const int wMax = std::max(cfg_.width, CLASSES);
     const int ldH = round16(cfg_.width);
     xNat_.reset(static_cast<size_t>(cap) * IN);
-    xT_.reset(static_cast<size_t>(IN) * cap);
     logits_.reset(static_cast<size_t>(CLASSES) * cap);
     dCur_.reset(static_cast<size_t>(wMax) * cap);
     dNext_.reset(static_cast<size_t>(wMax) * cap);
@@ -443,7 +445,7 @@ class Net {
     cap_ = cap;
   }
 
-  /** Copies rows into xNat (natural) and xT (feature-major, pad columns zero). */
+  /** Copies rows into xNat (natural layout) and their labels into labels_. */
   void gather(const DataView& d, const int32_t* rows, int B) {
     ensureCapacity(B);
     Bp_ = round16(B);
@@ -456,10 +458,7 @@ class Net {
       labels_[b] = y;
       std::memcpy(xn + static_cast<size_t>(b) * IN, d.x + r * IN, IN * sizeof(float));
     }
-    float* xt = xT_.get();
-    transpose(xn, B, IN, IN, xt, Bp_);
-    if (Bp_ > B)
-      for (int k = 0; k < IN; k++) std::memset(xt + static_cast<size_t>(k) * Bp_ + B, 0, (Bp_ - B) * sizeof(float));
+    lab_ = labels_.get();
   }
 
   void trainMasks(double p, uint32_t step) {
@@ -476,19 +475,22 @@ class Net {
     }
   }
 
-  void forward(int B) {
-    (void)B;
-    const float* in = xT_.get();
+  /** Forward pass of B samples whose inputs are the rows x0[b·784 ...] (natural layout). */
+  void forward(int B, const float* x0) {
+    const float* in = x0;
     for (int l = 0; l <= cfg_.depth; l++) {
       Layer& L = layers_[l];
+      // layer 0 reads its input rows directly, transposing while packing
+      const ptrdiff_t ldIn = l == 0 ? IN : Bp_;
+      const int trans = l == 0 ? B : -1;
       if (l < cfg_.depth) {
         float* out = act_[l].get();
         EpiHidden epi{out, Bp_, L.b.get(), masks_[l]};
-        gemm(L.out, Bp_, L.in, L.W.get(), L.ld, 1, in, Bp_, out, Bp_, epi, pack_.get());
+        gemm(L.out, Bp_, L.in, L.W.get(), L.ld, 1, in, ldIn, out, Bp_, epi, pack_.get(), tuning().fwd, trans);
         in = out;
       } else {
         EpiLogits epi{logits_.get(), Bp_, L.b.get()};
-        gemm(L.out, Bp_, L.in, L.W.get(), L.ld, 1, in, Bp_, logits_.get(), Bp_, epi, pack_.get());
+        gemm(L.out, Bp_, L.in, L.W.get(), L.ld, 1, in, ldIn, logits_.get(), Bp_, epi, pack_.get(), tuning().fwd, trans);
       }
     }
   }
@@ -512,7 +514,7 @@ class Net {
         zc[c] = std::exp(zc[c] - mx);
         sum += zc[c];
       }
-      const int y = labels_[b];
+      const int y = lab_[b];
       total += std::log(sum) - (z[y * Bp_ + b] - mx);
       for (int c = 0; c < CLASSES; c++) dz[c * Bp_ + b] = static_cast<float>((zc[c] / sum - (c == y ? 1.0 : 0.0)) * invB);
     }
@@ -533,7 +535,7 @@ class Net {
       }
       double sum = 0;
       for (int c = 0; c < CLASSES; c++) sum += std::exp(z[c * Bp_ + b] - mx);
-      const int y = labels_[b];
+      const int y = lab_[b];
       const double loss = std::log(sum) - (z[y * Bp_ + b] - mx);
       dr.lossSum += loss;
       dr.correct += arg == y;
@@ -565,7 +567,7 @@ class Net {
       // 1. gradient w.r.t. the layer input (before W changes), through dropout and ReLU
       if (l > 0) {
         EpiBack epi{dnext, act_[l - 1].get(), Bp_, masks_[l - 1].scale};
-        gemm(L.in, Bp_, L.out, L.W.get(), 1, L.ld, dcur, Bp_, dnext, Bp_, epi, pack_.get());
+        gemm(L.in, Bp_, L.out, L.W.get(), 1, L.ld, dcur, Bp_, dnext, Bp_, epi, pack_.get(), tuning().bwdData);
       }
       // 2. the layer input in natural layout
       const float* aNat;
@@ -593,11 +595,11 @@ class Net {
       float* gW = L.gW.get();
       if (update && cfg_.adam) {
         EpiAdam epi{L.W.get(), L.mW.get(), L.vW.get(), L.ld, as};
-        gemm(L.out, L.ld, B, dcur, Bp_, 1, aNat, L.ld, gW, L.ld, epi, pack_.get());
+        gemm(L.out, L.ld, B, dcur, Bp_, 1, aNat, L.ld, gW, L.ld, epi, pack_.get(), tuning().bwdWeight);
         for (int o = 0; o < L.out; o++) adam1(L.b.get() + o, L.mb.get() + o, L.vb.get() + o, gb[o], as);
       } else if (update) {
         EpiSgd epi{L.W.get(), L.mW.get(), L.ld, ss};
-        gemm(L.out, L.ld, B, dcur, Bp_, 1, aNat, L.ld, gW, L.ld, epi, pack_.get());
+        gemm(L.out, L.ld, B, dcur, Bp_, 1, aNat, L.ld, gW, L.ld, epi, pack_.get(), tuning().bwdWeight);
         for (int o = 0; o < L.out; o++) {
           float* buf = L.mb.get() + o;
           *buf = ss.first ? gb[o] : ss.momentum * *buf + gb[o];
@@ -605,7 +607,7 @@ class Net {
         }
       } else {
         EpiStore epi{gW, L.ld};
-        gemm(L.out, L.ld, B, dcur, Bp_, 1, aNat, L.ld, gW, L.ld, epi, pack_.get());
+        gemm(L.out, L.ld, B, dcur, Bp_, 1, aNat, L.ld, gW, L.ld, epi, pack_.get(), tuning().bwdWeight);
       }
       std::swap(dcur, dnext);
     }
@@ -638,7 +640,8 @@ static double gemmGflops(int M, int N, int K, double seconds) {
   A.reset(static_cast<size_t>(M) * K);
   B.reset(static_cast<size_t>(K) * N);
   C.reset(static_cast<size_t>(M) * N);
-  pack.reset(static_cast<size_t>(tuning().kc) * tuning().nc + 64);
+  const Blocking bl = tuning().fwd;
+  pack.reset(packFloats(bl, N, K));
   for (size_t i = 0; i < A.size(); i++) A.get()[i] = static_cast<float>((i * 7919) % 1000) * 1e-3f - 0.5f;
   for (size_t i = 0; i < B.size(); i++) B.get()[i] = static_cast<float>((i * 104729) % 1000) * 1e-3f - 0.5f;
   EpiStore epi{C.get(), N};
@@ -648,20 +651,21 @@ static double gemmGflops(int M, int N, int K, double seconds) {
   int reps = 0;
   do {
     const auto t0 = clock::now();
-    gemm(M, N, K, A.get(), K, 1, B.get(), N, C.get(), N, epi, pack.get());
+    gemm(M, N, K, A.get(), K, 1, B.get(), N, C.get(), N, epi, pack.get(), bl);
     best = std::min(best, std::chrono::duration<double>(clock::now() - t0).count());
     reps++;
   } while (clock::now() < end || reps < 3);
   return 2.0 * M * N * K / best / 1e9;
 }
 
-static void setTuning(int kc, int mc, int nc, int packB, int packMinK) {
+static void setTuning(int which, int kc, int mc, int nc, int packB, int rowsOuter) {
   GemmTuning& t = tuning();
-  if (kc > 0) t.kc = kc;
-  if (mc > 0) t.mc = ((mc + MR - 1) / MR) * MR;
-  if (nc > 0) t.nc = round16(nc);
-  if (packB >= 0) t.packB = packB != 0;
-  if (packMinK >= 0) t.packMinK = packMinK;
+  Blocking& b = which == 0 ? t.fwd : which == 1 ? t.bwdData : t.bwdWeight;
+  if (kc > 0) b.kc = kc;
+  if (mc > 0) b.mc = ((mc + MR - 1) / MR) * MR;
+  if (nc > 0) b.nc = round16(nc);
+  if (packB >= 0) b.packB = packB != 0;
+  if (rowsOuter >= 0) b.rowsOuter = rowsOuter != 0;
 }
 
 }  // namespace MENTIA_NS

@@ -1,0 +1,276 @@
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { MentiaError } from "../errors.js";
+import { initParams } from "../engine/init.js";
+import { loadNativeEngine, nativeGemmGflops, nativeIsa, nativeLoadError } from "../engine/native/index.js";
+import { referenceEngine } from "../engine/reference.js";
+import { Rng } from "../engine/rng.js";
+import { getEngine } from "../engine/select.js";
+import { DEFAULT_OPTIMIZER, INPUT_SIZE, paramCount, type Dataset, type Engine } from "../engine/types.js";
+import { formatHelp, parseArgs, wantsHelp, type FlagSpec } from "./args.js";
+import type { Command } from "./main.js";
+
+/**
+ * `mentia bench`: training and evaluation throughput of the native and reference engines and
+ * (when /usr/bin/python3 can import torch) PyTorch, one core each, on the configurations of
+ * the engine issue. Protocol (identical for every engine, see bench/README.md):
+ *   training   Adam (lr 1e-3), dropout 0.3, mini-batches gathered by index from an
+ *              8192-row dataset; timed in windows of ~10 ms after warm-up (steady state);
+ *   evaluation dropout active (p_eval 0.3, one fresh mask per sample), batch 1000, loss and
+ *              argmax of every sample; one window = one pass over 1000 test rows.
+ * The rate reported is the 0.9 quantile of the per-window rates: other processes on this
+ * shared machine can only slow a window down, so a high quantile estimates the speed of an
+ * unshared core; the median is printed too. Data are uniform random pixels and labels: no
+ * engine's speed depends on the values.
+ * GFLOP/s use the issue's convention: training 6·params per sample, evaluation 2·params.
+ */
+
+const FLAGS: Record<string, FlagSpec> = {
+  json: { kind: "boolean", help: "print exactly one JSON object on stdout" },
+  quick: { kind: "boolean", help: "about 1 s per configuration instead of about 5 s" },
+  pytorch: { kind: "boolean", default: true, help: "include PyTorch when /usr/bin/python3 can import torch (--no-pytorch skips it)" },
+  reference: { kind: "boolean", default: true, help: "include the (slow) reference engine, measured on a few steps (--no-reference skips it)" },
+  configs: { kind: "string", help: "configurations to run instead of the standard four, e.g. 128,2,64;512,2,256", metavar: "W,D,B;..." },
+};
+
+const USAGE = "mentia bench [--json] [--quick] [options]";
+const DESCRIPTION = [
+  "Measures training samples/s (Adam, dropout 0.3, steady state) and evaluation samples/s (dropout",
+  "active, batch 1000) on one core for the native and reference engines and, when /usr/bin/python3",
+  "can import torch, PyTorch (1 thread); prints GFLOP/s against a single-core sgemm peak measured",
+  "in the same run and the ratios native/PyTorch. See bench/README.md.",
+].join("\n");
+
+export const STANDARD_CONFIGS: ReadonlyArray<readonly [number, number, number]> = [
+  [128, 2, 64],
+  [512, 2, 64],
+  [512, 2, 256],
+  [1024, 3, 256],
+];
+
+const QUANTILE = 0.9;
+const TRAIN_ROWS = 8192;
+const EVAL_ROWS = 1000;
+const WINDOW_S = 0.01;
+
+export type BenchEngine = "native" | "reference" | "pytorch";
+
+export interface BenchResult {
+  width: number;
+  depth: number;
+  batch: number;
+  engine: BenchEngine;
+  trainSps: number;
+  evalSps: number;
+  trainGflops: number;
+  evalGflops: number;
+}
+
+export interface BenchReport {
+  activeEngine: "native" | "reference";
+  sgemmPeakGflops: number;
+  results: BenchResult[];
+}
+
+interface Rates {
+  rate: number;
+  median: number;
+}
+
+interface PytorchOut {
+  torch: string;
+  blas: string;
+  sgemmGflops: number;
+  results: Array<{ width: number; depth: number; batch: number; trainSps: number; trainSpsMedian: number; evalSps: number; evalSpsMedian: number }>;
+}
+
+function quantile(values: number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(q * (s.length - 1))];
+}
+
+/** Runs `run` (returns samples done) window after window for `seconds`; rates in samples/s. */
+function windows(run: () => number, seconds: number, minWindows = 5): Rates {
+  run(); // warm-up
+  const rates: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  while (performance.now() < end || rates.length < minWindows) {
+    const t0 = performance.now();
+    const samples = run();
+    rates.push(samples / ((performance.now() - t0) / 1000));
+  }
+  return { rate: quantile(rates, QUANTILE), median: quantile(rates, 0.5) };
+}
+
+function randomDataset(n: number, seed: number): Dataset {
+  const rng = new Rng(seed, 7);
+  const x = new Float32Array(n * INPUT_SIZE);
+  for (let i = 0; i < x.length; i++) x[i] = rng.nextFloat();
+  const y = new Uint8Array(n);
+  for (let i = 0; i < n; i++) y[i] = rng.nextInt(10);
+  return { x, y, n };
+}
+
+interface EngineTiming {
+  train: Rates;
+  evaluate: Rates;
+}
+
+/** Steady-state training and evaluation rates of one engine on one configuration. */
+function timeEngine(engine: Engine, width: number, depth: number, batch: number, seconds: number, data: Dataset, evalData: Dataset, slow: boolean): EngineTiming {
+  const spec = { width, depth };
+  const net = engine.createNetwork(spec, initParams(spec, 1), DEFAULT_OPTIMIZER, 1);
+  try {
+    const order = new Int32Array(data.n);
+    for (let i = 0; i < data.n; i++) order[i] = i;
+    new Rng(2, 1).shuffle(order);
+    let step = 0;
+    const trainSteps = (k: number): number => {
+      const r = net.trainEpoch(data, { order: order.subarray(((step * batch) % (data.n - batch * k)) | 0), batch, pTrain: 0.3, firstStep: step, maxSteps: k });
+      step += k;
+      return r.samples;
+    };
+    let train: Rates;
+    let evaluate: Rates;
+    if (slow) {
+      // The reference engine: a warm-up step and a few timed single steps; evaluation on a
+      // slice of the test rows (one window each).
+      train = windows(() => trainSteps(1), 0, 2);
+      const small = { x: evalData.x.subarray(0, 100 * INPUT_SIZE), y: evalData.y.subarray(0, 100), n: 100 };
+      evaluate = windows(() => (net.evaluate(small, { pEval: 0.3, mode: "sample", masks: 1, rescale: true, batch: 1000 }), small.n), 0, 2);
+    } else {
+      trainSteps(5);
+      const t0 = performance.now();
+      trainSteps(5);
+      const perStep = (performance.now() - t0) / 1000 / 5;
+      const k = Math.max(1, Math.min(Math.floor(data.n / batch) - 1, Math.round(WINDOW_S / perStep)));
+      train = windows(() => trainSteps(k), seconds);
+      evaluate = windows(() => (net.evaluate(evalData, { pEval: 0.3, mode: "sample", masks: 1, rescale: true, batch: 1000 }), evalData.n), seconds);
+    }
+    return { train, evaluate };
+  } finally {
+    net.dispose();
+  }
+}
+
+function runPytorch(configs: ReadonlyArray<readonly [number, number, number]>, seconds: number): { out: PytorchOut | null; why: string } {
+  const python = "/usr/bin/python3";
+  if (!existsSync(python)) return { out: null, why: `${python} not found` };
+  const probe = spawnSync(python, ["-c", "import torch"], { encoding: "utf8" });
+  if (probe.status !== 0) return { out: null, why: "/usr/bin/python3 cannot import torch (see bench/README.md)" };
+  const script = fileURLToPath(new URL("../../../bench/pytorch_ref.py", import.meta.url));
+  const args = JSON.stringify({ configs, seconds, quantile: QUANTILE, windowSeconds: WINDOW_S, nTrain: TRAIN_ROWS, nEval: EVAL_ROWS });
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
+  const r = spawnSync(python, [script, args], { encoding: "utf8", env, maxBuffer: 16 << 20 });
+  if (r.status !== 0) return { out: null, why: `PyTorch script failed: ${(r.stderr || "").trim().split("\n").pop() ?? ""}` };
+  try {
+    return { out: JSON.parse(r.stdout) as PytorchOut, why: "" };
+  } catch {
+    return { out: null, why: "PyTorch script printed no JSON" };
+  }
+}
+
+function parseConfigs(text: string | undefined): Array<readonly [number, number, number]> {
+  if (text === undefined) return [...STANDARD_CONFIGS];
+  return text.split(";").map((c) => {
+    const v = c.split(",").map((s) => Number(s.trim()));
+    if (v.length !== 3 || !v.every((n) => Number.isInteger(n) && n >= 1) || v[1] > 16)
+      throw new MentiaError(`bench: --configs expects width,depth,batch;... with positive integers, got '${c}'`);
+    return [v[0], v[1], v[2]] as const;
+  });
+}
+
+const fmt = (v: number, digits = 0): string => v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+export const command: Command = {
+  summary: "measure engine speed (native, reference, PyTorch) on one core",
+  async run(argv) {
+    if (wantsHelp(argv)) {
+      console.log(formatHelp(USAGE, DESCRIPTION, FLAGS));
+      return 0;
+    }
+    const { flags: f, positional } = parseArgs(argv, FLAGS, "bench");
+    if (positional.length) throw new MentiaError(`bench: unexpected argument '${positional[0]}'`);
+    const json = f.json === true;
+    const quick = f.quick === true;
+    const configs = parseConfigs(f.configs as string | undefined);
+    const seconds = quick ? 0.4 : 2;
+    const log = (s: string): void => {
+      if (!json) console.log(s);
+      else process.stderr.write(`${s}\n`);
+    };
+
+    const active = getEngine().name;
+    const native = loadNativeEngine();
+    log(`mentia bench — active engine: ${active}${native ? ` (native: ${nativeIsa()})` : ` (native unavailable: ${nativeLoadError()})`}; one core per engine`);
+
+    const data = randomDataset(TRAIN_ROWS, 1);
+    const evalData = randomDataset(EVAL_ROWS, 2);
+    const nativeSgemm = native ? nativeGemmGflops(1024, 1024, 1024, quick ? 0.3 : 1) : 0;
+
+    let torch: PytorchOut | null = null;
+    if (f.pytorch !== false) {
+      log("running PyTorch (bench/pytorch_ref.py) ...");
+      const r = runPytorch(configs, seconds);
+      torch = r.out;
+      if (!torch) log(`PyTorch skipped: ${r.why}`);
+      else log(`PyTorch ${torch.torch}, 1 thread, BLAS: ${torch.blas}`);
+    }
+    const sgemmPeak = Math.max(nativeSgemm, torch?.sgemmGflops ?? 0);
+    log(`single-core sgemm 1024³: native ${native ? fmt(nativeSgemm, 1) : "n/a"} GFLOP/s, PyTorch ${torch ? fmt(torch.sgemmGflops, 1) : "n/a"} GFLOP/s → peak ${fmt(sgemmPeak, 1)}`);
+
+    const results: BenchResult[] = [];
+    const medians = new Map<BenchResult, { train: number; evaluate: number }>();
+    const add = (width: number, depth: number, batch: number, engine: BenchEngine, t: EngineTiming): void => {
+      const P = paramCount({ width, depth });
+      const r: BenchResult = {
+        width,
+        depth,
+        batch,
+        engine,
+        trainSps: t.train.rate,
+        evalSps: t.evaluate.rate,
+        trainGflops: (t.train.rate * 6 * P) / 1e9,
+        evalGflops: (t.evaluate.rate * 2 * P) / 1e9,
+      };
+      results.push(r);
+      medians.set(r, { train: t.train.median, evaluate: t.evaluate.median });
+    };
+    for (const [width, depth, batch] of configs) {
+      if (native) add(width, depth, batch, "native", timeEngine(native, width, depth, batch, seconds, data, evalData, false));
+      const tr = torch?.results.find((r) => r.width === width && r.depth === depth && r.batch === batch);
+      if (tr) add(width, depth, batch, "pytorch", { train: { rate: tr.trainSps, median: tr.trainSpsMedian }, evaluate: { rate: tr.evalSps, median: tr.evalSpsMedian } });
+      // The reference engine runs about 1 GFLOP/s: one training step of the largest
+      // configuration takes seconds, so --quick leaves out what would take over ~2 s.
+      const refStepSeconds = (6 * paramCount({ width, depth }) * batch) / 0.5e9;
+      if (f.reference !== false && !(quick && refStepSeconds > 2)) add(width, depth, batch, "reference", timeEngine(referenceEngine, width, depth, batch, seconds, data, evalData, true));
+      log(`  ${width},${depth},${batch} done`);
+    }
+
+    const report: BenchReport = { activeEngine: active, sgemmPeakGflops: sgemmPeak, results };
+    if (json) {
+      console.log(JSON.stringify(report));
+      return 0;
+    }
+    const pct = (g: number): string => (sgemmPeak > 0 ? `${fmt((100 * g) / sgemmPeak)}%` : "");
+    const rows: string[][] = [["config w,d,b", "engine", "train sps", "(median)", "GFLOP/s", "%peak", "eval sps", "(median)", "GFLOP/s", "%peak"]];
+    for (const r of results) {
+      const m = medians.get(r) ?? { train: NaN, evaluate: NaN };
+      rows.push([`${r.width},${r.depth},${r.batch}`, r.engine, fmt(r.trainSps), fmt(m.train), fmt(r.trainGflops, 1), pct(r.trainGflops), fmt(r.evalSps), fmt(m.evaluate), fmt(r.evalGflops, 1), pct(r.evalGflops)]);
+    }
+    const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+    console.log("");
+    for (const row of rows) console.log(row.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  "));
+    if (native && torch) {
+      console.log("\nnative / PyTorch:");
+      for (const [width, depth, batch] of configs) {
+        const n = results.find((r) => r.engine === "native" && r.width === width && r.depth === depth && r.batch === batch);
+        const t = results.find((r) => r.engine === "pytorch" && r.width === width && r.depth === depth && r.batch === batch);
+        if (n && t) console.log(`  ${`${width},${depth},${batch}`.padEnd(12)} train ${fmt(n.trainSps / t.trainSps, 2)}×   eval ${fmt(n.evalSps / t.evalSps, 2)}×`);
+      }
+    }
+    console.log(`\nrates: ${QUANTILE} quantile of per-window rates (windows ~${WINDOW_S * 1000} ms training, ${EVAL_ROWS} rows evaluation); GFLOP/s: 6·params (train), 2·params (eval) per sample`);
+    return 0;
+  },
+};
