@@ -25,6 +25,7 @@ const commands: Record<string, CommandLoader> = {
   slurm: () => import("./slurm.js").then((m) => m.command),
   analyze: () => import("./analyze.js").then((m) => m.command),
   collapse: () => import("./collapse.js").then((m) => m.command),
+  report: () => import("./report.js").then((m) => m.command),
   bench: () => import("./bench.js").then((m) => m.command),
 };
 

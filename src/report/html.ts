@@ -1,0 +1,292 @@
+import type { Analysis, Architecture, Phase } from "../analysis/schema.js";
+import { archKey, archLabel, architectures, PHASE_COLORS, PHASES, pTrainsOf, type Figure, type FigureDims } from "./figures.js";
+import { duration, escapeHtml as h, pm, sig } from "./format.js";
+import type { ReportMeta } from "./meta.js";
+import type { Table } from "./tables.js";
+
+/**
+ * The report page: one self-contained HTML file. Figures are inline SVG (rendered in Node),
+ * styles and the small control script are inline; the page loads nothing, from anywhere.
+ */
+
+/** One rendered variant of a figure. */
+export interface RenderedVariant {
+  key: string;
+  label: string;
+  /** Inline SVG markup (ids made unique), or null when the variant is a note. */
+  svg: string | null;
+  note?: string;
+  /** File names (relative to the report folder). */
+  svgFile?: string;
+  pngFile?: string;
+}
+
+export interface RenderedFigure {
+  figure: Figure;
+  variants: RenderedVariant[];
+}
+
+export interface PageInput {
+  analysis: Analysis;
+  meta: ReportMeta;
+  figures: RenderedFigure[];
+  tables: Table[];
+  /** When the report was written (ISO). */
+  createdAt: string;
+  /** Problems met while rendering (shown in the page). */
+  renderWarnings: string[];
+}
+
+const CSS = `
+:root { --fg: #1d1d1f; --muted: #555; --line: #ddd; --bg2: #f6f6f4; }
+* { box-sizing: border-box; }
+body { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif; color: var(--fg); margin: 0; line-height: 1.45; font-size: 15px; }
+main { max-width: 1180px; margin: 0 auto; padding: 0 20px 60px; }
+header.top { background: #20252b; color: #fff; padding: 18px 20px; }
+header.top h1 { margin: 0; font-size: 22px; }
+header.top p { margin: 4px 0 0; color: #c9d1d9; font-size: 13px; }
+h2 { font-size: 18px; margin: 30px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+h3 { font-size: 15px; margin: 16px 0 6px; }
+dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 8px 0; font-size: 14px; }
+dl.meta dt { color: var(--muted); }
+dl.meta dd { margin: 0; }
+code, .mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12.5px; }
+table { border-collapse: collapse; font-size: 13px; margin: 6px 0 12px; }
+th, td { border: 1px solid var(--line); padding: 3px 8px; text-align: left; vertical-align: top; }
+th { background: var(--bg2); }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.swatch { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }
+.note { background: #fff8e1; border-left: 4px solid #f0b400; padding: 8px 12px; margin: 8px 0; font-size: 14px; }
+.warn { color: #8a4b00; }
+nav.controls { position: sticky; top: 0; z-index: 5; background: rgba(255,255,255,0.96); border-bottom: 1px solid var(--line); padding: 8px 0; display: flex; flex-wrap: wrap; gap: 18px; align-items: center; font-size: 14px; }
+nav.controls select { font-size: 14px; padding: 2px 4px; }
+nav.controls .hint { color: var(--muted); font-size: 12.5px; }
+section.figure { margin: 12px 0 28px; }
+section.figure .caption { color: #333; font-size: 14px; max-width: 900px; margin: 4px 0 10px; }
+.variant svg { max-width: 100%; height: auto; display: block; }
+ul.phases { margin: 4px 0 8px; padding-left: 22px; }
+.files { font-size: 12.5px; color: var(--muted); margin: 4px 0 0; }
+.files a { color: #0b5cad; }
+details { margin: 6px 0; }
+summary { cursor: pointer; color: #0b5cad; }
+[hidden] { display: none !important; }
+`;
+
+/** Control-bar script: shows, in every figure, the variant chosen by the selects. */
+const SCRIPT = `
+(function () {
+  var sel = { width: document.getElementById("ctl-width"), depth: document.getElementById("ctl-depth"), pTrain: document.getElementById("ctl-ptrain") };
+  function keyFor(dims) {
+    if (dims === "none") return "all";
+    var k = "w" + sel.width.value + "-d" + sel.depth.value;
+    return dims === "line" ? k + "-pt" + sel.pTrain.value : k;
+  }
+  function update() {
+    var figs = document.querySelectorAll("section.figure[data-dims]");
+    for (var i = 0; i < figs.length; i++) {
+      var fig = figs[i], key = keyFor(fig.getAttribute("data-dims")), found = false;
+      var vs = fig.querySelectorAll(".variant");
+      for (var j = 0; j < vs.length; j++) {
+        var show = vs[j].getAttribute("data-key") === key;
+        vs[j].hidden = !show;
+        if (show) found = true;
+      }
+      var missing = fig.querySelector(".missing");
+      if (missing) missing.hidden = found || vs.length === 0;
+    }
+  }
+  for (var name in sel) if (sel[name]) sel[name].addEventListener("change", update);
+  update();
+})();
+`;
+
+function phaseSwatch(p: Phase): string {
+  return `<span class="swatch" style="background:${PHASE_COLORS[p]}"></span>${p}`;
+}
+
+function dd(label: string, value: string): string {
+  return `<dt>${h(label)}</dt><dd>${value}</dd>`;
+}
+
+function runSection(meta: ReportMeta, analysis: Analysis): string {
+  const j = meta.jobs;
+  const jobs = [`${j.done} done`, `${j.failed} failed`];
+  if (j.running) jobs.push(`${j.running} running`);
+  if (j.pending) jobs.push(`${j.pending} not run`);
+  if (j.outOfPlan) jobs.push(`${j.outOfPlan} kept from an earlier config (not used)`);
+  const planned = j.planned === null ? "" : ` of ${j.planned} planned`;
+  const c = meta.config;
+  const grid = c
+    ? `${c.widths.length} width × ${c.depths.length} depth × ${c.pTrain.length} p_train × ${c.sizes.length} N × ${c.seeds.length} seed trainings, each evaluated at ${c.pEval.length} p_eval`
+    : "unknown (no config stored)";
+  const rows: string[] = [
+    dd("sweep directory", `<code>${h(meta.sweepDir)}</code>`),
+    dd("grid", h(grid)),
+    dd("jobs", h(`${jobs.join(", ")}${planned}`)),
+    dd("wall time", h(meta.elapsedSeconds === null ? "unknown" : `${duration(meta.elapsedSeconds)} (first job start → last job finish${meta.firstStart ? `: ${meta.firstStart} → ${meta.lastFinish}` : ""})`)),
+    dd("work", h(`${duration(meta.workSeconds)} summed over jobs`)),
+    dd("engine", h(meta.engines.length ? meta.engines.join(", ") : "unknown")),
+    dd("versions", meta.versions.length ? meta.versions.map((v) => h(v)).join("<br>") : "unknown"),
+    dd("dataset checksums", meta.checksums ? Object.entries(meta.checksums).map(([f, s]) => `<code>${h(f)}</code> <code>${h(s)}</code>`).join("<br>") : "not recorded"),
+    dd("analysis", h(`${analysis.createdAt}, schema ${analysis.schemaVersion}, ${analysis.input.records} records, CI level ${analysis.options.ciLevel}, ${analysis.options.bootstrapReplicates} bootstrap replicates`)),
+  ];
+  let out = `<section id="run"><h2>Run</h2><dl class="meta">${rows.join("")}</dl>`;
+  for (const n of meta.notes) out += `<p class="note">${h(n)}</p>`;
+  if (c) {
+    out += `<details><summary>configuration</summary><table><tbody>${Object.entries(c)
+      .map(([k, v]) => `<tr><th>${h(k)}</th><td class="mono">${h(Array.isArray(v) ? v.join(", ") : String(v))}</td></tr>`)
+      .join("")}</tbody></table></details>`;
+  }
+  if (meta.failures.length > 0) {
+    const shown = meta.failures.slice(0, 50);
+    out += `<details open><summary class="warn">${meta.failures.length} failed job${meta.failures.length === 1 ? "" : "s"}</summary><table><thead><tr><th>job</th><th>key</th><th>reason</th></tr></thead><tbody>${shown
+      .map((f) => `<tr><td>${h(f.job)}</td><td class="mono">${h(f.key)}</td><td>${h(f.error)}</td></tr>`)
+      .join("")}</tbody></table>${meta.failures.length > shown.length ? `<p>… and ${meta.failures.length - shown.length} more ('mentia status DIR' lists them)</p>` : ""}</details>`;
+  }
+  return out + "</section>";
+}
+
+function howSection(analysis: Analysis): string {
+  const o = analysis.options;
+  const ci = Math.round(o.ciLevel * 100);
+  return `<section id="how"><h2>How to read this</h2>
+<p>Each network (width, depth) is trained with dropout rate <i>p_train</i> on the first <i>N</i> MNIST training images and then evaluated on the 10,000 test images with a fraction <i>p_eval</i> of its hidden neurons removed. For every (p_train, p_eval) the test loss <i>L</i> is followed as <i>N</i> grows and fitted with a power law <i>L</i> ∝ <i>N</i><sup>−α</sup>; the exponent α and its confidence interval decide the phase:</p>
+<ul class="phases">
+<li>${phaseSwatch("eumentia")}: α is significantly positive (its ${ci}% CI lies above ${o.eumentiaMinAlpha}) — more data keeps helping.</li>
+<li>${phaseSwatch("dementia")}: the same network without removal learns (eumentia at p_eval ≈ 0), but at this p_eval more data does not help: α ≤ 0, flat, or rising with N beyond a crossover size N*.</li>
+<li>${phaseSwatch("amentia")}: the network does not learn even without removal (loss near chance, ln 10 ≈ 2.30).</li>
+<li>${phaseSwatch("uncertain")}: the evidence does not decide.</li>
+</ul>
+<p>Error bars and bands are ± 1 standard error (1σ) unless marked as ${ci}% confidence intervals. Hover over a point or cell for its values; choose the architecture and p_train with the controls above the figures. Every figure is also saved as SVG and PNG next to this page, and every table as CSV.</p></section>`;
+}
+
+function summarySection(analysis: Analysis, archs: Architecture[], warnings: string[]): string {
+  let out = `<section id="summary"><h2>Summary</h2>`;
+  if (analysis.phases.length > 0) {
+    out += `<table><thead><tr><th>architecture</th>${PHASES.map((p) => `<th>${phaseSwatch(p)}</th>`).join("")}<th>grid points</th></tr></thead><tbody>`;
+    for (const a of archs) {
+      const labels = analysis.phases.filter((p) => p.width === a.width && p.depth === a.depth);
+      out += `<tr><td>${h(archLabel(a))}</td>${PHASES.map((p) => `<td class="num">${labels.filter((l) => l.phase === p).length}</td>`).join("")}<td class="num">${labels.length}</td></tr>`;
+    }
+    out += `</tbody></table>`;
+  } else out += `<p class="note">The analysis labelled no grid point.</p>`;
+  const bRows = analysis.boundaries.flatMap((b) =>
+    [...b.pEvalCritical, ...b.pTrainCritical].map(
+      (p) => `<tr><td>${h(archLabel(b))}</td><td>${h(p.along === "pEval" ? `p_eval,c at p_train = ${p.fixed}` : `p_train,c at p_eval = ${p.fixed}`)}</td><td class="num">${h(pm(p.critical, p.criticalErr))}</td><td>${h(`${p.from} → ${p.to}`)}</td><td>${h(p.method)}</td></tr>`,
+    ),
+  );
+  if (bRows.length > 0) {
+    out += `<details${bRows.length <= 12 ? " open" : ""}><summary>${bRows.length} boundary crossing${bRows.length === 1 ? "" : "s"} (± 1σ)</summary><table><thead><tr><th>architecture</th><th>crossing</th><th>critical value</th><th>boundary</th><th>method</th></tr></thead><tbody>${bRows.join("")}</tbody></table></details>`;
+  }
+  const cRows = analysis.collapses.map((c) => {
+    const chi = (r: typeof c.power): string => (r ? `${sig(r.chi2)}${r.confident ? "" : " (not confident)"}` : "—");
+    return `<tr><td>${h(archLabel(c))}</td><td class="num">${c.pTrain}</td><td class="num">${h(c.power ? pm(c.power.pc, c.power.pcErr) : "—")}</td><td class="num">${h(chi(c.power))}</td><td class="num">${h(c.bkt ? pm(c.bkt.pc, c.bkt.pcErr) : "—")}</td><td class="num">${h(chi(c.bkt))}</td><td>${h(c.preferred)}</td></tr>`;
+  });
+  if (cRows.length > 0) {
+    out += `<details open><summary>collapse comparison (power law vs BKT)</summary><table><thead><tr><th>architecture</th><th>p_train</th><th>power p_c</th><th>power χ²/dof</th><th>BKT p_c</th><th>BKT χ²/dof</th><th>preferred</th></tr></thead><tbody>${cRows.join("")}</tbody></table></details>`;
+  }
+  const all = [...analysis.warnings.map((w) => `analysis: ${w}`), ...warnings.map((w) => `report: ${w}`)];
+  if (all.length > 0) {
+    out += `<details><summary class="warn">${all.length} warning${all.length === 1 ? "" : "s"}</summary><ul>${all.map((w) => `<li>${h(w)}</li>`).join("")}</ul></details>`;
+  }
+  return out + "</section>";
+}
+
+function option(value: string, label: string, selected: boolean): string {
+  return `<option value="${h(value)}"${selected ? " selected" : ""}>${h(label)}</option>`;
+}
+
+/** The p_train first shown: the first line with a boundary along p_eval, else the first. */
+function defaultPTrain(analysis: Analysis, arch: Architecture | undefined, pTrains: number[]): number | undefined {
+  if (!arch) return pTrains[0];
+  const b = analysis.boundaries.find((x) => x.width === arch.width && x.depth === arch.depth);
+  const withBoundary = b?.pEvalCritical.find((p) => p.from === "eumentia" && p.to === "dementia") ?? b?.pEvalCritical[0];
+  return withBoundary && pTrains.includes(withBoundary.fixed) ? withBoundary.fixed : pTrains[0];
+}
+
+function controls(analysis: Analysis, archs: Architecture[]): { html: string; defaults: { arch?: Architecture; pTrain?: number } } {
+  const widths = [...new Set(archs.map((a) => a.width))].sort((a, b) => a - b);
+  const depths = [...new Set(archs.map((a) => a.depth))].sort((a, b) => a - b);
+  const pTrains = [...new Set(archs.flatMap((a) => pTrainsOf(analysis, a)))].sort((a, b) => a - b);
+  const arch = archs[0];
+  const pTrain = defaultPTrain(analysis, arch, pTrains);
+  const html = `<nav class="controls" id="controls" aria-label="figure controls">
+<label>width <select id="ctl-width">${widths.map((w) => option(String(w), String(w), w === arch?.width)).join("")}</select></label>
+<label>depth <select id="ctl-depth">${depths.map((d) => option(String(d), String(d), d === arch?.depth)).join("")}</select></label>
+<label>p_train <select id="ctl-ptrain">${pTrains.map((p) => option(String(p), String(p), p === pTrain)).join("")}</select></label>
+<span class="hint">width and depth choose the phase diagram, curves and accuracy map; p_train chooses the curve plots (figures 2–5)</span>
+</nav>`;
+  return { html, defaults: { arch, pTrain } };
+}
+
+function defaultKey(dims: FigureDims, d: { arch?: Architecture; pTrain?: number }): string {
+  if (dims === "none") return "all";
+  if (!d.arch) return "";
+  return dims === "arch" ? archKey(d.arch) : `${archKey(d.arch)}-pt${d.pTrain}`;
+}
+
+function figureSection(f: RenderedFigure, defaults: { arch?: Architecture; pTrain?: number }): string {
+  const fig = f.figure;
+  let out = `<section class="figure" id="${h(fig.id)}" data-dims="${fig.dims}"><h2>${h(fig.title)}</h2><p class="caption">${h(fig.caption)}</p>`;
+  if (fig.note) out += `<p class="note figure-note">${h(fig.note)}</p>`;
+  const shownKey = defaultKey(fig.dims, defaults);
+  for (const v of f.variants) {
+    const hidden = v.key === shownKey ? "" : " hidden";
+    if (v.svg) {
+      // Shown a quarter larger than the SVG's own size (which is what the PNG/SVG files have).
+      const w = Number(/^<svg[^>]*\swidth="([0-9.]+)"/.exec(v.svg)?.[1]);
+      const svg = Number.isFinite(w) && w > 0 ? v.svg.replace(/^<svg/, `<svg style="width:${Math.round(w * 1.25)}px"`) : v.svg;
+      const files = [v.svgFile && `<a href="${h(v.svgFile)}">SVG</a>`, v.pngFile && `<a href="${h(v.pngFile)}">PNG</a>`].filter(Boolean).join(" · ");
+      out += `<div class="variant" data-key="${h(v.key)}"${hidden}>${svg}<p class="files">${h(v.label)} — ${files}</p></div>`;
+    } else {
+      out += `<div class="variant variant-note" data-key="${h(v.key)}"${hidden}><p class="note">${h(v.label)}: ${h(v.note ?? "no plot")}</p></div>`;
+    }
+  }
+  if (f.variants.length > 0) out += `<p class="note missing" hidden>No data for this choice of width / depth / p_train.</p>`;
+  return out + "</section>";
+}
+
+function tablesSection(tables: Table[]): string {
+  const items = tables.map((t) => `<li><a href="${h(t.name)}.csv">${h(t.name)}.csv</a> — ${h(t.title)} (${t.rows.length} row${t.rows.length === 1 ? "" : "s"})</li>`);
+  return `<section id="tables"><h2>Tables</h2><p>Every number behind the figures, as CSV files next to this page:</p><ul>${items.join("")}</ul></section>`;
+}
+
+function optionsSection(analysis: Analysis): string {
+  const rows = Object.entries(analysis.options).map(([k, v]) => `<tr><th>${h(k)}</th><td class="mono">${h(String(v))}</td></tr>`);
+  const input = analysis.input;
+  return `<section id="options"><h2>Analysis settings</h2><details><summary>thresholds and numerical settings used by 'mentia analyze'</summary><table><tbody>${rows.join("")}</tbody></table>
+<p class="mono">widths ${h(input.widths.join(", "))}; depths ${h(input.depths.join(", "))}; p_train ${h(input.pTrains.join(", "))}; p_eval ${h(input.pEvals.join(", "))}; N ${h(input.sizes.join(", "))}; seeds ${h(input.seeds.join(", "))}</p></details></section>`;
+}
+
+export function renderPage(input: PageInput): string {
+  const { analysis, meta } = input;
+  const archs = architectures(analysis);
+  const ctl = controls(analysis, archs);
+  const title = `mentia report — ${meta.sweepDir}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="mentia report">
+<title>${h(title)}</title>
+<link rel="icon" href="data:,">
+<style>${CSS}</style>
+</head>
+<body>
+<header class="top"><h1>mentia report: pruning-induced phases on MNIST</h1><p>sweep <code>${h(meta.sweepDir)}</code> · report written ${h(input.createdAt)} · analysis ${h(analysis.createdAt)}</p></header>
+<main>
+${runSection(meta, analysis)}
+${howSection(analysis)}
+${summarySection(analysis, archs, input.renderWarnings)}
+<h2 id="figures">Figures</h2>
+${ctl.html}
+${input.figures.map((f) => figureSection(f, ctl.defaults)).join("\n")}
+${tablesSection(input.tables)}
+${optionsSection(analysis)}
+</main>
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,286 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { compile, type TopLevelSpec } from "vega-lite";
+import type { Analysis } from "../src/analysis/schema.js";
+import { renderFigureSvg } from "../src/report/build.js";
+import {
+  accuracySpec,
+  alphaVsPEvalSpec,
+  architectures,
+  boundaryFamily,
+  buildFigures,
+  collapseSpec,
+  gridAxis,
+  lengthScaleCurve,
+  lossVsNSpec,
+  phaseDiagramSpec,
+  pTrainsOf,
+  spreadLabels,
+  wrap,
+} from "../src/report/figures.js";
+import { duration, pm, sig } from "../src/report/format.js";
+import { addTooltips, fontSetup, prefixSvgIds, rasterize, svgToPng } from "../src/report/render.js";
+import { buildTables, toCsv } from "../src/report/tables.js";
+import { bareAnalysis, SMALL_GRID, syntheticReportAnalysis } from "./report-fixture.js";
+
+/**
+ * Fast checks of the report's parts: number formatting, the grid axes and label spreading,
+ * every figure spec compiling without a warning, rendered SVGs holding one data mark per
+ * datum with a hover title, text in the PNGs, and the CSV tables.
+ */
+const A: Analysis = syntheticReportAnalysis();
+const ARCH = architectures(A)[0];
+
+function vlWarnings(spec: TopLevelSpec): string[] {
+  const out: string[] = [];
+  const logger = {
+    level(l?: number) {
+      return l === undefined ? 2 : logger;
+    },
+    error(...a: unknown[]) {
+      out.push(a.map(String).join(" "));
+      return logger;
+    },
+    warn(...a: unknown[]) {
+      out.push(a.map(String).join(" "));
+      return logger;
+    },
+    info() {
+      return logger;
+    },
+    debug() {
+      return logger;
+    },
+  };
+  compile(spec, { logger });
+  return out;
+}
+
+async function svgOf(spec: TopLevelSpec): Promise<string> {
+  const captured = { warnings: [] as string[] };
+  const svg = addTooltips(await renderFigureSvg(spec, "test", captured));
+  assert.deepEqual(captured.warnings, []);
+  return svg;
+}
+
+/** Asserts that an SVG contains a pattern (without printing the whole SVG on failure). */
+function has(svg: string, re: RegExp): void {
+  assert.ok(re.test(svg), `SVG does not contain ${re}`);
+}
+
+/** Data marks of a rendered SVG by vega's role description ("point", or "rect" for "rect mark"...). */
+function marks(svg: string, role: string): string[] {
+  const desc = role === "point" ? role : `${role} mark`;
+  return [...svg.matchAll(new RegExp(`<[a-z]+ [^>]*aria-roledescription="${desc}"[^>]*>`, "g"))].map((m) => m[0]);
+}
+
+test("format: values with errors to the error's precision, durations, significant digits", () => {
+  assert.equal(pm(0.41234, 0.02131), "0.412 ± 0.021");
+  assert.equal(pm(12.345, 1.6), "12.3 ± 1.6");
+  assert.equal(pm(1234.4, 123), "1234 ± 123");
+  assert.equal(pm(0.5, null), "0.5 ± ?");
+  assert.equal(pm(null, 0.1), "n/a");
+  assert.equal(pm(0.4, 1e-11), "0.4 ± 1.0e-11");
+  assert.equal(sig(0.000012345, 3), "1.23e-5");
+  assert.equal(sig(2.30258509, 3), "2.3");
+  assert.equal(duration(42.25), "42.3 s");
+  assert.equal(duration(200), "3 min 20 s");
+  assert.equal(duration(3720), "1 h 02 min");
+});
+
+test("gridAxis: equal cells for uneven grids, exact at grid values, monotone and clamped in between", () => {
+  const g = gridAxis([0.9, 0, 0.5, 0.95, 0.5], "p");
+  assert.deepEqual(g.values, [0, 0.5, 0.9, 0.95]);
+  assert.deepEqual(g.values.map(g.pos), [0, 1, 2, 3]);
+  assert.ok(Math.abs(g.pos(0.25) - 0.5) < 1e-12);
+  assert.ok(Math.abs(g.pos(0.925) - 2.5) < 1e-12);
+  assert.equal(g.pos(-1), -0.5);
+  assert.equal(g.pos(2), 3.5);
+  let prev = -Infinity;
+  for (let p = -0.1; p <= 1.05; p += 0.01) {
+    assert.ok(g.pos(p) >= prev);
+    prev = g.pos(p);
+  }
+  const one = gridAxis([0.3], "p");
+  assert.equal(one.pos(0.3), 0);
+});
+
+test("spreadLabels: separated labels stay put; crowded ones are spread by the gap around their mean, order kept", () => {
+  assert.deepEqual(spreadLabels([0, 5, 10], 1), [0, 5, 10]);
+  const s = spreadLabels([1, 1.1, 1.2, 7], 1);
+  assert.ok(Math.abs(s[0] - 0.1) < 1e-12 && Math.abs(s[1] - 1.1) < 1e-12 && Math.abs(s[2] - 2.1) < 1e-12, String(s));
+  assert.equal(s[3], 7);
+  const r = spreadLabels([3, 0.5, 0.45, 0.55, 0.6], 0.2);
+  const sorted = [...r].sort((a, b) => a - b);
+  for (let i = 1; i < sorted.length; i++) assert.ok(sorted[i] - sorted[i - 1] >= 0.2 - 1e-12);
+  assert.ok(r[2] < r[1] && r[1] < r[3] && r[3] < r[4], "order kept");
+});
+
+test("boundaryFamily and wrap", () => {
+  assert.equal(boundaryFamily({ from: "eumentia", to: "dementia" }), "eumentia–dementia boundary");
+  assert.equal(boundaryFamily({ from: "eumentia", to: "uncertain" }), "edge of an uncertain region");
+  assert.equal(boundaryFamily({ from: "dementia", to: "amentia" }), "amentia boundary");
+  assert.deepEqual(wrap("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
+});
+
+test("figures: every variant of every figure has a spec that compiles without a warning", () => {
+  const figs = buildFigures(A);
+  assert.deepEqual(
+    figs.map((f) => f.id),
+    ["fig1-phase-diagram", "fig1b-boundary-overlay", "fig2-loss-vs-n", "fig3-alpha-vs-peval", "fig4-length-scale", "fig5-collapse", "fig6-accuracy"],
+  );
+  const archs = architectures(A);
+  const lines = archs.flatMap((a) => pTrainsOf(A, a)).length;
+  const counts = Object.fromEntries(figs.map((f) => [f.id, f.variants.length]));
+  assert.deepEqual(counts, { "fig1-phase-diagram": archs.length, "fig1b-boundary-overlay": 1, "fig2-loss-vs-n": lines, "fig3-alpha-vs-peval": lines, "fig4-length-scale": lines, "fig5-collapse": lines, "fig6-accuracy": archs.length });
+  for (const f of figs) {
+    for (const v of f.variants) {
+      if (!v.spec) {
+        assert.ok(v.note, `${f.id} ${v.key}: neither spec nor note`);
+        continue;
+      }
+      assert.deepEqual(vlWarnings(v.spec), [], `${f.id} ${v.key}`);
+    }
+  }
+  // The fixture has one collapse: the other lines say why there is none.
+  const fig5 = figs.find((f) => f.id === "fig5-collapse")!;
+  assert.equal(fig5.variants.filter((v) => v.spec).length, A.collapses.length);
+});
+
+test("figures without data say so instead of failing", () => {
+  const bare = bareAnalysis(A);
+  const figs = buildFigures(bare);
+  const byId = Object.fromEntries(figs.map((f) => [f.id, f]));
+  assert.match(byId["fig1b-boundary-overlay"].note ?? "", /No phase boundary/);
+  assert.match(byId["fig4-length-scale"].note ?? "", /non-monotonic/);
+  assert.match(byId["fig5-collapse"].note ?? "", /No finite-size-scaling collapse/);
+  for (const id of ["fig1b-boundary-overlay", "fig4-length-scale", "fig5-collapse"]) assert.equal(byId[id].variants.length, 0);
+  for (const id of ["fig1-phase-diagram", "fig2-loss-vs-n", "fig3-alpha-vs-peval", "fig6-accuracy"]) assert.ok(byId[id].variants.every((v) => v.spec));
+  assert.equal(phaseDiagramSpec({ ...bare, phases: [] }, ARCH), null);
+  assert.equal(lossVsNSpec(bare, { width: 999, depth: 1 }, 0), null);
+});
+
+test("phase diagram: one cell per label, coloured by its phase, and the boundary crossings drawn with errors", async () => {
+  const labels = A.phases.filter((p) => p.width === ARCH.width && p.depth === ARCH.depth);
+  const b = A.boundaries.find((x) => x.width === ARCH.width && x.depth === ARCH.depth)!;
+  const svg = await svgOf(phaseDiagramSpec(A, ARCH)!);
+  const cells = marks(svg, "rect");
+  assert.equal(cells.length, labels.length);
+  for (const phase of ["eumentia", "dementia", "amentia"]) {
+    const n = labels.filter((l) => l.phase === phase).length;
+    assert.ok(n > 0, `fixture has ${phase}`);
+    assert.equal(cells.filter((c) => c.includes(`phase: ${phase}`)).length, n, phase);
+  }
+  const crossings = b.pEvalCritical.length + b.pTrainCritical.length;
+  assert.equal(marks(svg, "point").length, crossings);
+  assert.equal(marks(svg, "rule").length, crossings, "one error bar per crossing");
+  const decided = b.pEvalCritical.filter((p) => p.from !== "uncertain" && p.to !== "uncertain");
+  assert.equal(marks(svg, "line").length, new Set(decided.map((p) => boundaryFamily(p))).size + (b.pTrainCritical.some((p) => boundaryFamily(p) === "amentia boundary") ? 1 : 0));
+  has(svg, /p_train \(training dropout\)/);
+  has(svg, /p_eval \(evaluation removal\)/);
+  has(svg, /α \(shading\)/);
+  // Every data mark has a hover title with its values.
+  const titles = [...svg.matchAll(/<title>([^<]*)<\/title>/g)].map((m) => m[1]);
+  assert.equal(titles.length, svg.match(/role="graphics-symbol"/g)!.length);
+});
+
+test("loss vs N: one point and one error bar per (p_eval, N), power-law fits on log-log axes", async () => {
+  const pTrain = pTrainsOf(A, ARCH)[1];
+  const curves = A.curves.filter((c) => c.width === ARCH.width && c.depth === ARCH.depth && c.pTrain === pTrain);
+  const svg = await svgOf(lossVsNSpec(A, ARCH, pTrain)!);
+  const nPoints = curves.reduce((a, c) => a + c.points.length, 0);
+  assert.equal(marks(svg, "point").length, nPoints);
+  assert.equal(marks(svg, "rule").length, nPoints);
+  assert.equal(marks(svg, "line").length, 2 * curves.length, "data line + fitted power law per curve");
+  assert.equal(marks(svg, "text").length, curves.length, "one label per curve");
+  has(svg, /N \(training-set size\)/);
+  has(svg, /L \(test cross-entropy, nats\)/);
+  // A log axis: tick labels spanning decades.
+  has(svg, />1,000</);
+});
+
+test("α vs p_eval: CI bars, zero line, and the boundary band where α crosses zero", async () => {
+  const pTrain = pTrainsOf(A, ARCH)[0];
+  const fits = A.fits.filter((f) => f.width === ARCH.width && f.depth === ARCH.depth && f.pTrain === pTrain);
+  const crit = A.boundaries.find((b) => b.width === ARCH.width)!.pEvalCritical.filter((p) => p.fixed === pTrain);
+  assert.ok(crit.length > 0);
+  const svg = await svgOf(alphaVsPEvalSpec(A, ARCH, pTrain)!);
+  assert.equal(marks(svg, "point").length, fits.length);
+  assert.equal(marks(svg, "rect").length, crit.length);
+  assert.equal(marks(svg, "rule").length, fits.length + 1 + crit.length);
+});
+
+test("N* figure: censored points marked, BKT and power-law curves follow their formulas", async () => {
+  const f = A.lengthScaleFits.find((x) => x.form === "bkt")!;
+  assert.ok(f, "fixture has a BKT fit");
+  const p = f.points[0].p;
+  assert.ok(Math.abs(lengthScaleCurve(f, p)! - (f.params.lnN0 + f.params.b * Math.pow(Math.abs(p - f.pc), -f.params.sigma))) < 1e-12);
+  assert.equal(lengthScaleCurve(f, f.pc), null);
+  const figs = buildFigures(A);
+  const v = figs.find((x) => x.id === "fig4-length-scale")!.variants.find((x) => x.key === `w${f.width}-d${f.depth}-pt${f.pTrain}`)!;
+  const svg = await svgOf(v.spec!);
+  const cross = A.crossovers.filter((c) => c.width === f.width && c.depth === f.depth && c.pTrain === f.pTrain);
+  assert.equal(marks(svg, "point").length, cross.length);
+  has(svg, /BKT: p_c = /);
+  has(svg, /power law: p_c = /);
+  has(svg, /χ²(\/dof)? = /);
+});
+
+test("collapse figure: both forms side by side with parameters ± errors and χ²", async () => {
+  const c = A.collapses[0];
+  const svg = await svgOf(collapseSpec(c));
+  has(svg, /Power-law form/);
+  has(svg, /BKT form/);
+  has(svg, /p_c = [0-9.]+ ± [0-9.e-]+/);
+  has(svg, /ν = [0-9.]+ ± /);
+  has(svg, /χ²\/dof = /);
+  assert.equal(marks(svg, "point").length, c.power!.points.length + c.bkt!.points.length);
+  // A missing form is a text panel, not a crash.
+  const half = await svgOf(collapseSpec({ ...c, bkt: null, note: "BKT fit failed" }));
+  has(half, /no BKT collapse: BKT fit failed/);
+});
+
+test("accuracy heat map: one cell and one label per (p_train, p_eval) at the largest N", async () => {
+  const curves = A.curves.filter((c) => c.width === ARCH.width && c.depth === ARCH.depth);
+  const svg = await svgOf(accuracySpec(A, ARCH)!);
+  assert.equal(marks(svg, "rect").length, curves.length);
+  assert.match(svg, new RegExp(`N = ${Math.max(...SMALL_GRID.sizes)}`));
+});
+
+test("SVG post-processing: unique ids with their references, titles on data marks", () => {
+  const svg = '<svg><defs><clipPath id="clip1"><rect/></clipPath></defs><g clip-path="url(#clip1)"><path aria-label="a: 1" role="graphics-symbol" d="M0"/><use href="#clip1"/></g></svg>';
+  const out = prefixSvgIds(addTooltips(svg), "fig-x");
+  assert.match(out, /id="fig-x-clip1"/);
+  assert.match(out, /url\(#fig-x-clip1\)/);
+  assert.match(out, /href="#fig-x-clip1"/);
+  assert.match(out, /<path aria-label="a: 1" role="graphics-symbol" d="M0"><title>a: 1<\/title><\/path>/);
+});
+
+test("PNG: text is drawn with the machine's fonts", () => {
+  const fonts = fontSetup();
+  assert.ok(fonts.files > 0, "no fonts under /usr/share/fonts (install fonts-dejavu-core)");
+  const text = '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40"><rect width="200" height="40" fill="white"/><text x="10" y="28" font-family="sans-serif" font-size="20">α = 0.42 ± 0.01</text></svg>';
+  const blank = '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40"><rect width="200" height="40" fill="white"/></svg>';
+  const dark = (svg: string): number => {
+    const px = rasterize(svg, 1).pixels;
+    let n = 0;
+    for (let i = 0; i < px.length; i += 4) if (px[i] < 128 && px[i + 3] > 0) n++;
+    return n;
+  };
+  assert.equal(dark(blank), 0);
+  assert.ok(dark(text) > 150, `text drew ${dark(text)} dark pixels`);
+  assert.equal(svgToPng(blank).subarray(1, 4).toString(), "PNG");
+});
+
+test("tables: CSV with quoting, empty fields for nulls, one row per item", () => {
+  const tables = buildTables(A);
+  const byName = Object.fromEntries(tables.map((t) => [t.name, t]));
+  assert.equal(byName.phases.rows.length, A.phases.length);
+  assert.equal(byName["loss-curves"].rows.length, A.curves.reduce((a, c) => a + c.points.length, 0));
+  assert.equal(byName["scaling-fits"].rows.length, A.fits.length);
+  assert.equal(byName.boundaries.rows.length, A.boundaries.reduce((a, b) => a + b.pEvalCritical.length + b.pTrainCritical.length, 0));
+  assert.equal(byName.collapses.rows.length, 2 * A.collapses.length);
+  for (const t of tables) for (const r of t.rows) assert.equal(r.length, t.columns.length, t.name);
+  const csv = toCsv({ name: "x", title: "x", columns: ["a", "b", "c"], rows: [["p, q", 'say "hi"', null], [1.5, Number.NaN, true]] });
+  assert.equal(csv, 'a,b,c\n"p, q","say ""hi""",\n1.5,,true\n');
+});
