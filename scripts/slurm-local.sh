@@ -22,7 +22,7 @@ STATE="${MENTIA_SLURM_DIR:-/tmp/mentia-slurm}"
 CONF="$STATE/slurm.conf"
 CTLD_PORT="${MENTIA_SLURM_CTLD_PORT:-6817}"
 D_PORT="${MENTIA_SLURM_D_PORT:-6818}"
-NODE="$(hostname -s)"
+NODE="$(hostname -s 2>/dev/null || uname -n | cut -d. -f1)"
 PARTITION="local"
 export SLURM_CONF="$CONF"
 
@@ -64,7 +64,7 @@ write_config() {
   chmod 0600 "$STATE/munge/munge.key"
   local cpus mem_mb
   cpus="$(nproc)"
-  mem_mb="$(free -m | awk '/^Mem:/ {print $2}')"
+  mem_mb="$(awk '/^MemTotal:/ {print int($2 / 1024)}' /proc/meminfo)"
   # Leave headroom for the OS and the daemons: 10% or 512 MB, whichever is larger.
   mem_mb=$(( mem_mb - ( mem_mb / 10 > 512 ? mem_mb / 10 : 512 ) ))
   (( mem_mb > 256 )) || mem_mb=256

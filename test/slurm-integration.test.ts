@@ -141,7 +141,7 @@ async function startSlurm(t: TestContext): Promise<boolean> {
     return false;
   }
   const wasRunning = sh("bash", [SLURM_LOCAL, "status"]).status === 0;
-  const start = sh("bash", [SLURM_LOCAL, "start"], 600_000);
+  const start = sh("bash", [SLURM_LOCAL, "start"], 360_000);
   if (start.status === 3) {
     const reason = `SLURM cannot be started here: ${start.stderr.trim().split("\n").pop()}`;
     console.log(`slurm integration test skipped: ${reason}`);
@@ -158,7 +158,8 @@ async function startSlurm(t: TestContext): Promise<boolean> {
   return true;
 }
 
-test("a sweep as a SLURM job array on a real local SLURM", { timeout: 300_000 }, async (t) => {
+// The timeout leaves room for apt to install SLURM on a fresh machine (about a minute or two).
+test("a sweep as a SLURM job array on a real local SLURM", { timeout: 600_000 }, async (t) => {
   if (!(await startSlurm(t))) return;
   const root = mkdtempSync(join(tmpdir(), "mentia-slurm-it-"));
   t.after(() => rmSync(root, { recursive: true, force: true }));
