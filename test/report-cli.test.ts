@@ -57,6 +57,7 @@ test("report: run → analyze → report on a tiny real sweep; the header shows 
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /wrote .*index\.html \(\d+ figures as SVG\+PNG, 7 CSV tables/);
   const dir = join(SWEEP, "report");
+  assert.match(r.stdout, new RegExp(`phase diagram: .*${RAW.widths[0]}-d${RAW.depths[0]}\\.png`));
   const files = readdirSync(dir);
   for (const f of ["index.html", "phases.csv", "loss-curves.csv", "scaling-fits.csv", "boundaries.csv", "crossovers.csv", "length-scale-fits.csv", "collapses.csv"]) assert.ok(files.includes(f), `${f} written`);
   const svgs = files.filter((f) => f.endsWith(".svg"));

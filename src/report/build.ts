@@ -1,12 +1,12 @@
-import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { parse, View } from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
-import type { Analysis } from "../analysis/schema.js";
+import { ANALYSIS_SCHEMA_VERSION, type Analysis } from "../analysis/schema.js";
 import { MentiaError } from "../errors.js";
 import { buildFigures } from "./figures.js";
 import { renderPage, type RenderedFigure } from "./html.js";
-import type { ReportMeta } from "./meta.js";
+import { readReportMetaOrNote, type ReportMeta } from "./meta.js";
 import { addTooltips, fontSetup, prefixSvgIds, svgToPng } from "./render.js";
 import { buildTables, toCsv } from "./tables.js";
 
@@ -33,6 +33,8 @@ export interface ReportResult {
   /** Figure files written (relative to outDir). */
   figureFiles: string[];
   tableFiles: string[];
+  /** Absolute paths of the phase-diagram PNGs, one per architecture (e.g. for a README). */
+  phaseDiagramPngs: string[];
   /** Warnings of the chart compiler / renderer (none expected). */
   warnings: string[];
   seconds: number;
@@ -150,5 +152,41 @@ export async function buildReport(analysis: Analysis, meta: ReportMeta, outDir: 
     if (existsSync(old) && !existsSync(target)) renameSync(old, target);
     throw new MentiaError(`cannot write the report to ${outDir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  return { outDir: target, indexPath: join(target, "index.html"), figureFiles, tableFiles, warnings: captured.warnings, seconds: (performance.now() - t0) / 1000 };
+  const phaseDiagramPngs = figureFiles.filter((f) => f.startsWith("fig1-phase-diagram") && f.endsWith(".png")).map((f) => join(target, f));
+  return { outDir: target, indexPath: join(target, "index.html"), figureFiles, tableFiles, phaseDiagramPngs, warnings: captured.warnings, seconds: (performance.now() - t0) / 1000 };
+}
+
+const ARRAYS = ["curves", "fits", "phases", "boundaries", "crossovers", "lengthScaleFits", "collapses", "warnings"] as const;
+
+/** Reads and checks DIR/analysis.json (shape only: the analysis stage wrote it). */
+export function readAnalysis(dir: string): Analysis {
+  const path = join(dir, "analysis.json");
+  if (!existsSync(path)) throw new MentiaError(`${path} not found: run 'mentia analyze ${dir}' first`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new MentiaError(`${path}: not valid JSON (${(err as Error).message}); rerun 'mentia analyze ${dir}'`);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new MentiaError(`${path}: not a mentia analysis (expected an object)`);
+  const obj = raw as Record<string, unknown>;
+  if (obj.schemaVersion !== ANALYSIS_SCHEMA_VERSION) {
+    const v = obj.schemaVersion;
+    if (typeof v === "number" && v > ANALYSIS_SCHEMA_VERSION) throw new MentiaError(`${path}: analysis schema ${v} is newer than this mentia reads (${ANALYSIS_SCHEMA_VERSION}); update mentia`);
+    throw new MentiaError(`${path}: not a mentia analysis of schema ${ANALYSIS_SCHEMA_VERSION} (schemaVersion ${JSON.stringify(v)}); rerun 'mentia analyze ${dir}'`);
+  }
+  for (const k of ARRAYS) if (!Array.isArray(obj[k])) throw new MentiaError(`${path}: field '${k}' missing or not a list; rerun 'mentia analyze ${dir}'`);
+  for (const k of ["options", "input"]) if (typeof obj[k] !== "object" || obj[k] === null) throw new MentiaError(`${path}: field '${k}' missing; rerun 'mentia analyze ${dir}'`);
+  return obj as unknown as Analysis;
+}
+
+/**
+ * The report of the sweep in `dir`: reads DIR/analysis.json and the run metadata from the
+ * sweep's store, writes `output` (default DIR/report). What `mentia report DIR` runs.
+ */
+export async function reportSweep(dir: string, opts: BuildReportOptions & { output?: string; onNote?: (note: string) => void } = {}): Promise<ReportResult> {
+  const analysis = readAnalysis(dir);
+  const meta = readReportMetaOrNote(dir);
+  for (const n of meta.notes) opts.onNote?.(n);
+  return buildReport(analysis, meta, opts.output ?? join(dir, "report"), opts);
 }

@@ -61,7 +61,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 nav.controls { position: sticky; top: 0; z-index: 5; background: rgba(255,255,255,0.96); border-bottom: 1px solid var(--line); padding: 8px 0; display: flex; flex-wrap: wrap; gap: 18px; align-items: center; font-size: 14px; }
 nav.controls select { font-size: 14px; padding: 2px 4px; }
 nav.controls .hint { color: var(--muted); font-size: 12.5px; }
-section.figure { margin: 12px 0 28px; }
+section.figure { margin: 12px 0 28px; scroll-margin-top: 56px; }
 section.figure .caption { color: #333; font-size: 14px; max-width: 900px; margin: 4px 0 10px; }
 .variant svg { max-width: 100%; height: auto; display: block; }
 ul.phases { margin: 4px 0 8px; padding-left: 22px; }
