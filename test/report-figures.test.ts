@@ -19,7 +19,7 @@ import {
   wrap,
 } from "../src/report/figures.js";
 import { duration, pm, sig } from "../src/report/format.js";
-import { addTooltips, fontSetup, prefixSvgIds, rasterize, svgToPng } from "../src/report/render.js";
+import { addTooltips, fontSetup, prefixSvgIds, rasterize, roundSvgGeometry, svgToPng } from "../src/report/render.js";
 import { buildTables, toCsv } from "../src/report/tables.js";
 import { bareAnalysis, SMALL_GRID, syntheticReportAnalysis } from "./report-fixture.js";
 
@@ -71,7 +71,7 @@ function has(svg: string, re: RegExp): void {
 /** Data marks of a rendered SVG by vega's role description ("point", or "rect" for "rect mark"...). */
 function marks(svg: string, role: string): string[] {
   const desc = role === "point" ? role : `${role} mark`;
-  return [...svg.matchAll(new RegExp(`<[a-z]+ [^>]*aria-roledescription="${desc}"[^>]*>`, "g"))].map((m) => m[0]);
+  return [...svg.matchAll(new RegExp(`<[a-z]+ [^>]*aria-roledescription="${desc}"[^>]*>(?:<title>[^<]*</title>)?`, "g"))].map((m) => m[0]);
 }
 
 test("format: values with errors to the error's precision, durations, significant digits", () => {
@@ -253,7 +253,12 @@ test("SVG post-processing: unique ids with their references, titles on data mark
   assert.match(out, /id="fig-x-clip1"/);
   assert.match(out, /url\(#fig-x-clip1\)/);
   assert.match(out, /href="#fig-x-clip1"/);
-  assert.match(out, /<path aria-label="a: 1" role="graphics-symbol" d="M0"><title>a: 1<\/title><\/path>/);
+  assert.match(out, /<path role="graphics-symbol" d="M0"><title>a: 1<\/title><\/path>/);
+});
+
+test("SVG geometry is rounded to 0.01 px, text untouched", () => {
+  const svg = '<g transform="translate(12.000000000000009,-0.0000001)"><path d="M0.123456,1.5L3.14159,2"/><text x="1.23456">p_c = 0.4930123 ± 0.0028</text></g>';
+  assert.equal(roundSvgGeometry(svg), '<g transform="translate(12,0)"><path d="M0.12,1.5L3.14,2"/><text x="1.23">p_c = 0.4930123 ± 0.0028</text></g>');
 });
 
 test("PNG: text is drawn with the machine's fonts", () => {

@@ -7,7 +7,7 @@ import { MentiaError } from "../errors.js";
 import { buildFigures } from "./figures.js";
 import { renderPage, type RenderedFigure } from "./html.js";
 import { readReportMetaOrNote, type ReportMeta } from "./meta.js";
-import { addTooltips, fontSetup, prefixSvgIds, svgToPng } from "./render.js";
+import { addTooltips, fontSetup, prefixSvgIds, roundSvgGeometry, svgToPng } from "./render.js";
 import { buildTables, toCsv } from "./tables.js";
 
 /**
@@ -120,7 +120,7 @@ export async function buildReport(analysis: Analysis, meta: ReportMeta, outDir: 
       }
       const stem = fileSafe(v.key === "all" ? figure.id : `${figure.id}-${v.key}`);
       const raw = await renderFigureSvg(v.spec, stem, captured);
-      const svg = prefixSvgIds(addTooltips(raw), stem);
+      const svg = prefixSvgIds(addTooltips(roundSvgGeometry(raw)), stem);
       const png = svgToPng(svg, scale);
       files.push([`${stem}.svg`, svg], [`${stem}.png`, png]);
       figureFiles.push(`${stem}.svg`, `${stem}.png`);
