@@ -1,10 +1,44 @@
+import { fileURLToPath } from "node:url";
+import { MentiaError } from "../errors.js";
+import { formatHelp, parseArgs, wantsHelp, type FlagSpec } from "./args.js";
 import type { Command } from "./main.js";
 
-/** `npm start`: the embedded default. For now one training evaluated across p_eval. */
+/**
+ * `npm start`: the embedded default study, end to end — run the sweep of
+ * configs/default.yaml (resuming if it is already partly or fully done), analyse it, and
+ * write its report. It only chains the run, analyze and report commands.
+ */
+const DEFAULT_CONFIG = fileURLToPath(new URL("../../../configs/default.yaml", import.meta.url));
+
+const FLAGS: Record<string, FlagSpec> = {
+  config: { kind: "string", default: DEFAULT_CONFIG, help: "the study to run", metavar: "FILE" },
+  out: { kind: "string", default: "runs/default", help: "sweep directory (results, analysis.json, report/)", metavar: "DIR" },
+  workers: { kind: "int", help: "worker threads (default: one per core)", metavar: "K" },
+};
+
 export const command: Command = {
-  summary: "run the embedded default (what `npm start` does)",
+  summary: "run the embedded default study: sweep → analyze → report (what `npm start` does)",
   async run(argv) {
-    const { command: train } = await import("./train.js");
-    return train.run(["--width", "128", "--depth", "2", "--n", "4000", "--p-eval", "0,0.2,0.4,0.6,0.8,0.9", ...argv]);
+    if (wantsHelp(argv)) {
+      console.log(formatHelp("mentia start [--out DIR] [--config FILE]", "Runs the default study (configs/default.yaml: width 128, depth 2, p_train × p_eval grid, N = 250…16000,\n4 seeds) on real MNIST, resuming if DIR already holds part of it, then analyses it and writes the report.", FLAGS));
+      return 0;
+    }
+    const { flags, positional } = parseArgs(argv, FLAGS, "start");
+    if (positional.length) throw new MentiaError(`start: unexpected argument '${positional[0]}'`);
+    const dir = flags.out as string;
+    const t0 = performance.now();
+    const steps: Array<[string, string[]]> = [
+      ["run", [flags.config as string, "--out", dir, ...(flags.workers === undefined ? [] : ["--workers", String(flags.workers)])]],
+      ["analyze", [dir]],
+      ["report", [dir]],
+    ];
+    for (const [name, args] of steps) {
+      console.error(`\n== mentia ${name} ${args.join(" ")}`);
+      const { command: step } = await import(`./${name}.js`) as { command: Command };
+      const code = await step.run(args);
+      if (code !== 0) return code;
+    }
+    console.log(`\ndefault study done in ${((performance.now() - t0) / 60000).toFixed(1)} min; open ${dir}/report/index.html`);
+    return 0;
   },
 };
