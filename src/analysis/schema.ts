@@ -2,7 +2,7 @@
  * The shape of `analysis.json` — what `mentia analyze DIR` writes and what the report reads.
  *
  * Versioned: `schemaVersion: 1`. Changes to this file are additive only (new optional fields,
- * new union members in documented places); anything else bumps the version. docs/analysis.md
+ * new union members in documented places); anything else bumps the version. the README section "Analysis (analysis.json)"
  * describes every field and the classification rules in prose.
  *
  * Conventions used throughout:
@@ -20,7 +20,7 @@ export const ANALYSIS_SCHEMA_VERSION = 1 as const;
 export type Phase = "eumentia" | "dementia" | "amentia" | "uncertain";
 
 /**
- * The rule that produced a phase label (see docs/analysis.md; checked in this order):
+ * The rule that produced a phase label (see the README section "Analysis (analysis.json)"; checked in this order):
  * - `amentia.baseline-at-chance`: the same network at the baseline p_eval (≈ 0) has loss at the
  *   largest N ≥ chanceFraction·ln 10 and the lower end of its α CI ≤ amentiaMaxAlpha.
  * - `dementia.rising-tail`: baseline is eumentia and the loss grows with N over the upper half
@@ -97,7 +97,7 @@ export interface PowerLawFit {
    * √(reducedChi2) when that exceeds 1.
    */
   alphaErr: number;
-  /** α ± t_{S−1}·alphaErr at ciLevel (S = seeds resampled); see docs/analysis.md. */
+  /** α ± t_{S−1}·alphaErr at ciLevel (S = seeds resampled); see the README section "Analysis (analysis.json)". */
   alphaCI: [number, number];
   ciLevel: number;
   /** Prefactor A (same units as L). */
