@@ -222,19 +222,21 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
   }
 };
 
-/** gemmGflops(M, N, K, seconds): this build's GEMM speed on one forward-shaped problem. */
+/** gemmGflops(shape, M, N, K, seconds): this build's GEMM speed on one problem (shapes: net_impl.h). */
 Napi::Value GemmGflops(const Napi::CallbackInfo& info) {
-  const int M = static_cast<int>(integer(info, 0, "M", 1, 1 << 14));
-  const int N = static_cast<int>(integer(info, 1, "N", 1, 1 << 14));
-  const int K = static_cast<int>(integer(info, 2, "K", 1, 1 << 14));
-  const double s = num(info, 3, "seconds");
-  return Napi::Number::New(info.Env(), guarded(info.Env(), [&] { return ops->gemmGflops(M, N, K, s); }));
+  const int shape = static_cast<int>(integer(info, 0, "shape", 0, 3));
+  const int M = static_cast<int>(integer(info, 1, "M", 1, 1 << 14));
+  const int N = static_cast<int>(integer(info, 2, "N", 1, 1 << 14));
+  const int K = static_cast<int>(integer(info, 3, "K", 1, 1 << 14));
+  const double s = num(info, 4, "seconds");
+  return Napi::Number::New(info.Env(), guarded(info.Env(), [&] { return ops->gemmGflops(shape, M, N, K, s); }));
 }
 
-/** setTuning(which, kc, mc, nc, packB, rowsOuter): GEMM blocking of one shape, for tuning experiments only. */
+/** setTuning(which, kc, mc, nc, packB, rowsOuter, packAMinN): GEMM blocking of one shape, for tuning experiments only. */
 Napi::Value SetTuning(const Napi::CallbackInfo& info) {
   ops->setTuning(static_cast<int>(num(info, 0, "which")), static_cast<int>(num(info, 1, "kc")), static_cast<int>(num(info, 2, "mc")),
-                 static_cast<int>(num(info, 3, "nc")), static_cast<int>(num(info, 4, "packB")), static_cast<int>(num(info, 5, "rowsOuter")));
+                 static_cast<int>(num(info, 3, "nc")), static_cast<int>(num(info, 4, "packB")), static_cast<int>(num(info, 5, "rowsOuter")),
+                 static_cast<int>(num(info, 6, "packAMinN")));
   return info.Env().Undefined();
 }
 

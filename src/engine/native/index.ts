@@ -40,8 +40,8 @@ interface NativeAddon {
   /** Instruction set of the compute variant chosen at load time: "avx2+fma" or "generic". */
   isa: string;
   NativeNet: new (width: number, depth: number, adam: boolean, lr: number, beta1: number, beta2: number, eps: number, momentum: number, seed: number, params: Float32Array) => NativeNetHandle;
-  gemmGflops(M: number, N: number, K: number, seconds: number): number;
-  setTuning(which: number, kc: number, mc: number, nc: number, packB: number, rowsOuter: number): void;
+  gemmGflops(shape: number, M: number, N: number, K: number, seconds: number): number;
+  setTuning(which: number, kc: number, mc: number, nc: number, packB: number, rowsOuter: number, packAMinN: number): void;
 }
 
 /** Where the addon is built (repo root/build/Release, seen from dist/src/engine/native/);
@@ -80,17 +80,20 @@ export function nativeIsa(): string | null {
   return loadAddon()?.isa ?? null;
 }
 
-/** The native GEMM's GFLOP/s on an M×N×K forward-shaped problem (best over `seconds`). */
-export function nativeGemmGflops(M: number, N: number, K: number, seconds: number): number {
+/**
+ * The native GEMM's GFLOP/s on an M×N×K problem, best call over `seconds`. shape 0: plain
+ * sgemm; 1 forward (+ bias, ReLU, dropout); 2 input gradient; 3 weight gradient + Adam.
+ */
+export function nativeGemmGflops(M: number, N: number, K: number, seconds: number, shape = 0): number {
   const a = loadAddon();
   if (!a) throw new MentiaError(`native engine unavailable: ${loadError}`);
-  return a.gemmGflops(M, N, K, seconds);
+  return a.gemmGflops(shape, M, N, K, seconds);
 }
 
 /** GEMM blocking of one shape (0 forward, 1 input gradient, 2 weight gradient); for tuning
  *  experiments only (-1 keeps a value). */
-export function nativeSetTuning(which: number, kc: number, mc: number, nc: number, packB: number, rowsOuter: number): void {
-  loadAddon()?.setTuning(which, kc, mc, nc, packB, rowsOuter);
+export function nativeSetTuning(which: number, kc: number, mc: number, nc: number, packB: number, rowsOuter: number, packAMinN = -1): void {
+  loadAddon()?.setTuning(which, kc, mc, nc, packB, rowsOuter, packAMinN);
 }
 
 function checkProbability(p: number, what: string): void {

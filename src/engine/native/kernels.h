@@ -86,9 +86,11 @@ struct Blocking {
   int kc, mc, nc;
   bool packB;
   bool rowsOuter;  // loop row tiles outside column panels (streams the epilogue's memory row by row)
+  int packAMinN;   // copy the broadcast operand into contiguous MR-interleaved panels when N >= this
 };
 
 static void transposePanel(const float* src, ptrdiff_t lds, int kc, int nValid, float* d);
+static void packA(const float* A, ptrdiff_t rsA, ptrdiff_t csA, int mr, int kc, float* d);
 
 /**
  * C (M × N, N a multiple of 16) = Σ_{r<K} a(i, r) · b(r, j), handed to `epi` tile by tile.
@@ -101,6 +103,8 @@ template <class Epi>
 static void gemm(int M, int N, int K, const float* A, ptrdiff_t rsA, ptrdiff_t csA, const float* B, ptrdiff_t ldb, float* part,
                  ptrdiff_t ldp, const Epi& epi, float* pack, Blocking bl, int bTransValid = -1) {
   if (bTransValid >= 0) bl.packB = true;
+  const bool doPackA = N >= bl.packAMinN && !bl.rowsOuter;
+  float* packedA = pack + static_cast<size_t>(std::min(bl.kc, K)) * std::min(bl.nc, N) + 64;
   const int nkb = std::max(1, (K + bl.kc - 1) / bl.kc);
   const int kcMax = (K + nkb - 1) / nkb;
   for (int jc = 0; jc < N; jc += bl.nc) {
@@ -126,7 +130,16 @@ static void gemm(int M, int N, int K, const float* A, ptrdiff_t rsA, ptrdiff_t c
       auto panel = [&](int j) { return bl.packB ? pack + (j / NR) * kc * NR : Bb + j; };
       for (int i0 = 0; i0 < M; i0 += bl.mc) {
         const int mcEnd = std::min(M, i0 + bl.mc);
-        if (bl.rowsOuter) {
+        if (doPackA) {
+          for (int i = i0; i < mcEnd; i += MR)
+            packA(A + i * rsA + k0 * csA, rsA, csA, std::min(MR, mcEnd - i), kc, packedA + ((i - i0) / MR) * kc * MR);
+          for (int j = 0; j < nc; j += NR) {
+            const float* Bp = panel(j);
+            for (int i = i0; i < mcEnd; i += MR)
+              tileRow(std::min(MR, mcEnd - i), kc, packedA + ((i - i0) / MR) * kc * MR, 1, MR, Bp, lb, part + i * ldp + jc + j, ldp, first,
+                      last, epi, i, jc + j);
+          }
+        } else if (bl.rowsOuter) {
           for (int i = i0; i < mcEnd; i += MR) {
             const int mr = std::min(MR, mcEnd - i);
             for (int j = 0; j < nc; j += NR)
@@ -149,9 +162,9 @@ static void gemm(int M, int N, int K, const float* A, ptrdiff_t rsA, ptrdiff_t c
 
 /** The default blocking for each of the three shapes (tunable via setTuning for experiments). */
 struct GemmTuning {
-  Blocking fwd{256, 96, 256, true, false};
-  Blocking bwdData{256, 96, 256, true, false};
-  Blocking bwdWeight{512, 1 << 20, 1 << 20, true, true};
+  Blocking fwd{512, 48, 1024, true, false, 128};
+  Blocking bwdData{384, 96, 1024, true, false, 128};
+  Blocking bwdWeight{512, 1 << 20, 1 << 20, true, true, 1 << 30};
 };
 
 inline GemmTuning& tuning() {
@@ -161,7 +174,9 @@ inline GemmTuning& tuning() {
 
 /** Floats the pack buffer needs for a call with this blocking on an N-column, K-deep problem. */
 static inline size_t packFloats(const Blocking& bl, int N, int K) {
-  return static_cast<size_t>(std::min(bl.kc, std::max(K, 1))) * std::min(bl.nc, N) + 64;
+  const size_t kc = std::min(bl.kc, std::max(K, 1));
+  const size_t a = N >= bl.packAMinN && !bl.rowsOuter ? ((bl.mc + MR - 1) / MR) * MR * kc + 64 : 0;
+  return kc * std::min(bl.nc, N) + 64 + a;
 }
 
 #if defined(__AVX__)
@@ -199,6 +214,41 @@ static void transposePanel(const float* src, ptrdiff_t lds, int kc, int nValid, 
 #endif
   for (int r = r0; r < kc; r++)
     for (int j = 0; j < NR; j++) d[r * NR + j] = j < nValid ? src[j * lds + r] : 0.0f;
+}
+
+/** d[r·MR + i] = a(i, r) = A[i·rsA + r·csA] for i < mr, r < kc; rows mr..MR-1 are 0.
+ *  May write up to 2 floats past the panel (callers leave slack). */
+static void packA(const float* A, ptrdiff_t rsA, ptrdiff_t csA, int mr, int kc, float* d) {
+  int r0 = 0;
+#if defined(__AVX__)
+  if (mr == MR && csA == 1) {
+    // rows of A: 8×8 transposes of 6 rows (+2 ignored), stored with overlap
+    const __m256 z = _mm256_setzero_ps();
+    for (; r0 + 8 <= kc; r0 += 8) {
+      __m256 r[8], t[8];
+      for (int i = 0; i < 6; i++) r[i] = _mm256_loadu_ps(A + i * rsA + r0);
+      r[6] = r[7] = z;
+      for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+      }
+      for (int i = 0; i < 8; i += 4) {
+        r[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+      }
+      float* o = d + r0 * MR;
+      for (int i = 0; i < 4; i++) _mm256_storeu_ps(o + i * MR, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+      for (int i = 0; i < 4; i++) _mm256_storeu_ps(o + (i + 4) * MR, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+    }
+  } else if (mr == MR && rsA == 1) {
+    // columns of A: 6 consecutive floats per r (8 loaded, 2 overwritten by the next store)
+    for (; r0 < kc - 1; r0++) _mm256_storeu_ps(d + r0 * MR, _mm256_loadu_ps(A + r0 * csA));
+  }
+#endif
+  for (int r = r0; r < kc; r++)
+    for (int i = 0; i < MR; i++) d[r * MR + i] = i < mr ? A[i * rsA + r * csA] : 0.0f;
 }
 
 /** dst[c][r] = src[r][c] for r < R, c < C. */

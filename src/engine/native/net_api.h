@@ -58,11 +58,11 @@ struct NetOps {
    *  values of the last draw. */
   void (*evaluate)(void* net, const DataView& d, const EvalConfig& cfg, int K, EvalDraw* draws, double* sampleLoss,
                    uint8_t* sampleCorrect);
-  /** GFLOP/s of this variant's GEMM on an M×N×K problem (forward shape), best of `reps`. */
-  double (*gemmGflops)(int M, int N, int K, double seconds);
+  /** GFLOP/s of this variant's GEMM on an M×N×K problem of one shape (see net_impl.h). */
+  double (*gemmGflops)(int shape, int M, int N, int K, double seconds);
   /** Set the blocking of one GEMM shape (0 forward, 1 input gradient, 2 weight gradient), for
    *  tuning experiments; values < 0 (kc, mc, nc: <= 0) keep the current setting. */
-  void (*setTuning)(int which, int kc, int mc, int nc, int packB, int rowsOuter);
+  void (*setTuning)(int which, int kc, int mc, int nc, int packB, int rowsOuter, int packAMinN);
 };
 
 extern const NetOps genericOps;

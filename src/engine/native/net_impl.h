@@ -56,7 +56,8 @@ class Buf {
     std::free(p_);
     p_ = nullptr;
     n_ = n;
-    const size_t bytes = ((std::max<size_t>(n, 1) * sizeof(float) + 63) / 64) * 64;
+    // + 64 bytes of slack: packing may read a few floats past the end of a weight matrix
+    const size_t bytes = ((std::max<size_t>(n, 1) * sizeof(float) + 63) / 64) * 64 + 64;
     p_ = static_cast<float*>(std::aligned_alloc(64, bytes));
     if (!p_) throw std::bad_alloc();
     std::memset(p_, 0, bytes);
@@ -634,31 +635,53 @@ static void evaluate(void* n, const DataView& d, const EvalConfig& cfg, int K, E
   static_cast<Net*>(n)->evaluate(d, cfg, K, draws, sampleLoss, sampleCorrect);
 }
 
-static double gemmGflops(int M, int N, int K, double seconds) {
+/**
+ * GFLOP/s (2·M·N·K per call, best call over `seconds`) of one GEMM shape with its real
+ * epilogue: 0 plain sgemm C = A·B (A M×K, B K×N, both row-major); 1 forward (W rows
+ * broadcast, bias + ReLU + dropout 0.3); 2 input gradient (W columns broadcast, ReLU/dropout
+ * derivative); 3 weight gradient fused with Adam (K = batch, rows outer).
+ */
+static double gemmGflops(int shape, int M, int N, int K, double seconds) {
   N = round16(N);
-  Buf A, B, C, pack;
-  A.reset(static_cast<size_t>(M) * K);
-  B.reset(static_cast<size_t>(K) * N);
+  // shape 0 pads the leading dimensions by 16 floats: power-of-two strides (1024 floats = 4 KiB)
+  // alias in the L1 cache and would measure the cache, not the kernel
+  const int pad = shape == 0 ? 16 : 0;
+  const int ldA = (shape == 2 ? M : K) + pad;  // shape 2: A is K×M, read by columns
+  const int ldB = N + pad;
+  Buf A, B, C, m, v, bias, pack;
+  A.reset(static_cast<size_t>(shape == 2 ? K : M) * ldA);
+  B.reset(static_cast<size_t>(K) * ldB);
   C.reset(static_cast<size_t>(M) * N);
-  const Blocking bl = tuning().fwd;
+  m.reset(C.size());
+  v.reset(C.size());
+  bias.reset(M);
+  const GemmTuning& t = tuning();
+  const Blocking bl = shape == 2 ? t.bwdData : shape == 3 ? t.bwdWeight : t.fwd;
   pack.reset(packFloats(bl, N, K));
   for (size_t i = 0; i < A.size(); i++) A.get()[i] = static_cast<float>((i * 7919) % 1000) * 1e-3f - 0.5f;
   for (size_t i = 0; i < B.size(); i++) B.get()[i] = static_cast<float>((i * 104729) % 1000) * 1e-3f - 0.5f;
-  EpiStore epi{C.get(), N};
+  for (size_t i = 0; i < C.size(); i++) C.get()[i] = static_cast<float>((i * 15485863) % 1000) * 1e-3f - 0.5f;
+  MaskSpec mask{true, 12345u, dropThreshold(0.3), static_cast<uint32_t>(M), 0, static_cast<float>(1.0 / 0.7)};
+  AdamStep as{0.9f, 0.999f, 0.1f, 0.001f, 1e-3f, 1.0f, 1e-8f};
   using clock = std::chrono::steady_clock;
   double best = 1e30;
   const auto end = clock::now() + std::chrono::duration<double>(seconds);
   int reps = 0;
   do {
     const auto t0 = clock::now();
-    gemm(M, N, K, A.get(), K, 1, B.get(), N, C.get(), N, epi, pack.get(), bl);
+    switch (shape) {
+      case 1: gemm(M, N, K, A.get(), ldA, 1, B.get(), ldB, C.get(), N, EpiHidden{C.get(), N, bias.get(), mask}, pack.get(), bl); break;
+      case 2: gemm(M, N, K, A.get(), 1, ldA, B.get(), ldB, C.get(), N, EpiBack{m.get(), C.get(), N, 1.4f}, pack.get(), bl); break;
+      case 3: gemm(M, N, K, A.get(), ldA, 1, B.get(), ldB, v.get(), N, EpiAdam{C.get(), m.get(), v.get(), N, as}, pack.get(), bl); break;
+      default: gemm(M, N, K, A.get(), ldA, 1, B.get(), ldB, C.get(), N, EpiStore{C.get(), N}, pack.get(), bl); break;
+    }
     best = std::min(best, std::chrono::duration<double>(clock::now() - t0).count());
     reps++;
   } while (clock::now() < end || reps < 3);
   return 2.0 * M * N * K / best / 1e9;
 }
 
-static void setTuning(int which, int kc, int mc, int nc, int packB, int rowsOuter) {
+static void setTuning(int which, int kc, int mc, int nc, int packB, int rowsOuter, int packAMinN) {
   GemmTuning& t = tuning();
   Blocking& b = which == 0 ? t.fwd : which == 1 ? t.bwdData : t.bwdWeight;
   if (kc > 0) b.kc = kc;
@@ -666,6 +689,7 @@ static void setTuning(int which, int kc, int mc, int nc, int packB, int rowsOute
   if (nc > 0) b.nc = round16(nc);
   if (packB >= 0) b.packB = packB != 0;
   if (rowsOuter >= 0) b.rowsOuter = rowsOuter != 0;
+  if (packAMinN >= 0) b.packAMinN = packAMinN;
 }
 
 }  // namespace MENTIA_NS
