@@ -23,7 +23,7 @@ const DESCRIPTION = [
   "Analyses the sweep in DIR: loss curves L(N) per (width, depth, p_train, p_eval), power-law fits",
   "with bootstrap CIs, phase labels (eumentia / dementia / amentia / uncertain, each with its rule),",
   "phase boundaries with errors, crossover sizes N*, N*(p) fits (BKT vs power law) and the",
-  "finite-size-scaling collapse (power law vs BKT). Writes DIR/analysis.json (schema: README, "Analysis (analysis.json)").",
+  "finite-size-scaling collapse (power law vs BKT). Writes DIR/analysis.json (schema: README, section Analysis).",
 ].join("\n");
 
 export const command: Command = {
