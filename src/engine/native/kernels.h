@@ -37,7 +37,7 @@ static inline __attribute__((always_inline)) void microTile(int kc, const float*
   v8f c[R][2];
 #pragma GCC unroll 6
   for (int i = 0; i < R; i++) c[i][0] = c[i][1] = zero8();
-#pragma GCC unroll 2
+#pragma GCC unroll 4
   for (int r = 0; r < kc; r++) {
     const v8f b0 = load8(B), b1 = load8(B + 8);
 #pragma GCC unroll 6
