@@ -162,7 +162,7 @@ static void gemm(int M, int N, int K, const float* A, ptrdiff_t rsA, ptrdiff_t c
 
 /** The default blocking for each of the three shapes (tunable via setTuning for experiments). */
 struct GemmTuning {
-  Blocking fwd{512, 48, 1024, true, false, 128};
+  Blocking fwd{256, 48, 1024, true, false, 128};
   Blocking bwdData{384, 96, 1024, true, false, 128};
   Blocking bwdWeight{512, 1 << 20, 1 << 20, true, true, 1 << 30};
 };
