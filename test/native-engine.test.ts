@@ -122,6 +122,10 @@ test("native evaluation equals the reference's in sample and mask mode, with and
     // the internal batch must not change the result
     const c = nn.evaluate(data, { ...o, batch: 17 });
     assert.deepEqual(c.maskLosses.map((v) => v.toPrecision(6)), b.maskLosses.map((v) => v.toPrecision(6)), `${what}: batch changes the result`);
+    // with several draws, layer 0 is computed once and shared: draw 0 must be bit-identical to a single-draw evaluation
+    const one = nn.evaluate(data, { ...o, masks: 1 });
+    assert.equal(one.maskLosses[0], b.maskLosses[0], `${what}: shared layer 0 changes draw 0`);
+    assert.equal(one.maskAccuracies[0], b.maskAccuracies[0], `${what}: shared layer 0 changes draw 0`);
   }
 });
 

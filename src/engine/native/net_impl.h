@@ -275,6 +275,33 @@ struct EpiSgd {
   }
 };
 
+template <int R, class Epi>
+static inline void applyTile(const float* src, ptrdiff_t ld, int i0, int j0, const Epi& epi) {
+  v8f c[R][2];
+  for (int i = 0; i < R; i++) {
+    c[i][0] = load8(src + (i0 + i) * ld + j0);
+    c[i][1] = load8(src + (i0 + i) * ld + j0 + 8);
+  }
+  epi.template apply<R>(i0, j0, c);
+}
+
+/** Runs an epilogue over a stored M × N result (N a multiple of 16), tile by tile. */
+template <class Epi>
+static void applyTiles(int M, int N, const float* src, ptrdiff_t ld, const Epi& epi) {
+  for (int i0 = 0; i0 < M; i0 += MR) {
+    for (int j0 = 0; j0 < N; j0 += NR) {
+      switch (std::min(MR, M - i0)) {
+        case 6: applyTile<6>(src, ld, i0, j0, epi); break;
+        case 5: applyTile<5>(src, ld, i0, j0, epi); break;
+        case 4: applyTile<4>(src, ld, i0, j0, epi); break;
+        case 3: applyTile<3>(src, ld, i0, j0, epi); break;
+        case 2: applyTile<2>(src, ld, i0, j0, epi); break;
+        default: applyTile<1>(src, ld, i0, j0, epi); break;
+      }
+    }
+  }
+}
+
 // ---------- the network ----------
 
 class Net {
@@ -376,13 +403,21 @@ class Net {
     for (int64_t r = 0; r < d.n; r++)
       if (d.y[r] >= CLASSES) fail("label %lld of row %lld is not in 0..9", d.y[r], r);
     ensureCapacity(Be);
-    for (int k = 0; k < K; k++) {
-      EvalDraw& dr = draws[k];
-      dr = EvalDraw{};
-      for (int64_t r0 = 0; r0 < d.n; r0 += Be) {
-        const int B = static_cast<int>(std::min<int64_t>(Be, d.n - r0));
-        Bp_ = round16(B);
-        lab_ = d.y + r0;
+    for (int k = 0; k < K; k++) draws[k] = EvalDraw{};
+    // Layer 0's pre-activations do not depend on the masks: with several draws they are
+    // computed once per chunk and each draw applies its own masks to them (the same
+    // operations in the same order as the fused path, so the same numbers).
+    const bool share = K > 1 && cfg_.depth > 0;
+    for (int64_t r0 = 0; r0 < d.n; r0 += Be) {
+      const int B = static_cast<int>(std::min<int64_t>(Be, d.n - r0));
+      Bp_ = round16(B);
+      lab_ = d.y + r0;
+      const float* x0 = d.x + r0 * IN;
+      if (share) {
+        const Layer& L = layers_[0];
+        gemm(L.out, Bp_, L.in, L.W.get(), L.ld, 1, x0, IN, z0_.get(), Bp_, EpiStore{z0_.get(), Bp_}, pack_.get(), tuning().fwd, B);
+      }
+      for (int k = 0; k < K; k++) {
         for (int l = 0; l < cfg_.depth; l++) {
           MaskSpec& m = masks_[l];
           m.drop = thr > 0;
@@ -398,8 +433,13 @@ class Net {
             m.colBase = static_cast<uint32_t>(r0) * static_cast<uint32_t>(cfg_.width);
           }
         }
-        forward(B, d.x + r0 * IN);
-        scoreBatch(B, dr, sampleLoss ? sampleLoss + r0 : nullptr, sampleCorrect ? sampleCorrect + r0 : nullptr);
+        if (share) {
+          applyTiles(cfg_.width, Bp_, z0_.get(), Bp_, EpiHidden{act_[0].get(), Bp_, layers_[0].b.get(), masks_[0]});
+          forward(B, act_[0].get(), 1);
+        } else {
+          forward(B, x0);
+        }
+        scoreBatch(B, draws[k], sampleLoss ? sampleLoss + r0 : nullptr, sampleCorrect ? sampleCorrect + r0 : nullptr);
       }
     }
   }
@@ -412,7 +452,7 @@ class Net {
   int cap_ = 0;    // batch capacity (multiple of 16)
   int Bp_ = 0;     // current batch rounded up to 16 (leading dimension of feature-major buffers)
   const uint8_t* lab_ = nullptr;  // labels of the current batch
-  Buf xNat_, logits_, dCur_, dNext_, aNat_, pack_;
+  Buf xNat_, z0_, logits_, dCur_, dNext_, aNat_, pack_;
   std::vector<Buf> act_;
   Arr<uint8_t> labels_;
 
@@ -439,6 +479,7 @@ class Net {
     dCur_.reset(static_cast<size_t>(wMax) * cap);
     dNext_.reset(static_cast<size_t>(wMax) * cap);
     aNat_.reset(static_cast<size_t>(cap) * ldH);
+    z0_.reset(static_cast<size_t>(cfg_.width) * cap);
     act_.clear();
     act_ = std::vector<Buf>(cfg_.depth);
     for (Buf& a : act_) a.reset(static_cast<size_t>(cfg_.width) * cap);
@@ -476,10 +517,10 @@ class Net {
     }
   }
 
-  /** Forward pass of B samples whose inputs are the rows x0[b·784 ...] (natural layout). */
-  void forward(int B, const float* x0) {
-    const float* in = x0;
-    for (int l = 0; l <= cfg_.depth; l++) {
+  /** Forward pass of B samples whose inputs are the rows x0[b·784 ...] (natural layout); or,
+   *  from layer `from` > 0 on, whose layer-`from` input is the feature-major `in`. */
+  void forward(int B, const float* in, int from = 0) {
+    for (int l = from; l <= cfg_.depth; l++) {
       Layer& L = layers_[l];
       // layer 0 reads its input rows directly, transposing while packing
       const ptrdiff_t ldIn = l == 0 ? IN : Bp_;
