@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { analyzeRecords, DEFAULT_ANALYSIS_OPTIONS, formatSummary } from "../analysis/analyze.js";
 import { MentiaError } from "../errors.js";
 import { readEvalRecords } from "../sweep/store.js";
-import { formatHelp, parseArgs, wantsHelp, type FlagSpec } from "./args.js";
+import { parseCommandLine, type FlagSpec } from "./args.js";
 import type { Command } from "./main.js";
 
 /**
@@ -29,12 +29,9 @@ const DESCRIPTION = [
 export const command: Command = {
   summary: "analyse a sweep: scaling fits, phases, boundaries, N*, collapses → DIR/analysis.json",
   async run(argv) {
-    if (wantsHelp(argv)) {
-      console.log(formatHelp(USAGE, DESCRIPTION, FLAGS));
-      return 0;
-    }
-    const { flags, positional } = parseArgs(argv, FLAGS, "analyze");
-    if (positional.length !== 1) throw new MentiaError(`analyze: expected one sweep directory (usage: ${USAGE})`);
+    const args = parseCommandLine(argv, { name: "analyze", usage: USAGE, description: DESCRIPTION, flags: FLAGS, positional: { min: 1, max: 1, what: "one sweep directory" } });
+    if (!args) return 0;
+    const { flags, positional } = args;
     const dir = positional[0];
     const cb = flags["collapse-bootstrap"] as number;
     if (!(cb >= 2)) throw new MentiaError(`analyze: --collapse-bootstrap must be ≥ 2, got ${cb}`);

@@ -96,3 +96,32 @@ export function formatHelp(usage: string, description: string, specs: Record<str
 export function wantsHelp(argv: string[]): boolean {
   return argv.includes("--help") || argv.includes("-h");
 }
+
+export interface CommandLine {
+  name: string;
+  usage: string;
+  description: string;
+  flags: Record<string, FlagSpec>;
+  /** Positional arguments: how many are allowed, and what they are (for the error message). */
+  positional: { min: number; max: number; what: string };
+}
+
+/**
+ * The common start of every command: prints help and returns null on --help; otherwise
+ * parses the flags and checks the number of positional arguments.
+ */
+export function parseCommandLine(argv: string[], cli: CommandLine): ParsedArgs | null {
+  if (wantsHelp(argv)) {
+    console.log(formatHelp(cli.usage, cli.description, cli.flags));
+    return null;
+  }
+  const parsed = parseArgs(argv, cli.flags, cli.name);
+  const { min, max, what } = cli.positional;
+  const n = parsed.positional.length;
+  if (n > max && max === 0) throw new MentiaError(`${cli.name}: unexpected argument '${parsed.positional[0]}' (usage: ${cli.usage})`);
+  if (n < min || n > max) {
+    const got = n ? parsed.positional.map((p) => `'${p}'`).join(" ") : "none";
+    throw new MentiaError(`${cli.name}: expected ${what}, got ${got} (usage: ${cli.usage})`);
+  }
+  return parsed;
+}

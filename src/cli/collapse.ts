@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { fitCollapse, type CollapseDatum } from "../analysis/collapse.js";
 import type { CollapseResult } from "../analysis/schema.js";
 import { MentiaError } from "../errors.js";
-import { formatHelp, parseArgs, wantsHelp, type FlagSpec } from "./args.js";
+import { parseCommandLine, type FlagSpec } from "./args.js";
 import type { Command } from "./main.js";
 
 /**
@@ -89,12 +89,9 @@ function formatText(r: CollapseResult): string {
 export const command: Command = {
   summary: "finite-size-scaling collapse (power-law or BKT form) of any size,p,y,dy CSV",
   async run(argv) {
-    if (wantsHelp(argv)) {
-      console.log(formatHelp(USAGE, DESCRIPTION, FLAGS));
-      return 0;
-    }
-    const { flags, positional } = parseArgs(argv, FLAGS, "collapse");
-    if (positional.length !== 1) throw new MentiaError(`collapse: expected one CSV file (usage: ${USAGE})`);
+    const args = parseCommandLine(argv, { name: "collapse", usage: USAGE, description: DESCRIPTION, flags: FLAGS, positional: { min: 1, max: 1, what: "one CSV file" } });
+    if (!args) return 0;
+    const { flags, positional } = args;
     const form = flags.form;
     if (form !== "power" && form !== "bkt") throw new MentiaError(`collapse: --form must be power or bkt${form === undefined ? " (it is required)" : `, got '${String(form)}'`}`);
     const sigmaFlag = String(flags.sigma);

@@ -2,7 +2,7 @@ import { renameSync, writeFileSync } from "node:fs";
 import { MentiaError } from "../errors.js";
 import { toCsv, toJson } from "../sweep/export.js";
 import { readExportRows } from "../sweep/store.js";
-import { formatHelp, parseArgs, wantsHelp, type FlagSpec } from "./args.js";
+import { parseCommandLine, type FlagSpec } from "./args.js";
 import type { Command } from "./main.js";
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -16,12 +16,9 @@ const DESCRIPTION = "Writes the results of a sweep as a tidy table: one row per 
 export const command: Command = {
   summary: "export sweep results as CSV or JSON (one row per job × p_eval)",
   async run(argv) {
-    if (wantsHelp(argv)) {
-      console.log(formatHelp(USAGE, DESCRIPTION, FLAGS));
-      return 0;
-    }
-    const { flags, positional } = parseArgs(argv, FLAGS, "export");
-    if (positional.length !== 1) throw new MentiaError(`export: expected one sweep directory (usage: ${USAGE})`);
+    const args = parseCommandLine(argv, { name: "export", usage: USAGE, description: DESCRIPTION, flags: FLAGS, positional: { min: 1, max: 1, what: "one sweep directory" } });
+    if (!args) return 0;
+    const { flags, positional } = args;
     const format = flags.format;
     if (format !== "csv" && format !== "json") throw new MentiaError(`export: --format must be csv or json, got '${String(format)}'`);
     const rows = readExportRows(positional[0]);

@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { MentiaError } from "../errors.js";
 import { EXAMPLE_CONFIG } from "../sweep/template.js";
-import { formatHelp, parseArgs, wantsHelp, type FlagSpec } from "./args.js";
+import { parseCommandLine, type FlagSpec } from "./args.js";
 import type { Command } from "./main.js";
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -14,12 +14,9 @@ const DESCRIPTION = "Writes a commented example sweep config (YAML) to FILE (def
 export const command: Command = {
   summary: "write a commented example sweep config",
   async run(argv) {
-    if (wantsHelp(argv)) {
-      console.log(formatHelp(USAGE, DESCRIPTION, FLAGS));
-      return 0;
-    }
-    const { flags, positional } = parseArgs(argv, FLAGS, "init");
-    if (positional.length > 1) throw new MentiaError(`init: expected at most one FILE, got ${positional.length}`);
+    const args = parseCommandLine(argv, { name: "init", usage: USAGE, description: DESCRIPTION, flags: FLAGS, positional: { min: 0, max: 1, what: "at most one FILE" } });
+    if (!args) return 0;
+    const { flags, positional } = args;
     const file = positional[0] ?? "mentia.yaml";
     if (file === "-") {
       process.stdout.write(EXAMPLE_CONFIG);

@@ -1,6 +1,5 @@
-import { MentiaError } from "../errors.js";
 import { mergeShards } from "../sweep/merge.js";
-import { formatHelp, parseArgs, wantsHelp } from "./args.js";
+import { parseCommandLine } from "./args.js";
 import type { Command } from "./main.js";
 
 const USAGE = "mentia merge DIR";
@@ -9,12 +8,9 @@ const DESCRIPTION = "Combines the shard files DIR/shard-*.sqlite of a sharded sw
 export const command: Command = {
   summary: "combine the shard files of a sweep into results.sqlite",
   async run(argv) {
-    if (wantsHelp(argv)) {
-      console.log(formatHelp(USAGE, DESCRIPTION, {}));
-      return 0;
-    }
-    const { positional } = parseArgs(argv, {}, "merge");
-    if (positional.length !== 1) throw new MentiaError(`merge: expected one sweep directory (usage: ${USAGE})`);
+    const args = parseCommandLine(argv, { name: "merge", usage: USAGE, description: DESCRIPTION, flags: {}, positional: { min: 1, max: 1, what: "one sweep directory" } });
+    if (!args) return 0;
+    const { positional } = args;
     const m = mergeShards(positional[0]);
     for (const s of m.shards) console.log(`  shard ${s.shard}: ${s.done}/${s.total} done${s.running ? " (still running)" : ""}`);
     console.log(`merged ${m.shards.length} shard${m.shards.length > 1 ? "s" : ""} into ${m.path}: ${m.done}/${m.total} jobs done (${m.newlyDone} new), ${m.failed} failed, ${m.pending} not run yet`);

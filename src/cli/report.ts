@@ -1,7 +1,7 @@
 import { relative } from "node:path";
 import { MentiaError } from "../errors.js";
 import { reportSweep } from "../report/build.js";
-import { formatHelp, parseArgs, wantsHelp, type FlagSpec } from "./args.js";
+import { parseCommandLine, type FlagSpec } from "./args.js";
 import type { Command } from "./main.js";
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -16,12 +16,9 @@ const DESCRIPTION =
 export const command: Command = {
   summary: "write DIR/report/index.html: figures (SVG, PNG) and tables (CSV) of an analysed sweep",
   async run(argv) {
-    if (wantsHelp(argv)) {
-      console.log(formatHelp(USAGE, DESCRIPTION, FLAGS));
-      return 0;
-    }
-    const { flags, positional } = parseArgs(argv, FLAGS, "report");
-    if (positional.length !== 1) throw new MentiaError(`report: expected one sweep directory (usage: ${USAGE})`);
+    const args = parseCommandLine(argv, { name: "report", usage: USAGE, description: DESCRIPTION, flags: FLAGS, positional: { min: 1, max: 1, what: "one sweep directory" } });
+    if (!args) return 0;
+    const { flags, positional } = args;
     const dir = positional[0];
     const scale = flags["png-scale"] as number;
     if (!(scale > 0 && scale <= 8)) throw new MentiaError(`report: --png-scale must be in (0, 8], got ${scale}`);

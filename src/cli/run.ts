@@ -3,7 +3,7 @@ import { loadConfig } from "../sweep/config.js";
 import { formatDuration } from "../sweep/progress.js";
 import { parseShard, type Shard } from "../sweep/shard.js";
 import { defaultWorkers, dryRunSweep, runSweep, type RunSweepOptions } from "../sweep/sweep.js";
-import { formatHelp, parseArgs, wantsHelp, type FlagSpec } from "./args.js";
+import { parseCommandLine, type FlagSpec } from "./args.js";
 import type { Command } from "./main.js";
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -37,12 +37,9 @@ function options(f: Record<string, unknown>): RunSweepOptions {
 export const command: Command = {
   summary: "run (or resume) a sweep from a config file",
   async run(argv) {
-    if (wantsHelp(argv)) {
-      console.log(formatHelp(USAGE, DESCRIPTION, FLAGS));
-      return 0;
-    }
-    const { flags: f, positional } = parseArgs(argv, FLAGS, "run");
-    if (positional.length !== 1) throw new MentiaError(`run: expected one CONFIG file, got ${positional.length ? positional.map((p) => `'${p}'`).join(" ") : "none"} (usage: ${USAGE})`);
+    const args = parseCommandLine(argv, { name: "run", usage: USAGE, description: DESCRIPTION, flags: FLAGS, positional: { min: 1, max: 1, what: "one CONFIG file" } });
+    if (!args) return 0;
+    const { flags: f, positional } = args;
     if (typeof f.out !== "string" || f.out === "") throw new MentiaError(`run: --out DIR is required (usage: ${USAGE})`);
     const opts = options(f);
     const config = loadConfig(positional[0]);

@@ -17,7 +17,7 @@ import {
   slurmScripts,
   type SlurmOptions,
 } from "../sweep/slurm.js";
-import { formatHelp, parseArgs, wantsHelp, type FlagSpec } from "./args.js";
+import { parseCommandLine, type FlagSpec } from "./args.js";
 import type { Command } from "./main.js";
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -102,12 +102,9 @@ export function slurmCommand(configPath: string, outDirArg: string, options: Slu
 export const command: Command = {
   summary: "run a sweep as a SLURM job array (write the batch scripts, optionally submit)",
   async run(argv) {
-    if (wantsHelp(argv)) {
-      console.log(formatHelp(USAGE, DESCRIPTION, FLAGS));
-      return 0;
-    }
-    const { flags: f, positional } = parseArgs(argv, FLAGS, "slurm");
-    if (positional.length !== 1) throw new MentiaError(`slurm: expected one CONFIG file, got ${positional.length ? positional.map((p) => `'${p}'`).join(" ") : "none"} (usage: ${USAGE})`);
+    const args = parseCommandLine(argv, { name: "slurm", usage: USAGE, description: DESCRIPTION, flags: FLAGS, positional: { min: 1, max: 1, what: "one CONFIG file" } });
+    if (!args) return 0;
+    const { flags: f, positional } = args;
     if (f.out === undefined) throw new MentiaError("slurm: --out DIR is required (the sweep directory)");
     if (f.tasks === undefined) throw new MentiaError("slurm: --tasks N is required (the number of array tasks)");
     const options: SlurmOptions = {

@@ -1,6 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { MentiaError } from "../errors.js";
-import { formatHelp, parseArgs, wantsHelp, type FlagSpec } from "./args.js";
+import { parseCommandLine, type FlagSpec } from "./args.js";
 import type { Command } from "./main.js";
 
 /**
@@ -16,15 +15,16 @@ const FLAGS: Record<string, FlagSpec> = {
   workers: { kind: "int", help: "worker threads (default: one per core)", metavar: "K" },
 };
 
+const USAGE = "mentia start [--out DIR] [--config FILE]";
+const DESCRIPTION =
+  "Runs the default study (configs/default.yaml: width 128, depth 2, p_train × p_eval grid, N = 250…16000,\n4 seeds) on real MNIST, resuming if DIR already holds part of it, then analyses it and writes the report.";
+
 export const command: Command = {
   summary: "run the embedded default study: sweep → analyze → report (what `npm start` does)",
   async run(argv) {
-    if (wantsHelp(argv)) {
-      console.log(formatHelp("mentia start [--out DIR] [--config FILE]", "Runs the default study (configs/default.yaml: width 128, depth 2, p_train × p_eval grid, N = 250…16000,\n4 seeds) on real MNIST, resuming if DIR already holds part of it, then analyses it and writes the report.", FLAGS));
-      return 0;
-    }
-    const { flags, positional } = parseArgs(argv, FLAGS, "start");
-    if (positional.length) throw new MentiaError(`start: unexpected argument '${positional[0]}'`);
+    const args = parseCommandLine(argv, { name: "start", usage: USAGE, description: DESCRIPTION, flags: FLAGS, positional: { min: 0, max: 0, what: "no arguments" } });
+    if (!args) return 0;
+    const { flags } = args;
     const dir = flags.out as string;
     const t0 = performance.now();
     const steps: Array<[string, string[]]> = [

@@ -1,8 +1,7 @@
-import { MentiaError } from "../errors.js";
 import { describeJob } from "../sweep/plan.js";
 import { formatDuration } from "../sweep/progress.js";
 import { sweepStatus, type DbStatus } from "../sweep/status.js";
-import { formatHelp, parseArgs, wantsHelp, type FlagSpec } from "./args.js";
+import { parseCommandLine, type FlagSpec } from "./args.js";
 import type { Command } from "./main.js";
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -29,12 +28,9 @@ function line(name: string, s: DbStatus, planned?: number): string {
 export const command: Command = {
   summary: "show the progress and failures of a sweep",
   async run(argv) {
-    if (wantsHelp(argv)) {
-      console.log(formatHelp(USAGE, DESCRIPTION, FLAGS));
-      return 0;
-    }
-    const { flags, positional } = parseArgs(argv, FLAGS, "status");
-    if (positional.length !== 1) throw new MentiaError(`status: expected one sweep directory (usage: ${USAGE})`);
+    const args = parseCommandLine(argv, { name: "status", usage: USAGE, description: DESCRIPTION, flags: FLAGS, positional: { min: 1, max: 1, what: "one sweep directory" } });
+    if (!args) return 0;
+    const { flags, positional } = args;
     const st = sweepStatus(positional[0]);
     if (st.config) {
       const c = st.config;

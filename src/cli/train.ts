@@ -4,7 +4,7 @@ import { getEngine } from "../engine/select.js";
 import type { EngineName, EvalMode, OptimizerName } from "../engine/types.js";
 import type { TrainJob } from "../train/job.js";
 import { runJob, validateJob } from "../train/train.js";
-import { formatHelp, parseArgs, wantsHelp, type FlagSpec } from "./args.js";
+import { parseCommandLine, type FlagSpec } from "./args.js";
 import type { Command } from "./main.js";
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -38,12 +38,9 @@ export function oneOf<T extends string>(value: unknown, allowed: readonly T[], w
 export const command: Command = {
   summary: "train one network and evaluate it at several p_eval",
   async run(argv) {
-    if (wantsHelp(argv)) {
-      console.log(formatHelp(USAGE, DESCRIPTION, FLAGS));
-      return 0;
-    }
-    const { flags: f, positional } = parseArgs(argv, FLAGS, "train");
-    if (positional.length) throw new MentiaError(`train: unexpected argument '${positional[0]}'`);
+    const args = parseCommandLine(argv, { name: "train", usage: USAGE, description: DESCRIPTION, flags: FLAGS, positional: { min: 0, max: 0, what: "no arguments" } });
+    if (!args) return 0;
+    const { flags: f } = args;
     const job: TrainJob = {
       width: f.width as number,
       depth: f.depth as number,
