@@ -35,6 +35,11 @@ static inline __attribute__((always_inline)) void microTile(int kc, const float*
                                                             const float* __restrict B, ptrdiff_t ldb, float* part, ptrdiff_t ldp,
                                                             bool first, bool last, const Epi& epi, int i0, int j0) {
   v8f c[R][2];
+  if (!first) {
+    // the partial sums are loaded after the loop: start fetching them now (BLIS does the same)
+#pragma GCC unroll 6
+    for (int i = 0; i < R; i++) __builtin_prefetch(part + i * ldp, 1);
+  }
 #pragma GCC unroll 6
   for (int i = 0; i < R; i++) c[i][0] = c[i][1] = zero8();
 #pragma GCC unroll 4
@@ -91,6 +96,7 @@ struct Blocking {
 
 static void transposePanel(const float* src, ptrdiff_t lds, int kc, int nValid, float* d);
 static void packA(const float* A, ptrdiff_t rsA, ptrdiff_t csA, int mr, int kc, float* d);
+static void packAColumns(const float* A, ptrdiff_t csA, int mc, int kc, float* d);
 
 /**
  * C (M × N, N a multiple of 16) = Σ_{r<K} a(i, r) · b(r, j), handed to `epi` tile by tile.
@@ -131,8 +137,11 @@ static void gemm(int M, int N, int K, const float* A, ptrdiff_t rsA, ptrdiff_t c
       for (int i0 = 0; i0 < M; i0 += bl.mc) {
         const int mcEnd = std::min(M, i0 + bl.mc);
         if (doPackA) {
-          for (int i = i0; i < mcEnd; i += MR)
-            packA(A + i * rsA + k0 * csA, rsA, csA, std::min(MR, mcEnd - i), kc, packedA + ((i - i0) / MR) * kc * MR);
+          if (rsA == 1)
+            packAColumns(A + i0 + k0 * csA, csA, mcEnd - i0, kc, packedA);
+          else
+            for (int i = i0; i < mcEnd; i += MR)
+              packA(A + i * rsA + k0 * csA, rsA, csA, std::min(MR, mcEnd - i), kc, packedA + ((i - i0) / MR) * kc * MR);
           for (int j = 0; j < nc; j += NR) {
             const float* Bp = panel(j);
             for (int i = i0; i < mcEnd; i += MR)
@@ -249,6 +258,29 @@ static void packA(const float* A, ptrdiff_t rsA, ptrdiff_t csA, int mr, int kc, 
 #endif
   for (int r = r0; r < kc; r++)
     for (int i = 0; i < MR; i++) d[r * MR + i] = i < mr ? A[i * rsA + r * csA] : 0.0f;
+}
+
+/** Packs a whole mc × kc block with a(i, r) = A[i + r·csA] (the operand is read by columns:
+ *  the input gradient's W) into MR-row panels, panel q at d + q·kc·MR. Row by row of A, so
+ *  every cache line of A is read once; tile by tile (packA) would revisit rows kc times apart,
+ *  which for power-of-two row lengths alias in the caches. */
+static void packAColumns(const float* A, ptrdiff_t csA, int mc, int kc, float* d) {
+  const int full = mc / MR;
+  const int rest = mc - full * MR;
+  for (int r = 0; r < kc; r++) {
+    const float* row = A + r * csA;
+    float* o = d + r * MR;
+#if defined(__AVX__)
+    if (r + 1 < kc) {
+      // 8 floats stored per 6: the 2 extra land on row r + 1 of the same panel, written next
+      for (int q = 0; q < full; q++) _mm256_storeu_ps(o + q * kc * MR, _mm256_loadu_ps(row + q * MR));
+    } else
+#endif
+      for (int q = 0; q < full; q++)
+        for (int i = 0; i < MR; i++) o[q * kc * MR + i] = row[q * MR + i];
+    if (rest)
+      for (int i = 0; i < MR; i++) o[full * kc * MR + i] = i < rest ? row[full * MR + i] : 0.0f;
+  }
 }
 
 /** dst[c][r] = src[r][c] for r < R, c < C. */
