@@ -8,7 +8,7 @@ import { referenceEngine } from "../engine/reference.js";
 import { Rng } from "../engine/rng.js";
 import { getEngine } from "../engine/select.js";
 import { DEFAULT_OPTIMIZER, INPUT_SIZE, paramCount, type Dataset, type Engine } from "../engine/types.js";
-import { formatHelp, parseArgs, wantsHelp, type FlagSpec } from "./args.js";
+import { parseCommandLine, type FlagSpec } from "./args.js";
 import type { Command } from "./main.js";
 
 /**
@@ -194,12 +194,9 @@ const fmt = (v: number, digits = 0): string => v.toLocaleString("en-US", { minim
 export const command: Command = {
   summary: "measure engine speed (native, reference, PyTorch) on one core",
   async run(argv) {
-    if (wantsHelp(argv)) {
-      console.log(formatHelp(USAGE, DESCRIPTION, FLAGS));
-      return 0;
-    }
-    const { flags: f, positional } = parseArgs(argv, FLAGS, "bench");
-    if (positional.length) throw new MentiaError(`bench: unexpected argument '${positional[0]}'`);
+    const args = parseCommandLine(argv, { name: "bench", usage: USAGE, description: DESCRIPTION, flags: FLAGS, positional: { min: 0, max: 0, what: "no arguments" } });
+    if (!args) return 0;
+    const { flags: f } = args;
     const json = f.json === true;
     const quick = f.quick === true;
     const configs = parseConfigs(f.configs as string | undefined);
