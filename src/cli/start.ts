@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { getEngine } from "../engine/select.js";
 import { parseCommandLine, type FlagSpec } from "./args.js";
 import type { Command } from "./main.js";
 
@@ -26,6 +27,8 @@ export const command: Command = {
     if (!args) return 0;
     const { flags } = args;
     const dir = flags.out as string;
+    if (getEngine().name === "reference")
+      console.error("mentia start: running on the reference engine, ~100x slower than the native one: the default study will take hours (run 'npm run build:native' and read its output)");
     const t0 = performance.now();
     const steps: Array<[string, string[]]> = [
       ["run", [flags.config as string, "--out", dir, ...(flags.workers === undefined ? [] : ["--workers", String(flags.workers)])]],
