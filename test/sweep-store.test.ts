@@ -160,6 +160,9 @@ test("store: two processes writing results at once lose no rows", async () => {
       s.recordResult(p.key, { job, engine: "fake", trainSeconds: 0, evalSeconds: 0, steps: 1, finalTrainLoss: 1,
         evals: job.pEvals.map((pEval) => ({ pEval, loss: job.n + pEval, lossStderr: 0, accuracy: 0.5, accuracyStderr: 0, maskLosses: [1, 2], maskAccuracies: [0.5, 0.5] })) },
         { versions: { mentia: "test", node: process.version }, wallSeconds: 0 });
+      // Yield between jobs, as real workers do (a job takes seconds), so the scheduler
+      // cannot run one writer to completion before the other starts.
+      await new Promise((r) => setTimeout(r, 2));
     }
     s.close();`;
   const startAt = Date.now() + 1500;
