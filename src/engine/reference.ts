@@ -97,10 +97,13 @@ export function crossentropy_forward_backward(logits: Float32Array, labels: Uint
   }
 }
 
-/** Fills scale with the dropout factor of each unit: 0 if removed, else 1/(1-p) (or 1). */
-export function dropout_scale(scale: Float32Array, key: number, p: number, rescale: boolean, count: number, indexOf: (i: number) => number): void {
+/**
+ * Fills scale[0..count) with the dropout factor of units firstIndex..firstIndex+count of the
+ * mask stream `key`: 0 if removed, else 1/(1-p) (or 1 without rescaling).
+ */
+export function dropout_scale(scale: Float32Array, key: number, p: number, rescale: boolean, count: number, firstIndex: number): void {
   const keep = rescale ? 1 / (1 - p) : 1;
-  for (let i = 0; i < count; i++) scale[i] = uniform(key, indexOf(i)) < p ? 0 : keep;
+  for (let i = 0; i < count; i++) scale[i] = uniform(key, firstIndex + i) < p ? 0 : keep;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -199,7 +202,7 @@ class ReferenceNetwork implements Network {
   private trainMasks(pTrain: number, step: number, B: number): (l: number, scale: Float32Array) => boolean {
     return (l, scale) => {
       if (pTrain === 0) return false;
-      dropout_scale(scale, streamKey(this.seed, STREAM_TRAIN_DROPOUT, step, l), pTrain, true, B * this.spec.width, (i) => i);
+      dropout_scale(scale, streamKey(this.seed, STREAM_TRAIN_DROPOUT, step, l), pTrain, true, B * this.spec.width, 0);
       return true;
     };
   }
@@ -286,9 +289,10 @@ class ReferenceNetwork implements Network {
         const logits = this.forward(B, (l, scale) => {
           if (pEval === 0) return false;
           if (mode === "sample") {
-            dropout_scale(scale, streamKey(this.seed, STREAM_EVAL_SAMPLE, k, l), pEval, rescale, B * width, (i) => (start + Math.floor(i / width)) * width + (i % width));
+            // element (row r, unit j) has index r·width + j, and rows start..start+B are contiguous
+            dropout_scale(scale, streamKey(this.seed, STREAM_EVAL_SAMPLE, k, l), pEval, rescale, B * width, start * width);
           } else {
-            dropout_scale(scale, streamKey(this.seed, STREAM_EVAL_MASK, k, l), pEval, rescale, width, (j) => j);
+            dropout_scale(scale, streamKey(this.seed, STREAM_EVAL_MASK, k, l), pEval, rescale, width, 0);
             for (let b = 1; b < B; b++) scale.copyWithin(b * width, 0, width);
           }
           return true;

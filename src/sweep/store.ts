@@ -438,22 +438,9 @@ export class SweepStore {
          WHERE j.in_plan = 1 AND j.status = 'done'
          ORDER BY j.width, j.depth, j.p_train, j.n, j.seed, j.key, e.p_eval`,
       )
-      .all() as Array<{
-      key: string;
-      job: string;
-      steps: number;
-      final_train_loss: number;
-      train_seconds: number;
-      eval_seconds: number;
-      engine: string;
-      p_eval: number;
-      loss: number;
-      loss_stderr: number;
-      accuracy: number;
-      accuracy_stderr: number;
-      mask_losses: string;
-      mask_accuracies: string;
-    }>;
+      .all() as Array<
+      Omit<EvalDump, "job_key"> & { key: string; job: string; steps: number; final_train_loss: number; train_seconds: number; eval_seconds: number; engine: string }
+    >;
     return rows.map((r) => {
       const job = JSON.parse(r.job) as TrainJob;
       return {
