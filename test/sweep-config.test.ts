@@ -43,8 +43,8 @@ test("config: defaults are applied and grids are sorted", () => {
   const c = parseConfig({ ...base, widths: [32, 16] });
   assert.deepEqual(c.widths, [16, 32]);
   assert.deepEqual(
-    { epochs: c.epochs, steps: c.steps, batch: c.batch, lr: c.lr, optimizer: c.optimizer, evalMode: c.evalMode, masks: c.masks, rescale: c.rescale, subsetSeed: c.subsetSeed },
-    { epochs: 20, steps: 1000, batch: 64, lr: 1e-3, optimizer: "adam", evalMode: "sample", masks: 4, rescale: true, subsetSeed: 0 },
+    { policy: c.policy, patience: c.patience, valEvery: c.valEvery, maxSteps: c.maxSteps, validation: c.validation, dataDraw: c.dataDraw, epochs: c.epochs, steps: c.steps, batch: c.batch, lr: c.lr, optimizer: c.optimizer, evalMode: c.evalMode, masks: c.masks, rescale: c.rescale, subsetSeed: c.subsetSeed },
+    { policy: "early-stop", patience: 5, valEvery: "auto", maxSteps: 30000, validation: 10000, dataDraw: "per-seed", epochs: 20, steps: 1000, batch: 64, lr: 1e-3, optimizer: "adam", evalMode: "sample", masks: 4, rescale: true, subsetSeed: 0 },
   );
   assert.deepEqual(parseConfig({ ...base, seeds: undefined }).seeds, [0]);
 });
@@ -75,11 +75,19 @@ test("config: values out of range, empty grids, duplicates, unknown and missing 
   rejects({ ...base, widths: [0] }, "widths[0]: must be an integer ≥ 1, got 0");
   rejects({ ...base, depths: [1.5] }, "depths[0]: must be an integer ≥ 1, got 1.5");
   rejects({ ...base, sizes: [60001] }, "sizes[0]: must be an integer in [1, 60000], got 60001");
+  rejects({ ...base, sizes: [100, 50001] }, "sizes: 50001 exceeds 50000, the images left for training after the validation split of 10000");
+  rejects({ ...base, policy: "early-stop", patience: 0 }, "patience: must be an integer ≥ 1");
+  rejects({ ...base, valEvery: 0 }, "valEvery: must be an integer ≥ 1 (steps between validations) or 'auto'");
+  rejects({ ...base, valEvery: "often" }, "valEvery: must be an integer ≥ 1 (steps between validations) or 'auto'");
+  rejects({ ...base, policy: "forever" }, "policy: must be one of 'early-stop', 'epochs', 'steps', 'epochs-min-steps'");
+  rejects({ ...base, validation: 0 }, "validation: is 0, but policy 'early-stop' needs a validation split");
+  rejects({ ...base, dataDraw: "some" }, "dataDraw: must be 'per-seed'");
   rejects({ ...base, seeds: [] }, "seeds: must not be empty");
   rejects({ ...base, widths: [16, 32, 16] }, "widths: has duplicate values: 16");
   rejects({ ...base, widht: [3] }, "unknown field 'widht'");
   rejects({ ...base, pEval: undefined }, "pEval: is required");
-  rejects({ ...base, epochs: 0, steps: 0 }, "epochs: epochs and steps are both 0");
+  rejects({ ...base, policy: "epochs-min-steps", epochs: 0, steps: 0 }, "epochs: epochs and steps are both 0");
+  rejects({ ...base, policy: "epochs", epochs: 0 }, "epochs: is 0 with policy 'epochs'");
   rejects({ ...base, masks: 0 }, "masks: must be an integer ≥ 1, got 0");
   // Several problems are all reported, each with its path.
   const m = rejects({ ...base, pTrain: [1.5], sizes: [], batch: 0 }, "3 problems", "pTrain[0]:", "sizes: must not be empty", "batch: must be an integer in [1, 60000], got 0");
@@ -128,11 +136,17 @@ test("plan: one job per grid point, every job evaluates every pEval, largest fir
   for (let i = 1; i < plan.length; i++) assert.ok(plan[i - 1].cost >= plan[i].cost, "ordered by cost, largest first");
   assert.equal(plan[0].job.width, 32);
   assert.equal(plan[0].job.depth, 2);
-  // Training length: max(epochs passes, steps).
-  const small = plan.find((p) => p.job.n === 100)!;
-  assert.equal(small.steps, 1000);
-  const big = planJobs(parseConfig({ ...base, sizes: [60000], epochs: 2, steps: 10 }))[0];
-  assert.equal(big.steps, 2 * Math.ceil(60000 / 64));
+  // Training length of the fixed policies: max(epochs passes, steps), epochs passes, steps.
+  const rule = planJobs(parseConfig({ ...base, policy: "epochs-min-steps" }));
+  assert.equal(rule.find((p) => p.job.n === 100)!.steps, 1000);
+  const big = planJobs(parseConfig({ ...base, policy: "epochs-min-steps", sizes: [50000], epochs: 2, steps: 10 }))[0];
+  assert.equal(big.steps, 2 * Math.ceil(50000 / 64));
+  assert.equal(planJobs(parseConfig({ ...base, policy: "epochs", sizes: [1000], epochs: 3 }))[0].steps, 3 * Math.ceil(1000 / 64));
+  assert.equal(planJobs(parseConfig({ ...base, policy: "steps", sizes: [1000], steps: 77 }))[0].steps, 77);
+  // Early stopping: an expected length (for scheduling), growing with N, below the cap.
+  const es = planJobs(parseConfig({ ...base, sizes: [250, 5000, 50000] }));
+  const at = (n: number): number => es.find((p) => p.job.n === n)!.steps;
+  assert.ok(at(250) < at(5000) && at(5000) < at(50000) && at(50000) <= 30000, `${at(250)} ${at(5000)} ${at(50000)}`);
 });
 
 test("plan: keys are stable hashes of the job (same across orderings, different per setting)", () => {
@@ -143,8 +157,11 @@ test("plan: keys are stable hashes of the job (same across orderings, different 
   // Key = first 16 hex digits of sha256 of the canonical JSON; pinned so that it never changes silently.
   assert.match(jobKey(job), /^[0-9a-f]{16}$/);
   assert.equal(jobKey({ ...job }), jobKey(JSON.parse(JSON.stringify(job, Object.keys(job).reverse()))));
-  const pinned = jobKey({ width: 16, depth: 1, pTrain: 0, n: 100, seed: 0, epochs: 1, minSteps: 20, batch: 64, lr: 0.001, optimizer: "adam", pEvals: [0, 0.5], evalMode: "sample", masks: 2, rescale: true, subsetSeed: 0 });
-  assert.equal(pinned, "aeaf7265b604fb50");
+  const pinned = jobKey({
+    width: 16, depth: 1, pTrain: 0, n: 100, seed: 0, policy: "early-stop", epochs: 20, steps: 1000, patience: 5, valEvery: "auto", maxSteps: 30000,
+    validation: 10000, dataDraw: "per-seed", subsetSeed: 0, batch: 64, lr: 0.001, optimizer: "adam", pEvals: [0, 0.5], evalMode: "sample", masks: 2, rescale: true,
+  });
+  assert.equal(pinned, "c422dfaf112a0923");
   const lrKeys = new Set(planJobs(parseConfig({ ...base, lr: 0.01 })).map((p) => p.key));
   for (const p of a) assert.ok(!lrKeys.has(p.key), "a different learning rate gives different keys");
 });

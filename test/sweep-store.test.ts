@@ -41,6 +41,7 @@ function fakeResult(job: TrainJob): JobResult {
     evalSeconds: 0.25,
     steps: 10,
     finalTrainLoss: base,
+    training: { steps: 10, bestStep: 10, bestValLoss: null, validations: 0, stoppedBy: "budget" },
     evals: job.pEvals.map((pEval) => ({
       pEval,
       loss: base + pEval,

@@ -2,7 +2,9 @@ import { MentiaError } from "../errors.js";
 import { loadMnist } from "../data/mnist.js";
 import { getEngine } from "../engine/select.js";
 import type { EngineName, EvalMode, OptimizerName } from "../engine/types.js";
-import type { TrainJob } from "../train/job.js";
+import type { DataDraw } from "../data/mnist.js";
+import { CONFIG_DEFAULTS } from "../sweep/config.js";
+import { TRAINING_POLICIES, type TrainingPolicy, type TrainJob } from "../train/job.js";
 import { runJob, validateJob } from "../train/train.js";
 import { parseCommandLine, type FlagSpec } from "./args.js";
 import type { Command } from "./main.js";
@@ -11,14 +13,20 @@ const FLAGS: Record<string, FlagSpec> = {
   width: { kind: "int", default: 256, help: "hidden units per layer", metavar: "W" },
   depth: { kind: "int", default: 2, help: "number of hidden layers", metavar: "D" },
   "p-train": { kind: "number", default: 0, help: "dropout rate at training, in [0,1)", metavar: "P" },
-  n: { kind: "int", default: 10000, help: "training-set size N (first N of the seeded permutation of the 60,000 images)", metavar: "N" },
-  epochs: { kind: "int", default: 20, help: "passes over the N training samples", metavar: "E" },
-  "min-steps": { kind: "int", default: 1000, help: "train at least this many optimisation steps (small N gets more epochs)", metavar: "S" },
+  n: { kind: "int", default: 10000, help: "training-set size N (the first N images of the job's permutation; N ≤ 60000 − validation)", metavar: "N" },
+  policy: { kind: "string", default: CONFIG_DEFAULTS.policy, help: "how long to train: early-stop | epochs | steps | epochs-min-steps (docs/protocol.md)", metavar: "NAME" },
+  epochs: { kind: "int", default: CONFIG_DEFAULTS.epochs, help: "passes over the N samples (policies epochs, epochs-min-steps)", metavar: "E" },
+  steps: { kind: "int", default: CONFIG_DEFAULTS.steps, help: "optimisation steps (policy steps: exactly; epochs-min-steps: at least)", metavar: "S" },
+  patience: { kind: "int", default: CONFIG_DEFAULTS.patience, help: "early-stop: validations without improvement before stopping", metavar: "K" },
+  "val-every": { kind: "string", default: String(CONFIG_DEFAULTS.valEvery), help: "early-stop: steps between validations, or auto (one epoch, ≥ 50 steps)", metavar: "S" },
+  "max-steps": { kind: "int", default: CONFIG_DEFAULTS.maxSteps, help: "early-stop: most steps to train", metavar: "S" },
+  validation: { kind: "int", default: CONFIG_DEFAULTS.validation, help: "training images held out for validation (the last of the permutation)", metavar: "V" },
+  "data-draw": { kind: "string", default: CONFIG_DEFAULTS.dataDraw, help: "per-seed (each seed its own images) | shared (one permutation, --subset-seed)", metavar: "HOW" },
   batch: { kind: "int", default: 64, help: "mini-batch size", metavar: "B" },
   lr: { kind: "number", default: 1e-3, help: "learning rate", metavar: "LR" },
   optimizer: { kind: "string", default: "adam", help: "adam | sgd (momentum 0.9)", metavar: "NAME" },
   seed: { kind: "int", default: 1, help: "seed of init, shuffles and every dropout mask", metavar: "S" },
-  "subset-seed": { kind: "int", default: 0, help: "seed of the permutation that defines the nested subsets", metavar: "S" },
+  "subset-seed": { kind: "int", default: 0, help: "seed of the shared permutation (also mixed into per-seed ones)", metavar: "S" },
   "p-eval": { kind: "numbers", default: [0, 0.1, 0.2, 0.5], help: "comma-separated removal rates at evaluation", metavar: "P,P,..." },
   "eval-mode": { kind: "string", default: "sample", help: "sample (fresh mask per test sample) | mask (one fixed set of removed neurons per draw)", metavar: "MODE" },
   masks: { kind: "int", default: 4, help: "independent draws (sample mode) or masks (mask mode) averaged per p_eval", metavar: "K" },
@@ -35,6 +43,13 @@ export function oneOf<T extends string>(value: unknown, allowed: readonly T[], w
   throw new MentiaError(`${what} must be one of ${allowed.join(", ")}, got '${String(value)}'`);
 }
 
+function parseValEvery(v: string): number | "auto" {
+  if (v === "auto") return v;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new MentiaError(`--val-every must be an integer ≥ 1 or 'auto', got '${v}'`);
+  return n;
+}
+
 export const command: Command = {
   summary: "train one network and evaluate it at several p_eval",
   async run(argv) {
@@ -47,8 +62,14 @@ export const command: Command = {
       pTrain: f["p-train"] as number,
       n: f.n as number,
       seed: f.seed as number,
+      policy: oneOf<TrainingPolicy>(f.policy, TRAINING_POLICIES, "--policy"),
       epochs: f.epochs as number,
-      minSteps: f["min-steps"] as number,
+      steps: f.steps as number,
+      patience: f.patience as number,
+      valEvery: parseValEvery(f["val-every"] as string),
+      maxSteps: f["max-steps"] as number,
+      validation: f.validation as number,
+      dataDraw: oneOf<DataDraw>(f["data-draw"], ["per-seed", "shared"], "--data-draw"),
       batch: f.batch as number,
       lr: f.lr as number,
       optimizer: oneOf<OptimizerName>(f.optimizer, ["adam", "sgd"], "--optimizer"),
@@ -63,18 +84,23 @@ export const command: Command = {
     const data = loadMnist();
     console.error(`training ${784}-${Array(job.depth).fill(job.width).join("-")}-10 on N=${job.n}, p_train=${job.pTrain}, engine ${engine.name}`);
     const result = runJob(job, data, engine, (e) => {
-      console.error(`epoch ${String(e.epoch).padStart(String(e.epochs).length)}/${e.epochs}  step ${e.step}/${e.steps}  train loss ${e.trainLoss.toFixed(4)}  ${Math.round(e.samplesPerSec)} samples/s`);
+      const val = e.valLoss === undefined ? "" : `  val loss ${e.valLoss.toFixed(4)} (best ${e.bestValLoss!.toFixed(4)} at step ${e.bestStep})`;
+      const of = job.policy === "early-stop" ? ` (at most ${e.steps})` : `/${e.steps}`;
+      console.error(`epoch ${e.epoch}  step ${e.step}${of}  train loss ${e.trainLoss.toFixed(4)}${val}  ${Math.round(e.samplesPerSec)} samples/s`);
     });
+    const t = result.training;
     if (f.json) {
       const { pEvals: _unused, ...config } = job;
       console.log(JSON.stringify({
         config: { ...config, pEval: job.pEvals, engine: result.engine },
-        train: { seconds: result.trainSeconds, steps: result.steps, finalTrainLoss: result.finalTrainLoss },
+        train: { seconds: result.trainSeconds, steps: result.steps, finalTrainLoss: result.finalTrainLoss, bestStep: t.bestStep, bestValLoss: t.bestValLoss, validations: t.validations, stoppedBy: t.stoppedBy },
         evals: result.evals.map((e) => ({ pEval: e.pEval, loss: e.loss, lossStderr: e.lossStderr, accuracy: e.accuracy, accuracyStderr: e.accuracyStderr })),
       }));
       return 0;
     }
-    console.log(`trained in ${result.trainSeconds.toFixed(1)} s (${result.steps} steps), final train loss ${result.finalTrainLoss.toFixed(4)}`);
+    const why = { patience: `stopped after ${job.patience} validations without improvement`, "max-steps": "stopped at maxSteps", budget: "the policy's fixed length" }[t.stoppedBy];
+    console.log(`trained ${result.steps} steps in ${result.trainSeconds.toFixed(2)} s (${why}), final train loss ${result.finalTrainLoss.toFixed(4)}`);
+    if (t.bestValLoss !== null) console.log(`evaluated the weights of step ${t.bestStep}: best validation loss ${t.bestValLoss.toFixed(4)} over ${t.validations} validations on ${job.validation} held-out images`);
     console.log(`\n  p_eval   test loss ± stderr        accuracy`);
     for (const e of result.evals) console.log(`  ${e.pEval.toFixed(3).padStart(6)}   ${e.loss.toFixed(4).padStart(8)} ± ${e.lossStderr.toFixed(4).padEnd(8)}   ${(100 * e.accuracy).toFixed(2).padStart(6)} %`);
     return 0;

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { MentiaError } from "../errors.js";
-import { Rng } from "../engine/rng.js";
+import { hash32, Rng } from "../engine/rng.js";
 import { INPUT_SIZE, NUM_CLASSES, type Dataset } from "../engine/types.js";
 import { parseIdx, type IdxArray } from "./idx.js";
 
@@ -82,14 +82,59 @@ export function loadMnist(dir: string = mnistDataDir()): MnistData {
   return data;
 }
 
+/** Seed of the permutation that orders the training images: one per data draw. */
+export type DataDraw = "per-seed" | "shared";
+
 /**
- * The first `n` indices of one seeded permutation of 0..total-1. Sizes are nested:
- * for n1 < n2, nestedSubset(n1) is a prefix of nestedSubset(n2) (same subsetSeed).
+ * The seed of the permutation a job draws its images from. `shared`: one permutation for the
+ * whole study (`subsetSeed`), so every seed trains on the same images; `per-seed` (default):
+ * each training seed has its own permutation, so the scatter over seeds includes which images
+ * were drawn.
  */
-export function nestedSubset(n: number, subsetSeed: number, total: number = MNIST_TRAIN_SIZE): Int32Array {
-  if (!Number.isInteger(n) || n < 1 || n > total) throw new MentiaError(`training-set size N must be an integer in [1, ${total}], got ${n}`);
+export function permutationSeed(draw: DataDraw, subsetSeed: number, seed: number): number {
+  return draw === "shared" ? subsetSeed >>> 0 : hash32(hash32(subsetSeed ^ 0x6d2b79f5) ^ seed);
+}
+
+/** One seeded permutation of 0..total-1 (Fisher–Yates with the xoshiro generator of rng.ts). */
+export function dataPermutation(permSeed: number, total: number = MNIST_TRAIN_SIZE): Int32Array {
   const perm = new Int32Array(total);
   for (let i = 0; i < total; i++) perm[i] = i;
-  new Rng(subsetSeed, 0x5eb5e7).shuffle(perm);
-  return perm.slice(0, n);
+  new Rng(permSeed, 0x5eb5e7).shuffle(perm);
+  return perm;
+}
+
+/**
+ * How one permutation is used: the training subset of size N is its first N entries (so sizes
+ * are nested: N1 < N2 ⇒ subset(N1) ⊂ subset(N2)), and the validation split is its last
+ * `validation` entries — disjoint from every training subset, since N ≤ total − validation.
+ */
+export interface DataSplit {
+  train: Int32Array;
+  validation: Int32Array;
+}
+
+export function splitData(permSeed: number, n: number, validation: number, total: number = MNIST_TRAIN_SIZE): DataSplit {
+  if (!Number.isInteger(validation) || validation < 0 || validation >= total) throw new MentiaError(`the validation split must be an integer in [0, ${total - 1}], got ${validation}`);
+  const maxN = total - validation;
+  if (!Number.isInteger(n) || n < 1 || n > maxN)
+    throw new MentiaError(`training-set size N must be an integer in [1, ${maxN}]${validation > 0 ? ` (${total} images minus the ${validation} held out for validation)` : ""}, got ${n}`);
+  const perm = dataPermutation(permSeed, total);
+  return { train: perm.slice(0, n), validation: perm.slice(total - validation) };
+}
+
+/** The first `n` indices of the permutation `permSeed` (a nested subset; no validation split). */
+export function nestedSubset(n: number, permSeed: number, total: number = MNIST_TRAIN_SIZE): Int32Array {
+  return splitData(permSeed, n, 0, total).train;
+}
+
+/** A dataset of the given rows of `data` (copied, in that order). */
+export function selectRows(data: Dataset, rows: Int32Array): Dataset {
+  const x = new Float32Array(rows.length * INPUT_SIZE);
+  const y = new Uint8Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    x.set(data.x.subarray(r * INPUT_SIZE, (r + 1) * INPUT_SIZE), i * INPUT_SIZE);
+    y[i] = data.y[r];
+  }
+  return { x, y, n: rows.length };
 }

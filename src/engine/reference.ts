@@ -147,6 +147,18 @@ class ReferenceNetwork implements Network {
     return Float32Array.from(this.params);
   }
 
+  private snapshot: Float32Array | null = null;
+
+  saveSnapshot(): void {
+    if (this.snapshot) this.snapshot.set(this.params);
+    else this.snapshot = Float32Array.from(this.params);
+  }
+
+  restoreSnapshot(): void {
+    if (!this.snapshot) throw new Error("restoreSnapshot: no snapshot saved");
+    this.params.set(this.snapshot);
+  }
+
   setParams(params: Float32Array): void {
     if (params.length !== this.paramCount) throw new Error(`expected ${this.paramCount} parameters, got ${params.length}`);
     this.params.set(params);

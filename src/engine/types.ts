@@ -95,6 +95,10 @@ export interface Network {
   /** Copy of the parameters (layout above). */
   getParams(): Float32Array;
   setParams(params: Float32Array): void;
+  /** Keeps a copy of the current parameters inside the engine (early stopping's best weights). */
+  saveSnapshot(): void;
+  /** Puts the parameters of the last saveSnapshot() back; an error if none was saved. */
+  restoreSnapshot(): void;
   /** One pass over `order` in mini-batches: forward, dropout, backward, optimiser step. */
   trainEpoch(data: Dataset, opts: TrainEpochOptions): TrainEpochResult;
   /**

@@ -3,7 +3,9 @@ import { extname } from "node:path";
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { MentiaError } from "../errors.js";
+import type { DataDraw } from "../data/mnist.js";
 import type { EvalMode, OptimizerName } from "../engine/types.js";
+import { TRAINING_POLICIES, type TrainingPolicy } from "../train/job.js";
 
 /**
  * A sweep configuration: the grid of a study (widths × depths × p_train × N × seeds, every
@@ -24,10 +26,22 @@ export interface SweepConfig {
   /** Training-set sizes N (nested subsets of the 60,000 MNIST training images). */
   sizes: number[];
   seeds: number[];
-  /** Passes over the N samples; training runs max(epochs passes, steps steps). */
+  /** How long each job trains (src/train/job.ts, docs/protocol.md). */
+  policy: TrainingPolicy;
+  /** Passes over the N samples (policies `epochs`, `epochs-min-steps`). */
   epochs: number;
-  /** Minimum number of optimisation steps (so that tiny N still get trained). */
+  /** Optimisation steps (`steps`: exactly; `epochs-min-steps`: at least). */
   steps: number;
+  /** Early stopping: validations without improvement before stopping. */
+  patience: number;
+  /** Early stopping: steps between validations, or "auto" (one epoch, at least 50 steps). */
+  valEvery: number | "auto";
+  /** Early stopping: most steps a job may train. */
+  maxSteps: number;
+  /** Training images held out for validation; N ≤ 60,000 − validation. */
+  validation: number;
+  /** `per-seed`: each seed trains on its own draw of images; `shared`: one draw for all. */
+  dataDraw: DataDraw;
   batch: number;
   lr: number;
   optimizer: OptimizerName;
@@ -39,8 +53,14 @@ export interface SweepConfig {
 
 export const CONFIG_DEFAULTS = {
   seeds: [0],
+  policy: "early-stop",
   epochs: 20,
   steps: 1000,
+  patience: 5,
+  valEvery: "auto",
+  maxSteps: 30000,
+  validation: 10000,
+  dataDraw: "per-seed",
   batch: 64,
   lr: 1e-3,
   optimizer: "adam",
@@ -148,8 +168,18 @@ const configSchema = z
     pEval: grid("p"),
     sizes: grid("size"),
     seeds: grid("seed").default([...CONFIG_DEFAULTS.seeds]),
+    policy: z
+      .enum(TRAINING_POLICIES as [TrainingPolicy, ...TrainingPolicy[]], { errorMap: () => ({ message: `must be one of ${TRAINING_POLICIES.map((p) => `'${p}'`).join(", ")}` }) })
+      .default(CONFIG_DEFAULTS.policy),
     epochs: int(0, "an integer ≥ 0").default(CONFIG_DEFAULTS.epochs),
     steps: int(0, "an integer ≥ 0").default(CONFIG_DEFAULTS.steps),
+    patience: int(1, "an integer ≥ 1 (validations without improvement before stopping)").default(CONFIG_DEFAULTS.patience),
+    valEvery: z
+      .union([z.literal("auto"), int(1, "an integer ≥ 1 (steps between validations) or 'auto'")], { errorMap: () => ({ message: "must be an integer ≥ 1 (steps between validations) or 'auto'" }) })
+      .default(CONFIG_DEFAULTS.valEvery),
+    maxSteps: int(1, "an integer ≥ 1").default(CONFIG_DEFAULTS.maxSteps),
+    validation: int(0, `an integer in [0, ${MNIST_TRAIN_IMAGES - 1}]`, MNIST_TRAIN_IMAGES - 1).default(CONFIG_DEFAULTS.validation),
+    dataDraw: z.enum(["per-seed", "shared"], { errorMap: () => ({ message: "must be 'per-seed' (each seed draws its own images) or 'shared' (one draw for every seed)" }) }).default(CONFIG_DEFAULTS.dataDraw),
     batch: int(1, `an integer in [1, ${MNIST_TRAIN_IMAGES}]`, MNIST_TRAIN_IMAGES).default(CONFIG_DEFAULTS.batch),
     lr: z
       .number({ invalid_type_error: "must be a positive number" })
@@ -163,7 +193,14 @@ const configSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.epochs === 0 && c.steps === 0) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["epochs"], message: "epochs and steps are both 0: nothing would be trained (set one of them ≥ 1)" });
+    if (c.policy === "epochs" && c.epochs === 0) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["epochs"], message: "is 0 with policy 'epochs': nothing would be trained" });
+    if (c.policy === "steps" && c.steps === 0) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["steps"], message: "is 0 with policy 'steps': nothing would be trained" });
+    if (c.policy === "epochs-min-steps" && c.epochs === 0 && c.steps === 0) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["epochs"], message: "epochs and steps are both 0: nothing would be trained (set one of them ≥ 1)" });
+    if (c.policy === "early-stop" && c.validation < 1) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["validation"], message: "is 0, but policy 'early-stop' needs a validation split (e.g. 10000)" });
+    const maxN = MNIST_TRAIN_IMAGES - c.validation;
+    const tooBig = c.sizes.filter((n) => n > maxN);
+    if (tooBig.length > 0)
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["sizes"], message: `${tooBig.join(", ")} exceed${tooBig.length === 1 ? "s" : ""} ${maxN}, the images left for training after the validation split of ${c.validation} (largest N = 60000 − validation)` });
   });
 
 function formatPath(path: ReadonlyArray<string | number>): string {

@@ -2,7 +2,7 @@ import type { MnistData } from "../data/mnist.js";
 import { paramCount, type Engine } from "../engine/types.js";
 import { runJob } from "../train/train.js";
 import type { TrainJob } from "../train/job.js";
-import { TEST_SET_SIZE, type PlannedJob } from "./plan.js";
+import { jobValidations, TEST_SET_SIZE, type PlannedJob } from "./plan.js";
 
 /**
  * Time estimate for a dry run: measure this machine's throughput on short versions of the
@@ -32,7 +32,7 @@ export interface Estimate {
 const PROBE_TEST_SAMPLES = 1000;
 
 function probeJob(job: TrainJob, steps: number): TrainJob {
-  return { ...job, n: Math.min(60000, job.batch * steps), epochs: 1, minSteps: 0, pEvals: [job.pEvals[0]], masks: 1 };
+  return { ...job, n: Math.min(60000, job.batch * steps), policy: "steps", steps, validation: 0, pEvals: [job.pEvals[0]], masks: 1 };
 }
 
 function probe(job: TrainJob, data: MnistData, engine: Engine, targetSeconds: number): ProbeResult {
@@ -81,7 +81,7 @@ function rateAt(probes: ProbeResult[], params: number, which: "trainRate" | "eva
 export function predictJobSeconds(p: PlannedJob, probes: ProbeResult[]): number {
   const params = paramCount(p.job);
   const train = (p.steps * Math.min(p.job.batch, p.job.n) * params) / rateAt(probes, params, "trainRate");
-  const evaluation = (p.job.pEvals.length * p.job.masks * TEST_SET_SIZE * params) / rateAt(probes, params, "evalRate");
+  const evaluation = ((p.job.pEvals.length * p.job.masks * TEST_SET_SIZE + jobValidations(p.job) * p.job.validation) * params) / rateAt(probes, params, "evalRate");
   return train + evaluation;
 }
 

@@ -72,13 +72,13 @@ export function mergeShards(dir: string): MergeSummary {
       let newlyDone = 0;
       const upsertJob = out.db.prepare(
         `INSERT INTO jobs (key, job, width, depth, p_train, n, seed, cost, in_plan, status, attempts, worker, started_at, finished_at,
-                           wall_seconds, train_seconds, eval_seconds, steps, final_train_loss, error, engine, versions)
+                           wall_seconds, train_seconds, eval_seconds, steps, final_train_loss, training, error, engine, versions)
          VALUES (@key, @job, @width, @depth, @p_train, @n, @seed, @cost, 1, @status, @attempts, @worker, @started_at, @finished_at,
-                 @wall_seconds, @train_seconds, @eval_seconds, @steps, @final_train_loss, @error, @engine, @versions)
+                 @wall_seconds, @train_seconds, @eval_seconds, @steps, @final_train_loss, @training, @error, @engine, @versions)
          ON CONFLICT (key) DO UPDATE SET job = excluded.job, in_plan = 1, status = excluded.status, attempts = excluded.attempts,
            worker = excluded.worker, started_at = excluded.started_at, finished_at = excluded.finished_at,
            wall_seconds = excluded.wall_seconds, train_seconds = excluded.train_seconds, eval_seconds = excluded.eval_seconds,
-           steps = excluded.steps, final_train_loss = excluded.final_train_loss, error = excluded.error,
+           steps = excluded.steps, final_train_loss = excluded.final_train_loss, training = excluded.training, error = excluded.error,
            engine = excluded.engine, versions = excluded.versions`,
       );
       const getStatus = out.db.prepare("SELECT status FROM jobs WHERE key = ?");

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { paramCount } from "../engine/types.js";
 import type { TrainJob } from "../train/job.js";
-import { totalSteps } from "../train/train.js";
+import { stepBudget, stepsPerEpoch, validationInterval } from "../train/train.js";
 import { canonicalJson, type SweepConfig } from "./config.js";
 
 /**
@@ -29,9 +29,25 @@ export function jobKey(job: TrainJob): JobKey {
   return createHash("sha256").update(canonicalJson(job)).digest("hex").slice(0, KEY_HEX_CHARS);
 }
 
-/** Steps of a job: `epochs` passes over N samples in batches, but at least `minSteps`. */
+/**
+ * Steps a job is expected to train: its policy's budget, or for early stopping a model of
+ * where the best validation step falls (EARLY_STOP_BEST_EPOCHS passes, at least
+ * EARLY_STOP_BEST_MIN_STEPS steps, rounded up to a validation point) plus `patience` more
+ * validations, capped at maxSteps. The constants are fitted to the runs of docs/protocol.md.
+ * Used for scheduling (largest first) and for dry-run estimates only — never for results.
+ */
 export function jobSteps(job: TrainJob): number {
-  return totalSteps(job);
+  if (job.policy !== "early-stop") return stepBudget(job);
+  const every = validationInterval(job);
+  const best = Math.max(EARLY_STOP_BEST_EPOCHS * stepsPerEpoch(job), EARLY_STOP_BEST_MIN_STEPS);
+  return Math.min(job.maxSteps, Math.ceil(best / every) * every + job.patience * every);
+}
+export const EARLY_STOP_BEST_EPOCHS = 8;
+export const EARLY_STOP_BEST_MIN_STEPS = 150;
+
+/** Validations a job is expected to run (early stopping only). */
+export function jobValidations(job: TrainJob): number {
+  return job.policy === "early-stop" ? Math.ceil(jobSteps(job) / validationInterval(job)) : 0;
 }
 
 /** Relative cost of a job, proportional to its multiply-adds (forward+backward ≈ 3 forwards). */
@@ -40,12 +56,12 @@ export function jobCost(job: TrainJob): number {
   return train + evaluation;
 }
 
-/** The training and the evaluation parts of jobCost. */
+/** The training and the evaluation parts of jobCost (validation counts as evaluation). */
 export function jobCostParts(job: TrainJob): { train: number; evaluation: number } {
   const params = paramCount({ width: job.width, depth: job.depth });
   return {
     train: jobSteps(job) * Math.min(job.batch, job.n) * 3 * params,
-    evaluation: job.pEvals.length * job.masks * TEST_SET_SIZE * params,
+    evaluation: (job.pEvals.length * job.masks * TEST_SET_SIZE + jobValidations(job) * job.validation) * params,
   };
 }
 
@@ -57,8 +73,14 @@ export function makeJob(config: SweepConfig, point: { width: number; depth: numb
     pTrain: point.pTrain,
     n: point.n,
     seed: point.seed,
+    policy: config.policy,
     epochs: config.epochs,
-    minSteps: config.steps,
+    steps: config.steps,
+    patience: config.patience,
+    valEvery: config.valEvery,
+    maxSteps: config.maxSteps,
+    validation: config.validation,
+    dataDraw: config.dataDraw,
     batch: config.batch,
     lr: config.lr,
     optimizer: config.optimizer,

@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { MentiaError } from "../errors.js";
-import type { JobResult, TrainJob } from "../train/job.js";
+import type { JobResult, TrainingRecord, TrainJob } from "../train/job.js";
 import { canonicalJson, configDifferences, configJson, type SweepConfig } from "./config.js";
 import { jobKey, jobSteps, type JobKey, type PlannedJob } from "./plan.js";
 import type { EvalRecord } from "./records.js";
@@ -27,7 +27,10 @@ import { formatShard, RESULTS_FILE, SHARD_FILE_PATTERN, type Shard } from "./sha
  */
 export type JobStatus = "pending" | "running" | "done" | "failed";
 
-export const SCHEMA_VERSION = 1;
+/** 2: the training protocol of docs/protocol.md (policies, validation split, per-seed draws,
+ *  non-overlapping random streams) and the jobs.training column. Schema-1 sweeps hold numbers
+ *  made another way and are refused rather than mixed. */
+export const SCHEMA_VERSION = 2;
 const BUSY_TIMEOUT_MS = 120_000;
 
 const SCHEMA = `
@@ -55,6 +58,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   eval_seconds     REAL,
   steps            INTEGER,
   final_train_loss REAL,
+  training         TEXT,
   error            TEXT,
   engine           TEXT,
   versions         TEXT
@@ -107,8 +111,14 @@ export interface Versions {
 export interface ExportRow extends EvalRecord {
   accuracyStderr: number;
   maskAccuracies: number[];
+  policy: string;
   epochs: number;
-  minSteps: number;
+  stepsSetting: number;
+  patience: number;
+  valEvery: number | "auto";
+  maxSteps: number;
+  validation: number;
+  dataDraw: string;
   batch: number;
   lr: number;
   optimizer: string;
@@ -118,6 +128,10 @@ export interface ExportRow extends EvalRecord {
   subsetSeed: number;
   steps: number;
   finalTrainLoss: number;
+  /** Step of the weights evaluated, their validation loss, and why training stopped. */
+  bestStep: number;
+  bestValLoss: number | null;
+  stoppedBy: string;
   trainSeconds: number;
   evalSeconds: number;
   engine: string;
@@ -151,6 +165,7 @@ export interface JobDump {
   eval_seconds: number | null;
   steps: number | null;
   final_train_loss: number | null;
+  training: string | null;
   error: string | null;
   engine: string | null;
   versions: string | null;
@@ -209,6 +224,10 @@ export class SweepStore {
       }
       const version = store.getMeta("schema_version");
       if (version === undefined) throw new MentiaError(`${path}: not a mentia sweep database (no schema version)`);
+      if (Number(version) === 1)
+        throw new MentiaError(
+          `${path} was made before mentia's training-protocol change (early stopping, per-seed data draws, new random streams) and its numbers cannot be mixed with new ones: use a new --out directory (or delete this one to start over)`,
+        );
       if (Number(version) !== SCHEMA_VERSION) throw new MentiaError(`${path}: sweep database schema ${version}, this mentia reads schema ${SCHEMA_VERSION}`);
     } catch (err) {
       db.close();
@@ -374,13 +393,13 @@ export class SweepStore {
     );
     const upd = this.db.prepare(
       `UPDATE jobs SET status = 'done', finished_at = ?, wall_seconds = ?, train_seconds = ?, eval_seconds = ?, steps = ?,
-         final_train_loss = ?, error = NULL, engine = ?, versions = ? WHERE key = ?`,
+         final_train_loss = ?, training = ?, error = NULL, engine = ?, versions = ? WHERE key = ?`,
     );
     this.db
       .transaction(() => {
         del.run(key);
         for (const e of result.evals) ins.run(key, e.pEval, e.loss, e.lossStderr, e.accuracy, e.accuracyStderr, JSON.stringify(e.maskLosses), JSON.stringify(e.maskAccuracies));
-        const changed = upd.run(now(), info.wallSeconds, result.trainSeconds, result.evalSeconds, result.steps, result.finalTrainLoss, result.engine, JSON.stringify(info.versions), key).changes;
+        const changed = upd.run(now(), info.wallSeconds, result.trainSeconds, result.evalSeconds, result.steps, result.finalTrainLoss, JSON.stringify(result.training), result.engine, JSON.stringify(info.versions), key).changes;
         if (changed !== 1) throw new Error(`recordResult: job ${key} is not in ${this.path}`);
       })
       .immediate();
@@ -432,17 +451,18 @@ export class SweepStore {
   exportRows(): ExportRow[] {
     const rows = this.db
       .prepare(
-        `SELECT j.key, j.job, j.steps, j.final_train_loss, j.train_seconds, j.eval_seconds, j.engine,
+        `SELECT j.key, j.job, j.steps, j.final_train_loss, j.training, j.train_seconds, j.eval_seconds, j.engine,
                 e.p_eval, e.loss, e.loss_stderr, e.accuracy, e.accuracy_stderr, e.mask_losses, e.mask_accuracies
          FROM jobs j JOIN evals e ON e.job_key = j.key
          WHERE j.in_plan = 1 AND j.status = 'done'
          ORDER BY j.width, j.depth, j.p_train, j.n, j.seed, j.key, e.p_eval`,
       )
       .all() as Array<
-      Omit<EvalDump, "job_key"> & { key: string; job: string; steps: number; final_train_loss: number; train_seconds: number; eval_seconds: number; engine: string }
+      Omit<EvalDump, "job_key"> & { key: string; job: string; steps: number; final_train_loss: number; training: string | null; train_seconds: number; eval_seconds: number; engine: string }
     >;
     return rows.map((r) => {
       const job = JSON.parse(r.job) as TrainJob;
+      const training = r.training ? (JSON.parse(r.training) as TrainingRecord) : { bestStep: r.steps, bestValLoss: null, stoppedBy: "budget" };
       return {
         jobKey: r.key,
         width: job.width,
@@ -457,8 +477,14 @@ export class SweepStore {
         accuracyStderr: r.accuracy_stderr,
         maskLosses: JSON.parse(r.mask_losses) as number[],
         maskAccuracies: JSON.parse(r.mask_accuracies) as number[],
+        policy: job.policy,
         epochs: job.epochs,
-        minSteps: job.minSteps,
+        stepsSetting: job.steps,
+        patience: job.patience,
+        valEvery: job.valEvery,
+        maxSteps: job.maxSteps,
+        validation: job.validation,
+        dataDraw: job.dataDraw,
         batch: job.batch,
         lr: job.lr,
         optimizer: job.optimizer,
@@ -468,6 +494,9 @@ export class SweepStore {
         subsetSeed: job.subsetSeed,
         steps: r.steps,
         finalTrainLoss: r.final_train_loss,
+        bestStep: training.bestStep,
+        bestValLoss: training.bestValLoss,
+        stoppedBy: training.stoppedBy,
         trainSeconds: r.train_seconds,
         evalSeconds: r.eval_seconds,
         engine: r.engine,

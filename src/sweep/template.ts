@@ -31,8 +31,16 @@ sizes: {from: 250, to: 16000, count: 8, log: true}
 # One training per seed; the seed fixes init, shuffles and every dropout mask.
 seeds: [0, 1]
 
-# Training length: max(epochs passes over the N samples, steps optimisation steps).
-# Set epochs: 0 to train for exactly \`steps\` steps at every N.
+# How long to train at each N (docs/protocol.md compares the policies on real MNIST):
+# early-stop validates every valEvery steps on \`validation\` held-out training images
+# (no removal), stops after \`patience\` validations without improvement (or at maxSteps)
+# and evaluates the weights of the best validation step. Others: epochs (exactly \`epochs\`
+# passes), steps (exactly \`steps\` steps), epochs-min-steps (max of the two).
+policy: early-stop
+patience: 5
+valEvery: auto         # auto = one epoch, at least 50 steps
+maxSteps: 30000
+validation: 10000      # held out of the 60,000 images: the largest N is 50,000
 epochs: 20
 steps: 1000
 batch: 64
@@ -46,6 +54,8 @@ evalMode: sample
 masks: 4
 rescale: true          # scale survivors by 1/(1 - pEval); false = plain removal
 
-# Seed of the permutation that defines the nested subsets (same for the whole study).
+# Which images each seed trains on: per-seed = each seed its own permutation (sizes nested
+# within a seed: the first N of it); shared = one permutation (subsetSeed) for every seed.
+dataDraw: per-seed
 subsetSeed: 0
 `;

@@ -1,4 +1,18 @@
+import type { DataDraw } from "../data/mnist.js";
 import type { EvalMode, OptimizerName } from "../engine/types.js";
+
+/**
+ * How long a job trains at size N — part of the measurement, since the test cross-entropy of
+ * an unregularised network grows with training length (docs/protocol.md measures each):
+ * - `early-stop` (default): validate every `valEvery` steps on the held-out validation split
+ *   (no removal), stop after `patience` validations without improvement or at `maxSteps`, and
+ *   return the network of the best validation step;
+ * - `epochs`: exactly `epochs` passes over the N samples;
+ * - `steps`: exactly `steps` optimisation steps;
+ * - `epochs-min-steps`: `epochs` passes, but at least `steps` steps (mentia ≤ 0.1's rule).
+ */
+export type TrainingPolicy = "early-stop" | "epochs" | "steps" | "epochs-min-steps";
+export const TRAINING_POLICIES: readonly TrainingPolicy[] = ["early-stop", "epochs", "steps", "epochs-min-steps"];
 
 /**
  * One training run and its evaluations: the unit of work of a sweep. Everything that
@@ -8,12 +22,26 @@ export interface TrainJob {
   width: number;
   depth: number;
   pTrain: number;
-  /** Training-set size N: the first N of the seeded permutation of the 60k images. */
+  /** Training-set size N: the first N of the job's permutation of the training images. */
   n: number;
   seed: number;
-  /** Training length: `epochs` passes over the N samples, but at least `minSteps` steps. */
+  policy: TrainingPolicy;
+  /** Passes over the N samples (`epochs`, `epochs-min-steps`). */
   epochs: number;
-  minSteps: number;
+  /** Optimisation steps (`steps`: exactly; `epochs-min-steps`: at least). */
+  steps: number;
+  /** `early-stop`: validations without improvement before stopping. */
+  patience: number;
+  /** `early-stop`: steps between validations; "auto" = max(one epoch, 50 steps). */
+  valEvery: number | "auto";
+  /** `early-stop`: hard cap on the steps trained. */
+  maxSteps: number;
+  /** Images held out of the 60,000 for validation (the last ones of the permutation). */
+  validation: number;
+  /** `per-seed`: each seed draws its own images; `shared`: one permutation for the study. */
+  dataDraw: DataDraw;
+  /** Seed of the shared permutation, and mixed into every per-seed one. */
+  subsetSeed: number;
   batch: number;
   lr: number;
   optimizer: OptimizerName;
@@ -22,8 +50,6 @@ export interface TrainJob {
   evalMode: EvalMode;
   masks: number;
   rescale: boolean;
-  /** Seed of the permutation that defines the nested subsets (same for all jobs of a study). */
-  subsetSeed: number;
 }
 
 export interface JobEval {
@@ -36,6 +62,21 @@ export interface JobEval {
   maskAccuracies: number[];
 }
 
+/** Why training ended. */
+export type StopReason = "patience" | "max-steps" | "budget";
+
+/** What the training-length policy did (the numbers behind "how long we trained at N"). */
+export interface TrainingRecord {
+  /** Steps trained (the network returned may be an earlier one: `bestStep`). */
+  steps: number;
+  /** Step of the weights evaluated (= steps unless early stopping restored earlier ones). */
+  bestStep: number;
+  /** Validation cross-entropy (no removal) of the weights evaluated; null without a split. */
+  bestValLoss: number | null;
+  validations: number;
+  stoppedBy: StopReason;
+}
+
 export interface JobResult {
   job: TrainJob;
   engine: string;
@@ -43,5 +84,6 @@ export interface JobResult {
   evalSeconds: number;
   steps: number;
   finalTrainLoss: number;
+  training: TrainingRecord;
   evals: JobEval[];
 }

@@ -1,25 +1,53 @@
 import { MentiaError } from "../errors.js";
-import { nestedSubset, type MnistData } from "../data/mnist.js";
+import { MNIST_TRAIN_SIZE, permutationSeed, selectRows, splitData, type MnistData } from "../data/mnist.js";
 import { initParams } from "../engine/init.js";
 import { Rng } from "../engine/rng.js";
-import { DEFAULT_OPTIMIZER, type Engine, type Network } from "../engine/types.js";
-import type { JobEval, JobResult, TrainJob } from "./job.js";
+import { DEFAULT_OPTIMIZER, type Dataset, type Engine, type Network } from "../engine/types.js";
+import { TRAINING_POLICIES, type JobEval, type JobResult, type StopReason, type TrainJob, type TrainingRecord } from "./job.js";
 
 /** A training run whose loss became NaN or infinite; a sweep records it as failed. */
 export class TrainingDivergedError extends MentiaError {}
 
 export interface EpochInfo {
   epoch: number;
+  /** Epochs the policy will run (for early stopping: the cap, maxSteps in epochs). */
   epochs: number;
   step: number;
+  /** Steps the policy will run at most. */
   steps: number;
   trainLoss: number;
   samplesPerSec: number;
+  /** Early stopping: the latest validation loss, the best so far and its step. */
+  valLoss?: number;
+  bestValLoss?: number;
+  bestStep?: number;
 }
 
-/** Optimisation steps of a job: `epochs` passes over N samples, but at least `minSteps`. */
-export function totalSteps(job: Pick<TrainJob, "n" | "batch" | "epochs" | "minSteps">): number {
-  return Math.max(job.epochs * Math.ceil(job.n / job.batch), job.minSteps);
+/** Steps in one pass over N samples. */
+export function stepsPerEpoch(job: Pick<TrainJob, "n" | "batch">): number {
+  return Math.ceil(job.n / job.batch);
+}
+
+/**
+ * The most steps a job can train: the exact count for the fixed policies, the cap for
+ * early stopping (which usually stops long before it).
+ */
+export function stepBudget(job: Pick<TrainJob, "policy" | "n" | "batch" | "epochs" | "steps" | "maxSteps">): number {
+  switch (job.policy) {
+    case "epochs":
+      return job.epochs * stepsPerEpoch(job);
+    case "steps":
+      return job.steps;
+    case "epochs-min-steps":
+      return Math.max(job.epochs * stepsPerEpoch(job), job.steps);
+    case "early-stop":
+      return job.maxSteps;
+  }
+}
+
+/** Steps between two validations of early stopping ("auto": one epoch, but at least 50 steps). */
+export function validationInterval(job: Pick<TrainJob, "valEvery" | "n" | "batch">): number {
+  return job.valEvery === "auto" ? Math.max(stepsPerEpoch(job), 50) : job.valEvery;
 }
 
 export function validateJob(job: TrainJob): void {
@@ -27,9 +55,21 @@ export function validateJob(job: TrainJob): void {
   const isInt = (v: number, min: number): boolean => Number.isInteger(v) && v >= min;
   if (!isInt(job.width, 1)) bad(`width must be an integer ≥ 1, got ${job.width}`);
   if (!isInt(job.depth, 1)) bad(`depth must be an integer ≥ 1, got ${job.depth}`);
-  if (!isInt(job.n, 1) || job.n > 60000) bad(`training-set size N must be an integer in [1, 60000], got ${job.n}`);
+  if (!TRAINING_POLICIES.includes(job.policy)) bad(`unknown training policy '${String(job.policy)}' (known: ${TRAINING_POLICIES.join(", ")})`);
+  if (!isInt(job.validation, 0) || job.validation >= MNIST_TRAIN_SIZE) bad(`the validation split must be an integer in [0, ${MNIST_TRAIN_SIZE - 1}], got ${job.validation}`);
+  const maxN = MNIST_TRAIN_SIZE - job.validation;
+  if (!isInt(job.n, 1) || job.n > maxN) bad(`training-set size N must be an integer in [1, ${maxN}]${job.validation > 0 ? ` (60000 images minus the ${job.validation} held out for validation)` : ""}, got ${job.n}`);
+  if (job.dataDraw !== "per-seed" && job.dataDraw !== "shared") bad(`dataDraw must be 'per-seed' or 'shared', got '${String(job.dataDraw)}'`);
   if (!isInt(job.batch, 1)) bad(`batch must be an integer ≥ 1, got ${job.batch}`);
-  if (!isInt(job.epochs, 0) || !isInt(job.minSteps, 0) || totalSteps(job) < 1) bad(`training needs at least one step (epochs ${job.epochs}, minSteps ${job.minSteps})`);
+  if (!isInt(job.epochs, 0) || !isInt(job.steps, 0)) bad(`epochs and steps must be integers ≥ 0 (epochs ${job.epochs}, steps ${job.steps})`);
+  if (job.policy === "early-stop") {
+    if (!isInt(job.patience, 1)) bad(`patience must be an integer ≥ 1 (validations without improvement before stopping), got ${job.patience}`);
+    if (job.valEvery !== "auto" && !isInt(job.valEvery, 1)) bad(`valEvery must be an integer ≥ 1 (steps between validations) or 'auto', got ${job.valEvery}`);
+    if (!isInt(job.maxSteps, 1)) bad(`maxSteps must be an integer ≥ 1, got ${job.maxSteps}`);
+    if (job.validation < 1) bad("early stopping needs a validation split: set validation ≥ 1 (e.g. 10000)");
+  } else if (stepBudget(job) < 1) {
+    bad(`training needs at least one step (policy ${job.policy}, epochs ${job.epochs}, steps ${job.steps})`);
+  }
   if (!(job.lr > 0) || !Number.isFinite(job.lr)) bad(`learning rate must be > 0, got ${job.lr}`);
   if (!isInt(job.masks, 1)) bad(`masks must be an integer ≥ 1, got ${job.masks}`);
   if (!isInt(job.seed, 0) || job.seed > 0xffffffff) bad(`seed must be an integer in [0, 2^32), got ${job.seed}`);
@@ -41,39 +81,116 @@ export function validateJob(job: TrainJob): void {
   job.pEvals.forEach((p) => checkP("p_eval", p));
 }
 
+/** The training rows and the validation rows of a job (see splitData in src/data/mnist.ts). */
+export function jobData(job: TrainJob): { train: Int32Array; validation: Int32Array } {
+  return splitData(permutationSeed(job.dataDraw, job.subsetSeed, job.seed), job.n, job.validation);
+}
+
+/** Validation cross-entropy without removal: what early stopping watches. */
+export function validationLoss(net: Network, validation: Dataset): number {
+  return net.evaluate(validation, { pEval: 0, mode: "sample", masks: 1, rescale: true, batch: 1000 }).loss;
+}
+
 /**
- * One job: train a fresh network on the nested subset of size N with dropout p_train, then
- * evaluate it on the full test set at every p_eval. Deterministic given the job.
+ * One job: train a fresh network on the first N images of its permutation with dropout
+ * p_train for as long as its policy says, then evaluate it on the full test set at every
+ * p_eval. Deterministic given the job (and the instruction set the engine runs on).
  */
 export function runJob(job: TrainJob, data: MnistData, engine: Engine, onEpoch?: (info: EpochInfo) => void): JobResult {
+  const t0 = performance.now();
+  const { net, finalTrainLoss, training } = trainJob(job, data, engine, onEpoch);
+  try {
+    const trainSeconds = (performance.now() - t0) / 1000;
+    const t1 = performance.now();
+    const evals = job.pEvals.map((pEval) => evaluateJob(net, data, job, pEval));
+    return { job, engine: engine.name, trainSeconds, evalSeconds: (performance.now() - t1) / 1000, steps: training.steps, finalTrainLoss, training, evals };
+  } finally {
+    net.dispose();
+  }
+}
+
+/** The training part of runJob: the network its policy returns (the caller disposes it). */
+export function trainJob(job: TrainJob, data: MnistData, engine: Engine, onEpoch?: (info: EpochInfo) => void): { net: Network; finalTrainLoss: number; training: TrainingRecord } {
   validateJob(job);
   const spec = { width: job.width, depth: job.depth };
   const net = engine.createNetwork(spec, initParams(spec, job.seed), { ...DEFAULT_OPTIMIZER, optimizer: job.optimizer, lr: job.lr }, job.seed);
   try {
-    const subset = nestedSubset(job.n, job.subsetSeed);
-    const steps = totalSteps(job);
-    const epochs = Math.ceil(steps / Math.ceil(job.n / job.batch));
-    const shuffleRng = new Rng(job.seed, 1);
-    const order = new Int32Array(job.n);
-    let step = 0, finalTrainLoss = NaN;
-    const t0 = performance.now();
-    for (let epoch = 1; step < steps; epoch++) {
-      const te = performance.now();
-      order.set(subset);
-      shuffleRng.shuffle(order);
-      const r = net.trainEpoch(data.train, { order, batch: job.batch, pTrain: job.pTrain, firstStep: step, maxSteps: steps - step });
-      step += r.steps;
-      finalTrainLoss = r.meanLoss;
-      if (!Number.isFinite(r.meanLoss)) throw new TrainingDivergedError(`training diverged at epoch ${epoch}: train loss ${r.meanLoss}`);
-      onEpoch?.({ epoch, epochs, step, steps, trainLoss: r.meanLoss, samplesPerSec: r.samples / ((performance.now() - te) / 1000) });
-    }
-    const trainSeconds = (performance.now() - t0) / 1000;
-    const t1 = performance.now();
-    const evals = job.pEvals.map((pEval) => evaluateJob(net, data, job, pEval));
-    return { job, engine: engine.name, trainSeconds, evalSeconds: (performance.now() - t1) / 1000, steps: step, finalTrainLoss, evals };
-  } finally {
+    return { net, ...trainNetwork(net, job, data, onEpoch) };
+  } catch (err) {
     net.dispose();
+    throw err;
   }
+}
+
+/**
+ * The training loop of every policy: epochs of shuffled mini-batches (a fresh shuffle per
+ * epoch), cut into chunks that end at each validation point when stopping early.
+ */
+function trainNetwork(net: Network, job: TrainJob, data: MnistData, onEpoch?: (info: EpochInfo) => void): { finalTrainLoss: number; training: TrainingRecord } {
+  const rows = jobData(job);
+  const earlyStop = job.policy === "early-stop";
+  const validation = earlyStop ? selectRows(data.train, rows.validation) : null;
+  const budget = stepBudget(job);
+  const perEpoch = stepsPerEpoch(job);
+  const every = earlyStop ? validationInterval(job) : Infinity;
+  const shuffleRng = new Rng(job.seed, 1);
+  const order = new Int32Array(job.n);
+  let step = 0, finalTrainLoss = NaN, validations = 0, sinceBest = 0;
+  let bestValLoss = Infinity, bestStep = 0, stoppedBy: StopReason = earlyStop ? "max-steps" : "budget";
+  training: for (let epoch = 1; step < budget; epoch++) {
+    const te = performance.now();
+    order.set(rows.train);
+    shuffleRng.shuffle(order);
+    let lossSum = 0, samples = 0, valLoss: number | undefined;
+    for (let pos = 0; pos < job.n && step < budget; ) {
+      const chunk = Math.min(budget - step, every - (step % every));
+      const r = net.trainEpoch(data.train, { order: order.subarray(pos), batch: job.batch, pTrain: job.pTrain, firstStep: step, maxSteps: chunk });
+      step += r.steps;
+      pos += r.samples;
+      lossSum += r.meanLoss * r.samples;
+      samples += r.samples;
+      if (!Number.isFinite(r.meanLoss)) throw new TrainingDivergedError(`training diverged at epoch ${epoch}: train loss ${r.meanLoss}`);
+      if (validation && step % every === 0) {
+        valLoss = validationLoss(net, validation);
+        validations++;
+        if (!Number.isFinite(valLoss)) throw new TrainingDivergedError(`validation loss at step ${step} is ${valLoss}`);
+        if (valLoss < bestValLoss) {
+          bestValLoss = valLoss;
+          bestStep = step;
+          sinceBest = 0;
+          net.saveSnapshot();
+        } else if (++sinceBest >= job.patience) {
+          stoppedBy = "patience";
+          finalTrainLoss = lossSum / samples;
+          report(epoch, samples, te, valLoss);
+          break training;
+        }
+      }
+    }
+    finalTrainLoss = lossSum / samples;
+    report(epoch, samples, te, valLoss);
+  }
+  function report(epoch: number, samples: number, te: number, valLoss?: number): void {
+    onEpoch?.({
+      epoch, epochs: Math.ceil(budget / perEpoch), step, steps: budget, trainLoss: finalTrainLoss, samplesPerSec: samples / ((performance.now() - te) / 1000),
+      ...(validation ? { valLoss, bestValLoss, bestStep } : {}),
+    });
+  }
+  if (validation) {
+    // A last validation where the cap cut between two validation points.
+    if (stoppedBy === "max-steps" && step % every !== 0) {
+      const v = validationLoss(net, validation);
+      validations++;
+      if (v < bestValLoss) {
+        bestValLoss = v;
+        bestStep = step;
+        net.saveSnapshot();
+      }
+    }
+    if (bestStep !== step) net.restoreSnapshot();
+    return { finalTrainLoss, training: { steps: step, bestStep, bestValLoss, validations, stoppedBy } };
+  }
+  return { finalTrainLoss, training: { steps: step, bestStep: step, bestValLoss: null, validations: 0, stoppedBy } };
 }
 
 function evaluateJob(net: Network, data: MnistData, job: TrainJob, pEval: number): JobEval {

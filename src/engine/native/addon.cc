@@ -7,6 +7,7 @@
 #include <cstring>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "net_api.h"
 
@@ -81,7 +82,9 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "NativeNet",
                        {InstanceMethod("paramCount", &NativeNet::ParamCount), InstanceMethod("getParams", &NativeNet::GetParams),
-                        InstanceMethod("setParams", &NativeNet::SetParams), InstanceMethod("train", &NativeNet::Train),
+                        InstanceMethod("setParams", &NativeNet::SetParams),
+                        InstanceMethod("saveSnapshot", &NativeNet::SaveSnapshot),
+                        InstanceMethod("restoreSnapshot", &NativeNet::RestoreSnapshot), InstanceMethod("train", &NativeNet::Train),
                         InstanceMethod("lossAndGradient", &NativeNet::LossAndGradient),
                         InstanceMethod("evaluate", &NativeNet::Evaluate), InstanceMethod("dispose", &NativeNet::Dispose)});
   }
@@ -117,6 +120,7 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
  private:
   void* net_ = nullptr;
   int64_t count_ = 0;
+  std::vector<float> snapshot_;  // early stopping's best weights, kept here: no copy through JS
 
   void release() {
     if (net_) ops->destroy(net_);
@@ -142,6 +146,20 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
     auto p = typed<Napi::Float32Array>(info, 0, napi_float32_array, "params");
     if (static_cast<int64_t>(p.ElementLength()) != count_) throw Napi::RangeError::New(info.Env(), "params has the wrong length");
     ops->setParams(n, p.Data());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value SaveSnapshot(const Napi::CallbackInfo& info) {
+    void* n = live(info.Env());
+    snapshot_.resize(static_cast<size_t>(count_));
+    ops->getParams(n, snapshot_.data());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value RestoreSnapshot(const Napi::CallbackInfo& info) {
+    void* n = live(info.Env());
+    if (snapshot_.empty()) throw Napi::Error::New(info.Env(), "restoreSnapshot: no snapshot saved");
+    ops->setParams(n, snapshot_.data());
     return info.Env().Undefined();
   }
 

@@ -30,6 +30,8 @@ interface NativeNetHandle {
   paramCount(): number;
   getParams(): Float32Array;
   setParams(params: Float32Array): void;
+  saveSnapshot(): void;
+  restoreSnapshot(): void;
   train(x: Float32Array, y: Uint8Array, n: number, order: Int32Array, batch: number, pTrain: number, firstStep: number, maxSteps: number): Float64Array;
   lossAndGradient(x: Float32Array, y: Uint8Array, n: number, rows: Int32Array, pTrain: number, step: number, gradOut: Float32Array): number;
   evaluate(x: Float32Array, y: Uint8Array, n: number, pEval: number, maskMode: boolean, rescale: boolean, batch: number, masks: number, sampleLoss?: Float64Array, sampleCorrect?: Uint8Array): Float64Array;
@@ -129,6 +131,14 @@ class NativeNetwork implements Network {
   setParams(params: Float32Array): void {
     if (params.length !== this.paramCount) throw new Error(`expected ${this.paramCount} parameters, got ${params.length}`);
     this.h.setParams(params);
+  }
+
+  saveSnapshot(): void {
+    this.h.saveSnapshot();
+  }
+
+  restoreSnapshot(): void {
+    this.h.restoreSnapshot();
   }
 
   trainEpoch(data: Dataset, opts: TrainEpochOptions): TrainEpochResult {
