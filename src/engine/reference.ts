@@ -7,7 +7,7 @@
  * Shapes: B batch, C in-features, OC out-features. Per linear layer l:
  *   inp (B,C), weight (OC,C) row-major, bias (OC), out (B,OC).
  */
-import { STREAM_EVAL_MASK, STREAM_EVAL_SAMPLE, STREAM_TRAIN_DROPOUT, streamKey, uniform } from "./rng.js";
+import { STREAM_EVAL_MASK, STREAM_EVAL_SAMPLE, STREAM_TRAIN_DROPOUT, streamKey, uniform, type StreamKey } from "./rng.js";
 import {
   INPUT_SIZE,
   NUM_CLASSES,
@@ -101,7 +101,7 @@ export function crossentropy_forward_backward(logits: Float32Array, labels: Uint
  * Fills scale[0..count) with the dropout factor of units firstIndex..firstIndex+count of the
  * mask stream `key`: 0 if removed, else 1/(1-p) (or 1 without rescaling).
  */
-export function dropout_scale(scale: Float32Array, key: number, p: number, rescale: boolean, count: number, firstIndex: number): void {
+export function dropout_scale(scale: Float32Array, key: StreamKey, p: number, rescale: boolean, count: number, firstIndex: number): void {
   const keep = rescale ? 1 / (1 - p) : 1;
   for (let i = 0; i < count; i++) scale[i] = uniform(key, firstIndex + i) < p ? 0 : keep;
 }

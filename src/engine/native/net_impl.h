@@ -109,7 +109,8 @@ struct Layer {
 /** Dropout for one hidden layer of one forward pass. */
 struct MaskSpec {
   bool drop = false;
-  uint32_t key = 0, threshold = 0;
+  StreamKey key;
+  uint32_t threshold = 0;
   uint32_t colMul = 0, colBase = 0;  // element index = sample·colMul + colBase + unit
   float scale = 1;                   // survivors are multiplied by this
 };
@@ -702,7 +703,7 @@ static double gemmGflops(int shape, int M, int N, int K, double seconds) {
   for (size_t i = 0; i < A.size(); i++) A.get()[i] = static_cast<float>((i * 7919) % 1000) * 1e-3f - 0.5f;
   for (size_t i = 0; i < B.size(); i++) B.get()[i] = static_cast<float>((i * 104729) % 1000) * 1e-3f - 0.5f;
   for (size_t i = 0; i < C.size(); i++) C.get()[i] = static_cast<float>((i * 15485863) % 1000) * 1e-3f - 0.5f;
-  MaskSpec mask{true, 12345u, dropThreshold(0.3), static_cast<uint32_t>(M), 0, static_cast<float>(1.0 / 0.7)};
+  MaskSpec mask{true, StreamKey{12345u, 678u}, dropThreshold(0.3), static_cast<uint32_t>(M), 0, static_cast<float>(1.0 / 0.7)};
   AdamStep as{0.9f, 0.999f, 0.1f, 0.001f, 1e-3f, 1.0f, 1e-8f};
   using clock = std::chrono::steady_clock;
   double best = 1e30;
