@@ -1,7 +1,8 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import Database from "better-sqlite3";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -222,6 +223,19 @@ test("run: bad configs and a changed config are refused with exit 2, nothing sta
   const sh = cli(["run", CONFIG_FILE, "--out", refDir, "--shard", "2/2"]);
   assert.equal(sh.status, 2);
   assert.match(sh.stderr, /shard index must be in \[0, 1\]/);
+
+  // A sweep made before the training-protocol change (schema 1) is refused, and left as it was.
+  const oldDir = join(ROOT, "old-protocol");
+  mkdirSync(oldDir);
+  const oldDb = new Database(join(oldDir, "results.sqlite"));
+  oldDb.exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('schema_version', '1');");
+  oldDb.close();
+  const bytes = readFileSync(join(oldDir, "results.sqlite"));
+  const o = cli(["run", CONFIG_FILE, "--out", oldDir]);
+  assert.equal(o.status, 2);
+  assert.match(o.stderr.trim(), /^mentia: .*results\.sqlite was made before mentia's training-protocol change .* use a new --out directory/);
+  assert.equal(o.stderr.trim().split("\n").length, 1);
+  assert.deepEqual(readFileSync(join(oldDir, "results.sqlite")), bytes, "the old sweep is untouched");
 });
 
 test("run --dry-run: job count and a measured time estimate, nothing written", () => {

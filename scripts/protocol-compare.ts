@@ -1,0 +1,254 @@
+/**
+ * Compares training-length policies on real MNIST (docs/protocol.md): for every sweep
+ * directory under RUNS (one per policy, made by scripts/protocol-study.sh) and every
+ * (p_train, p_eval), the curve L(N) = mean over seeds of the test cross-entropy, with the
+ * standard error from the seed scatter, and how smooth it is:
+ *   - local slopes d ln L / d ln N between neighbouring sizes, and their largest jump;
+ *   - weighted least-squares fits of ln L: a power law (a − α ln N), a quadratic in ln N;
+ *     and of L: a power law with offset (A N^−α + L∞, L∞ ≥ 0); each with χ²/dof;
+ *   - the size of the lowest mean loss (a crossover N* when it is inside the range);
+ *   - how long training ran (steps, the best step in epochs) and the work in seconds.
+ * Writes RUNS' comparison to OUT/comparison.json, OUT/tables.md and figures OUT/*.png.
+ *
+ * Usage: node dist/scripts/protocol-compare.js RUNS [--out docs/protocol]
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse, View } from "vega";
+import { compile, type TopLevelSpec } from "vega-lite";
+import { svgToPng } from "../src/report/render.js";
+import { readExportRows, type ExportRow } from "../src/sweep/store.js";
+
+interface Fit {
+  chi2: number;
+  dof: number;
+  chi2Red: number | null;
+  params: Record<string, number>;
+}
+
+interface CurveReport {
+  study: string;
+  policy: string;
+  pTrain: number;
+  pEval: number;
+  seeds: number;
+  points: Array<{ n: number; mean: number; stderr: number; steps: number; bestEpoch: number }>;
+  slopes: Array<{ nLow: number; nHigh: number; slope: number; err: number }>;
+  maxSlopeJump: number;
+  powerLaw: Fit;
+  quadratic: Fit;
+  offset: Fit;
+  /** N of the lowest mean loss, when it is not at either end of the range. */
+  nStar: number | null;
+}
+
+/** Weighted linear least squares y ≈ X·β with σ per point; returns β and χ². */
+function wls(X: number[][], y: number[], sigma: number[]): { beta: number[]; chi2: number } {
+  const p = X[0].length;
+  const A = Array.from({ length: p }, () => new Array<number>(p).fill(0));
+  const b = new Array<number>(p).fill(0);
+  X.forEach((row, i) => {
+    const w = 1 / (sigma[i] * sigma[i]);
+    for (let j = 0; j < p; j++) {
+      b[j] += w * row[j] * y[i];
+      for (let k = 0; k < p; k++) A[j][k] += w * row[j] * row[k];
+    }
+  });
+  // Gaussian elimination with partial pivoting (p ≤ 3).
+  const M = A.map((r, i) => [...r, b[i]]);
+  for (let c = 0; c < p; c++) {
+    let piv = c;
+    for (let r = c + 1; r < p; r++) if (Math.abs(M[r][c]) > Math.abs(M[piv][c])) piv = r;
+    [M[c], M[piv]] = [M[piv], M[c]];
+    for (let r = 0; r < p; r++) {
+      if (r === c) continue;
+      const f = M[r][c] / M[c][c];
+      for (let k = c; k <= p; k++) M[r][k] -= f * M[c][k];
+    }
+  }
+  const beta = M.map((r, i) => r[p] / r[i]);
+  const chi2 = X.reduce((s, row, i) => s + ((y[i] - row.reduce((t, v, j) => t + v * beta[j], 0)) / sigma[i]) ** 2, 0);
+  return { beta, chi2 };
+}
+
+function fit(chi2: number, n: number, k: number, params: Record<string, number>): Fit {
+  const dof = n - k;
+  return { chi2, dof, chi2Red: dof > 0 ? chi2 / dof : null, params };
+}
+
+/** L = A N^−α + L∞ (L∞ ≥ 0): linear in (A, L∞) at fixed α; α on a fine grid, then refined. */
+function offsetFit(ns: number[], L: number[], dL: number[]): Fit {
+  const at = (alpha: number): { chi2: number; A: number; Linf: number } => {
+    const X = ns.map((n) => [n ** -alpha, 1]);
+    let { beta, chi2 } = wls(X, L, dL);
+    if (beta[1] < 0) {
+      const r = wls(ns.map((n) => [n ** -alpha]), L, dL);
+      beta = [r.beta[0], 0];
+      chi2 = r.chi2;
+    }
+    return { chi2, A: beta[0], Linf: beta[1] };
+  };
+  let best = { alpha: 0.01, ...at(0.01) };
+  for (let a = 0.01; a <= 3; a += 0.01) {
+    const r = at(a);
+    if (r.chi2 < best.chi2) best = { alpha: a, ...r };
+  }
+  for (let step = 0.005; step > 1e-5; step /= 2) {
+    for (const a of [best.alpha - step, best.alpha + step]) {
+      const r = at(a);
+      if (a > 0 && r.chi2 < best.chi2) best = { alpha: a, ...r };
+    }
+  }
+  return fit(best.chi2, ns.length, 3, { A: best.A, alpha: best.alpha, Linf: best.Linf });
+}
+
+function analyseCurve(study: string, rows: ExportRow[]): CurveReport {
+  const bySize = new Map<number, ExportRow[]>();
+  for (const r of rows) bySize.set(r.n, [...(bySize.get(r.n) ?? []), r]);
+  const sizes = [...bySize.keys()].sort((a, b) => a - b);
+  const points = sizes.map((n) => {
+    const rs = bySize.get(n)!;
+    const ls = rs.map((r) => r.loss);
+    const mean = ls.reduce((s, v) => s + v, 0) / ls.length;
+    const sd = Math.sqrt(ls.reduce((s, v) => s + (v - mean) ** 2, 0) / Math.max(1, ls.length - 1));
+    const perEpoch = Math.ceil(n / rs[0].batch);
+    return {
+      n,
+      mean,
+      stderr: sd / Math.sqrt(ls.length),
+      steps: rs.reduce((s, r) => s + r.steps, 0) / rs.length,
+      bestEpoch: rs.reduce((s, r) => s + r.bestStep / perEpoch, 0) / rs.length,
+    };
+  });
+  const x = points.map((p) => Math.log(p.n));
+  const y = points.map((p) => Math.log(p.mean));
+  const sy = points.map((p) => Math.max(p.stderr / p.mean, 1e-4));
+  const slopes = points.slice(1).map((p, i) => {
+    const dx = x[i + 1] - x[i];
+    return { nLow: points[i].n, nHigh: p.n, slope: (y[i + 1] - y[i]) / dx, err: Math.hypot(sy[i], sy[i + 1]) / dx };
+  });
+  const maxSlopeJump = Math.max(0, ...slopes.slice(1).map((s, i) => Math.abs(s.slope - slopes[i].slope)));
+  const pl = wls(x.map((v) => [1, v]), y, sy);
+  const qd = wls(x.map((v) => [1, v, v * v]), y, sy);
+  const iMin = y.indexOf(Math.min(...y));
+  const r0 = rows[0];
+  return {
+    study,
+    policy: r0.policy,
+    pTrain: r0.pTrain,
+    pEval: r0.pEval,
+    seeds: new Set(rows.map((r) => r.seed)).size,
+    points,
+    slopes,
+    maxSlopeJump,
+    powerLaw: fit(pl.chi2, x.length, 2, { lnA: pl.beta[0], alpha: -pl.beta[1] }),
+    quadratic: fit(qd.chi2, x.length, 3, { c0: qd.beta[0], c1: qd.beta[1], c2: qd.beta[2] }),
+    offset: offsetFit(points.map((p) => p.n), points.map((p) => p.mean), points.map((p) => Math.max(p.stderr, 1e-4 * p.mean))),
+    nStar: iMin > 0 && iMin < points.length - 1 ? points[iMin].n : null,
+  };
+}
+
+const f2 = (v: number | null): string => (v === null ? "—" : v >= 100 ? v.toFixed(0) : v.toFixed(2));
+
+async function renderPng(spec: TopLevelSpec, path: string): Promise<void> {
+  const view = new View(parse(compile(spec).spec), { renderer: "none" });
+  try {
+    writeFileSync(path, svgToPng(await view.toSVG(), 2));
+  } finally {
+    view.finalize();
+  }
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const runs = args[0];
+  const outIdx = args.indexOf("--out");
+  const out = outIdx >= 0 ? args[outIdx + 1] : "docs/protocol";
+  if (!runs || !existsSync(runs)) {
+    console.error("usage: node dist/scripts/protocol-compare.js RUNS_DIR [--out DIR]");
+    process.exit(2);
+  }
+  mkdirSync(out, { recursive: true });
+  const studies = readdirSync(runs).filter((d) => existsSync(join(runs, d, "results.sqlite"))).sort();
+  const walls = new Map<string, number>();
+  const wallFile = join(runs, "..", "protocol-walls.txt");
+  if (existsSync(wallFile)) for (const line of readFileSync(wallFile, "utf8").trim().split("\n")) walls.set(line.split(" ")[0], Number(line.split(" ")[1]));
+  const curves: CurveReport[] = [];
+  const work: Record<string, { jobs: number; seconds: number; wallSeconds: number | null }> = {};
+  for (const study of studies) {
+    const rows = readExportRows(join(runs, study));
+    const jobs = new Map(rows.map((r) => [r.jobKey, r.trainSeconds + r.evalSeconds]));
+    work[study] = { jobs: jobs.size, seconds: [...jobs.values()].reduce((s, v) => s + v, 0), wallSeconds: walls.get(study) ?? null };
+    const groups = new Map<string, ExportRow[]>();
+    for (const r of rows) {
+      const k = `${r.pTrain}|${r.pEval}`;
+      groups.set(k, [...(groups.get(k) ?? []), r]);
+    }
+    for (const g of groups.values()) curves.push(analyseCurve(study, g));
+  }
+  curves.sort((a, b) => a.study.localeCompare(b.study) || a.pTrain - b.pTrain || a.pEval - b.pEval);
+  writeFileSync(join(out, "comparison.json"), JSON.stringify({ createdAt: new Date().toISOString(), work, curves }, null, 1) + "\n");
+
+  const md: string[] = [];
+  md.push("| study | p_train | p_eval | seeds | χ²/dof power law | χ²/dof power + offset | χ²/dof quadratic in ln N | largest slope jump | α (power law) | N* (lowest L inside the range) |");
+  md.push("|---|---|---|---|---|---|---|---|---|---|");
+  for (const c of curves)
+    md.push(`| ${c.study} | ${c.pTrain} | ${c.pEval} | ${c.seeds} | ${f2(c.powerLaw.chi2Red)} (${c.powerLaw.dof}) | ${f2(c.offset.chi2Red)} (${c.offset.dof}) | ${f2(c.quadratic.chi2Red)} (${c.quadratic.dof}) | ${c.maxSlopeJump.toFixed(2)} | ${c.powerLaw.params.alpha.toFixed(3)} | ${c.nStar ?? "none"} |`);
+  md.push("", "Local slopes d ln L / d ln N (p_train 0, p_eval 0), from the smallest pair of sizes to the largest:", "");
+  for (const c of curves.filter((c) => c.pTrain === 0 && c.pEval === 0)) md.push(`- ${c.study}: ${c.slopes.map((s) => s.slope.toFixed(2)).join(", ")}`);
+  md.push("", "| study | jobs | work (s, one core: train + eval) | wall (s, 2 workers) | mean steps at N = " + (curves[0]?.points.map((p) => p.n).join(", ") ?? "") + " | epoch of the evaluated weights (early stopping) |", "|---|---|---|---|---|---|");
+  for (const s of studies) {
+    const c = curves.find((c) => c.study === s && c.pTrain === 0 && c.pEval === 0) ?? curves.find((c) => c.study === s)!;
+    md.push(`| ${s} | ${work[s].jobs} | ${work[s].seconds.toFixed(0)} | ${work[s].wallSeconds ?? "—"} | ${c.points.map((p) => p.steps.toFixed(0)).join(", ")} | ${c.policy === "early-stop" ? c.points.map((p) => p.bestEpoch.toFixed(1)).join(", ") : "—"} |`);
+  }
+  writeFileSync(join(out, "tables.md"), md.join("\n") + "\n");
+
+  const values = curves.flatMap((c) => c.points.map((p) => ({ study: c.study, pTrain: c.pTrain, pEval: `p_eval ${c.pEval}`, n: p.n, loss: p.mean, lo: p.mean - p.stderr, hi: p.mean + p.stderr })));
+  for (const pTrain of [...new Set(curves.map((c) => c.pTrain))]) {
+    const data = values.filter((v) => v.pTrain === pTrain);
+    const layerEnc = { x: { field: "n", type: "quantitative" as const, scale: { type: "log" as const }, title: "training-set size N" }, color: { field: "study", type: "nominal" as const, title: "policy" } };
+    await renderPng(
+      {
+        $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+        title: `L(N) per training-length policy — width 128, depth 2, p_train ${pTrain}, mean over seeds ± s.e.`,
+        data: { values: data },
+        facet: { field: "pEval", type: "nominal", title: null, columns: 2 } as never,
+        spec: {
+          width: 330,
+          height: 230,
+          layer: [
+            { mark: { type: "line", point: true }, encoding: { ...layerEnc, y: { field: "loss", type: "quantitative", scale: { type: "log", zero: false }, title: "test cross-entropy L" } } },
+            { mark: "rule", encoding: { ...layerEnc, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } } },
+          ],
+        },
+        resolve: { scale: { y: "independent" } },
+        config: { font: "DejaVu Sans" },
+      } as TopLevelSpec,
+      join(out, `loss-vs-n-ptrain${pTrain}.png`),
+    );
+  }
+  const slopeValues = curves.filter((c) => c.pTrain === 0).flatMap((c) => c.slopes.map((s) => ({ study: c.study, pEval: `p_eval ${c.pEval}`, n: Math.sqrt(s.nLow * s.nHigh), slope: s.slope, lo: s.slope - s.err, hi: s.slope + s.err })));
+  const enc = { x: { field: "n", type: "quantitative" as const, scale: { type: "log" as const }, title: "N (geometric mid-point of the pair)" }, color: { field: "study", type: "nominal" as const, title: "policy" } };
+  await renderPng(
+    {
+      $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+      title: "Local slope d ln L / d ln N per policy — p_train 0 (a smooth L(N) has slowly varying slopes)",
+      data: { values: slopeValues },
+      facet: { field: "pEval", type: "nominal", title: null, columns: 2 } as never,
+      spec: {
+        width: 330,
+        height: 230,
+        layer: [
+          { mark: { type: "line", point: true }, encoding: { ...enc, y: { field: "slope", type: "quantitative", title: "local slope" } } },
+          { mark: "rule", encoding: { ...enc, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } } },
+        ],
+      },
+      resolve: { scale: { y: "independent" } },
+      config: { font: "DejaVu Sans" },
+    } as TopLevelSpec,
+    join(out, "local-slopes-ptrain0.png"),
+  );
+  console.log(readFileSync(join(out, "tables.md"), "utf8"));
+}
+
+await main();
