@@ -64,6 +64,11 @@ export interface PoolOptions {
   store: SweepStore;
   signal?: AbortSignal;
   events?: PoolEvents;
+  /**
+   * Testing hook: once this many jobs have finished, hand out no more and wait for the
+   * signal (a test uses it to stop a run at a known point; see testHold in sweep.ts).
+   */
+  holdAfter?: number;
 }
 
 export interface PoolResult {
@@ -154,6 +159,7 @@ export function runPool(opts: PoolOptions): Promise<PoolResult> {
     }
 
     const dispatch = (slot: Slot): void => {
+      if (!stopping && !fatal && opts.holdAfter !== undefined && done + failed >= opts.holdAfter) return; // held: idle until stopped
       const job = stopping || fatal ? undefined : queue.shift();
       if (!job) {
         slot.worker.postMessage({ type: "stop" } satisfies ToWorker);

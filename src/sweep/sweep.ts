@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { basename } from "node:path";
 import { loadMnist } from "../data/mnist.js";
 import { getEngine } from "../engine/select.js";
 import type { EngineName } from "../engine/types.js";
@@ -72,6 +73,16 @@ function checkWorkers(workers: number): number {
   return workers;
 }
 
+/**
+ * MENTIA_TEST_HOLD=FILE:K (tests only): a run writing DIR/FILE stops handing out jobs after K
+ * finished ones and waits until it is stopped (signal), so a test can interrupt a run at a
+ * known point instead of racing it.
+ */
+function testHold(dbPath: string): number | undefined {
+  const m = /^(.+):(\d+)$/.exec(process.env.MENTIA_TEST_HOLD ?? "");
+  return m && basename(dbPath) === m[1] ? Number(m[2]) : undefined;
+}
+
 /** The jobs a run of `config` (or of one shard) is responsible for, largest first. */
 export function sweepJobs(config: SweepConfig, shard?: Shard): PlannedJob[] {
   const plan = planJobs(config);
@@ -117,7 +128,7 @@ export async function runSweep(config: SweepConfig, outDir: string, options: Run
       }
       let result;
       try {
-        result = await runPool({ dbPath, jobs: todo, workers, data, versions: softwareVersions(engine.name), engine: engine.name, store, signal: options.signal, events: progress });
+        result = await runPool({ dbPath, jobs: todo, workers, data, versions: softwareVersions(engine.name), engine: engine.name, store, signal: options.signal, events: progress, holdAfter: testHold(dbPath) });
       } finally {
         // Whatever happened, no worker runs now: jobs still marked running were abandoned.
         store.resetRunning();
