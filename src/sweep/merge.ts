@@ -3,7 +3,8 @@ import { MentiaError } from "../errors.js";
 import { canonicalJson, configDifferences, configJson, type SweepConfig } from "./config.js";
 import { planJobs } from "./plan.js";
 import { RESULTS_FILE, shardFileName } from "./shard.js";
-import { shardFiles, SweepStore, type EvalDump, type JobDump } from "./store.js";
+import { INSERT_EVAL_SQL, UPSERT_JOB_SQL, type EvalDump, type JobDump } from "./schema.js";
+import { shardFiles, SweepStore } from "./store.js";
 import { mentiaVersion } from "./version.js";
 
 /**
@@ -70,23 +71,10 @@ export function mergeShards(dir: string): MergeSummary {
       if (holder) throw new MentiaError(`${resultsFile} is in use by a mentia run (pid ${holder.pid} on ${holder.host}); merge when it has finished`);
 
       let newlyDone = 0;
-      const upsertJob = out.db.prepare(
-        `INSERT INTO jobs (key, job, width, depth, p_train, n, seed, cost, in_plan, status, attempts, worker, started_at, finished_at,
-                           wall_seconds, train_seconds, eval_seconds, steps, final_train_loss, error, engine, versions)
-         VALUES (@key, @job, @width, @depth, @p_train, @n, @seed, @cost, 1, @status, @attempts, @worker, @started_at, @finished_at,
-                 @wall_seconds, @train_seconds, @eval_seconds, @steps, @final_train_loss, @error, @engine, @versions)
-         ON CONFLICT (key) DO UPDATE SET job = excluded.job, in_plan = 1, status = excluded.status, attempts = excluded.attempts,
-           worker = excluded.worker, started_at = excluded.started_at, finished_at = excluded.finished_at,
-           wall_seconds = excluded.wall_seconds, train_seconds = excluded.train_seconds, eval_seconds = excluded.eval_seconds,
-           steps = excluded.steps, final_train_loss = excluded.final_train_loss, error = excluded.error,
-           engine = excluded.engine, versions = excluded.versions`,
-      );
+      const upsertJob = out.db.prepare(UPSERT_JOB_SQL);
       const getStatus = out.db.prepare("SELECT status FROM jobs WHERE key = ?");
       const delEvals = out.db.prepare("DELETE FROM evals WHERE job_key = ?");
-      const insEval = out.db.prepare(
-        `INSERT INTO evals (job_key, p_eval, loss, loss_stderr, accuracy, accuracy_stderr, mask_losses, mask_accuracies)
-         VALUES (@job_key, @p_eval, @loss, @loss_stderr, @accuracy, @accuracy_stderr, @mask_losses, @mask_accuracies)`,
-      );
+      const insEval = out.db.prepare(INSERT_EVAL_SQL);
       out.db
         .transaction(() => {
           // The full plan, so that status counts against every job, merged or not yet.
