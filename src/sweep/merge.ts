@@ -4,6 +4,7 @@ import { canonicalJson, configDifferences, configJson, type SweepConfig } from "
 import { planJobs } from "./plan.js";
 import { RESULTS_FILE, shardFileName } from "./shard.js";
 import { INSERT_EVAL_SQL, UPSERT_JOB_SQL, type EvalDump, type JobDump } from "./schema.js";
+import type { SnapshotOptions } from "./snapshot.js";
 import { shardFiles, SweepStore } from "./store.js";
 import { mentiaVersion } from "./version.js";
 
@@ -37,13 +38,13 @@ function sameEvals(a: EvalDump[], b: EvalDump[]): boolean {
   return canonicalJson(a) === canonicalJson(b);
 }
 
-export function mergeShards(dir: string): MergeSummary {
+export function mergeShards(dir: string, opts: { snapshot?: SnapshotOptions } = {}): MergeSummary {
   const files = shardFiles(dir);
   if (files.length === 0) throw new MentiaError(`${dir}: no shard files (shard-i.sqlite) to merge`);
   const shards: OpenShard[] = [];
   try {
     for (const f of files) {
-      const store = SweepStore.open(f.path, { readonly: true });
+      const store = SweepStore.openShared(f.path, opts.snapshot);
       const config = store.storedConfig();
       const shard = store.storedShard();
       shards.push({ index: f.index, path: f.path, store, config: config as SweepConfig, shard: shard ?? "" });
@@ -60,7 +61,8 @@ export function mergeShards(dir: string): MergeSummary {
     }
 
     const resultsFile = join(dir, RESULTS_FILE);
-    const out = SweepStore.open(resultsFile, { create: true });
+    // Merge runs on clusters (the finish job): rollback journal, safe on shared file systems.
+    const out = SweepStore.open(resultsFile, { create: true, journal: "rollback" });
     try {
       const existing = out.storedConfig();
       if (existing && configJson(existing) !== refText) throw new MentiaError(`${resultsFile} holds a different config from the shards (${configDifferences(existing, ref.config).join("; ")}); nothing merged`);

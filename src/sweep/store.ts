@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { MentiaError } from "../errors.js";
@@ -13,16 +14,20 @@ import type { JobKey, PlannedJob } from "./plan.js";
 import type { EvalRecord } from "./records.js";
 import { SCHEMA, SCHEMA_VERSION, type EvalDump, type JobDump } from "./schema.js";
 import { formatShard, RESULTS_FILE, SHARD_FILE_PATTERN, type Shard } from "./shard.js";
+import { readHeader, snapshotCopy, type JournalMode, type SnapshotOptions } from "./snapshot.js";
 
 /**
- * The results of a sweep: one SQLite file (WAL mode) per sweep directory, DIR/results.sqlite,
- * or DIR/shard-i.sqlite for shard i of a cluster run. This module opens the file and checks
+ * The results of a sweep: one SQLite file per sweep directory, DIR/results.sqlite, or
+ * DIR/shard-i.sqlite for shard i of a cluster run. This module opens the file and checks
  * what it holds (schema, config, shard, data); the tables are in schema.ts, the life of a
  * job in jobs.ts, the run lock in lock.ts, the export queries in export.ts. SweepStore's
  * methods of those parts are shorthands for their functions.
  *
- * Several connections (worker threads, other processes on the same machine) may write at
- * once: WAL plus a long busy timeout serialise them.
+ * Journal modes: WAL lets readers and writers work at once, but only on one host (it needs
+ * shared memory between all of them). A file that processes on several hosts may touch (a
+ * shard on NFS or Lustre) uses the rollback journal: one writing process per file, and
+ * readers elsewhere read a verified copy (openShared, snapshot.ts). Several connections of
+ * one process (worker threads) are serialised by SQLite's locks and a long busy timeout.
  */
 export type { EvalDump, JobDump, JobStatus } from "./schema.js";
 export { SCHEMA_VERSION } from "./schema.js";
@@ -30,12 +35,15 @@ export type { FailedJob, StatusCounts, Versions } from "./jobs.js";
 export type { RunLock } from "./lock.js";
 export { processAlive } from "./lock.js";
 export type { ExportRow } from "./export.js";
+export type { JournalMode } from "./snapshot.js";
 
 const BUSY_TIMEOUT_MS = 120_000;
 
 export class SweepStore {
   /** Prepared statements by SQL text, prepared once per connection. */
   private readonly statements = new Map<string, Database.Statement>();
+
+  private onClose?: () => void;
 
   private constructor(
     readonly path: string,
@@ -44,22 +52,32 @@ export class SweepStore {
 
   /**
    * Opens (and with `create`, creates) a sweep database. Read-only opening never creates
-   * or changes anything. A file that is not a mentia store is a MentiaError.
+   * or changes anything. A file that is not a mentia store is a MentiaError. Writable
+   * opening sets the journal mode (default WAL: one host; "rollback" for shared file
+   * systems); every connection to a file must ask for the same mode.
    */
-  static open(path: string, opts: { create?: boolean; readonly?: boolean } = {}): SweepStore {
-    const exists = existsSync(path);
+  static open(path: string, opts: { create?: boolean; readonly?: boolean; journal?: JournalMode } = {}): SweepStore {
+    return SweepStore.openAt(path, path, opts);
+  }
+
+  /** Opens the file `file`, naming it `path` in messages. */
+  private static openAt(path: string, file: string, opts: { create?: boolean; readonly?: boolean; journal?: JournalMode }): SweepStore {
+    const exists = existsSync(file);
     if (!exists && (opts.readonly || !opts.create)) throw new MentiaError(`${path}: no such sweep database`);
     let db: Database.Database;
     try {
-      db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: !opts.create, timeout: BUSY_TIMEOUT_MS });
+      db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: !opts.create, timeout: BUSY_TIMEOUT_MS });
     } catch (err) {
       throw new MentiaError(`${path}: cannot open the sweep database (${(err as Error).message})`);
     }
     const store = new SweepStore(path, db);
     try {
       if (!opts.readonly) {
-        db.pragma("journal_mode = WAL");
-        db.pragma("synchronous = NORMAL");
+        const wal = (opts.journal ?? "wal") === "wal";
+        const mode = String(db.pragma(`journal_mode = ${wal ? "WAL" : "DELETE"}`, { simple: true })).toLowerCase();
+        if (mode !== (wal ? "wal" : "delete")) throw new MentiaError(`${path}: cannot switch the database to ${wal ? "WAL" : "rollback-journal"} mode (it is ${mode}; is another process using it?)`);
+        // WAL is durable at checkpoints with NORMAL; the rollback journal needs FULL to survive a power cut.
+        db.pragma(wal ? "synchronous = NORMAL" : "synchronous = FULL");
         db.exec(SCHEMA);
         db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
       }
@@ -76,9 +94,50 @@ export class SweepStore {
     return store;
   }
 
+  /**
+   * Opens `path` for reading while a process elsewhere may be writing it (status, merge).
+   * A rollback-journal file is read from a verified copy (snapshot.ts); a WAL file is read
+   * in place, and refused when the run holding it is on another host (WAL is not safe
+   * across hosts). The store reads as `path`; closing it removes the copy.
+   */
+  static openShared(path: string, opts: SnapshotOptions = {}): SweepStore {
+    const header = readHeader(path);
+    if (!header || header.mode === "wal") {
+      const store = SweepStore.open(path, { readonly: true });
+      const holder = store.lockHolder();
+      if (holder && holder.host !== hostname()) {
+        store.close();
+        throw new MentiaError(
+          `${path} is being written in WAL mode by a mentia run on host ${holder.host}, and WAL databases can only be read safely on the writer's host: run this command on ${holder.host}, or wait until that run has finished (runs of shards on a shared file system use the rollback journal unless --local)`,
+        );
+      }
+      return store;
+    }
+    const snap = snapshotCopy(path, opts);
+    try {
+      if (snap.hotJournal) {
+        // Opening the copy read-write rolls back the unfinished transaction (the copy only).
+        const db = new Database(snap.path, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+        try {
+          db.prepare("SELECT count(*) FROM sqlite_master").get();
+        } finally {
+          db.close();
+        }
+      }
+      const store = SweepStore.openAt(path, snap.path, { readonly: true });
+      store.onClose = snap.remove;
+      return store;
+    } catch (err) {
+      snap.remove();
+      throw err;
+    }
+  }
+
   close(): void {
     this.statements.clear();
     if (this.db.open) this.db.close();
+    this.onClose?.();
+    this.onClose = undefined;
   }
 
   /** The prepared statement for `sql` (cached). */
