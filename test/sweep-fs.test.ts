@@ -1,7 +1,7 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -74,11 +74,16 @@ test("a shard read (status) while another process writes it: every read is one c
   const dir = tmp();
   const path = newShard(dir);
   const total = planJobs(CONFIG).length;
+  const go = join(dir, "go");
+  // The writer stores half the jobs, waits for the file "go" (so a read of the half-way state
+  // is certain), then stores the rest; a job every 10 ms, each one transaction.
   const code = `${WRITER_PRELUDE}
-for (const p of plan) {
+const { existsSync } = await import("node:fs");
+for (const [i, p] of plan.entries()) {
+  if (i === plan.length / 2) while (!existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 10));
   s.markRunning(p.key, "w0");
   s.recordResult(p.key, fake(p.job), { versions: { mentia: "test", node: process.version }, wallSeconds: 0 });
-  await new Promise((r) => setTimeout(r, 15));
+  await new Promise((r) => setTimeout(r, 10));
 }
 s.close();`;
   const child = spawn(process.execPath, ["--input-type=module", "-e", code, path], { stdio: ["ignore", "ignore", "pipe"] });
@@ -88,25 +93,28 @@ s.close();`;
   let running = true;
   void exited.then(() => (running = false));
   const seen: number[] = [];
-  while (running) {
+  const read = (): number => {
     const s = SweepStore.openShared(path);
     try {
       const c = s.counts();
-      seen.push(c.done);
       // One committed state: a done job has all its evals, an unfinished one none.
       for (const row of s.dumpJobs()) assert.equal(s.dumpEvals(row.key).length, row.status === "done" ? 2 : 0, `job ${row.key} (${row.status})`);
       assert.equal(c.done + c.pending + c.running, total);
+      seen.push(c.done);
+      return c.done;
     } finally {
       s.close();
     }
-    const st = sweepStatus(dir);
-    assert.equal(st.shards[0].counts.total, total);
-    await new Promise((r) => setTimeout(r, 5));
+  };
+  while (running) {
+    if (read() === total / 2 && !existsSync(go)) writeFileSync(go, "");
+    assert.equal(sweepStatus(dir).shards[0].counts.total, total);
+    await new Promise((r) => setTimeout(r, 2));
   }
   assert.equal(await exited, 0, stderr);
+  assert.equal(read(), total);
   for (let i = 1; i < seen.length; i++) assert.ok(seen[i] >= seen[i - 1], `done went back: ${seen.join(",")}`);
-  assert.ok(seen.some((d) => d > 0 && d < total), `no read saw the writer at work: ${seen.join(",")}`);
-  assert.equal(sweepStatus(dir).shards[0].counts.done, total);
+  assert.ok(seen.includes(total / 2), `no read of the half-way state: ${seen.join(",")}`);
 });
 
 test("a shard killed in the middle of a transaction merges without that transaction", () => {

@@ -117,7 +117,7 @@ export function snapshotCopy(path: string, opts: SnapshotOptions = {}): Snapshot
         );
       }
       sleepMs(wait);
-      wait = Math.min(500, wait * 2);
+      wait = Math.min(200, wait * 2);
     }
   } catch (err) {
     remove();
