@@ -19,9 +19,7 @@ const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(REPO, "bin", "mentia.js");
 const SLURM_LOCAL = join(REPO, "scripts", "slurm-local.sh");
 
-// 8 jobs (width 16, depth 1, 1 epoch, 2 pTrain × 4 sizes N ≤ 800: the analysis needs ≥ 3 sizes);
-// evaluating 4 masks × 2 pEval on the 10,000 test images makes each job last long enough
-// (≥ 0.2 s) to cancel a task between two of its jobs.
+// 8 jobs (width 16, depth 1, 1 epoch, 2 pTrain × 4 sizes N ≤ 800: the analysis needs ≥ 3 sizes).
 const CONFIG = `widths: [16]
 depths: [1]
 pTrain: [0, 0.5]
@@ -49,8 +47,9 @@ function sh(cmd: string, args: string[], timeoutMs = 60_000): { status: number |
   return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
 
-function mentia(args: string[], timeoutMs = 120_000): { status: number | null; stdout: string; stderr: string } {
-  return sh(process.execPath, [BIN, ...args], timeoutMs);
+function mentia(args: string[], timeoutMs = 120_000, env: NodeJS.ProcessEnv = process.env): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", timeout: timeoutMs, env });
+  return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
 
 function jobState(id: string): string {
@@ -84,8 +83,8 @@ function logs(dir: string): string {
     .join("\n");
 }
 
-function submit(config: string, out: string, tasks: number): { arrayId: string; finishId: string } {
-  const r = mentia(["slurm", config, "--out", out, "--tasks", String(tasks), "--time", "00:10:00", "--submit"]);
+function submit(config: string, out: string, tasks: number, env?: NodeJS.ProcessEnv): { arrayId: string; finishId: string } {
+  const r = mentia(["slurm", config, "--out", out, "--tasks", String(tasks), "--time", "00:10:00", "--submit"], 120_000, env);
   assert.equal(r.status, 0, r.stderr);
   const m = /submitted array job (\d+) \(tasks 0-(\d+)\) and finish job (\d+)/.exec(r.stdout);
   assert.ok(m, r.stdout);
@@ -189,9 +188,11 @@ test("a sweep as a SLURM job array on a real local SLURM", { timeout: 600_000 },
 
   await t.test("a task cancelled mid-shard: resubmitting redoes only its unfinished jobs", async (tt) => {
     const dir = join(root, "killed");
-    const first = submit(config, dir, 2); // 4 jobs per shard
+    // 4 jobs per shard. MENTIA_TEST_HOLD (passed to the tasks by sbatch) makes task 1 hand out no
+    // job after its first finished one, so it is cancelled with some but not all jobs stored, however
+    // fast the jobs run (with w workers it stores at most w jobs: those already started).
+    const first = submit(config, dir, 2, { ...process.env, MENTIA_TEST_HOLD: "shard-1.sqlite:1" });
     const shard1 = join(dir, "shard-1.sqlite");
-    // Cancel task 1 once it has stored some but not all of its jobs.
     const atKill = await waitFor("shard 1 to finish its first job", 120_000, () => {
       const c = shardCounts(shard1);
       return c && c.done >= 1 ? c : undefined;

@@ -14,6 +14,7 @@ const FLAGS: Record<string, FlagSpec> = {
   "force-new-config": { kind: "boolean", help: "run even if DIR holds a different config (unchanged finished jobs are kept)" },
   "retry-failed": { kind: "boolean", help: "run failed (e.g. diverged) jobs again instead of skipping them" },
   "break-lock": { kind: "boolean", help: "take over DIR from a run on another host that is known to be dead" },
+  local: { kind: "boolean", help: "DIR is on this host only: with --shard, use SQLite's WAL mode (default for shards: rollback journal, safe on NFS/Lustre)" },
 };
 
 const USAGE = "mentia run CONFIG --out DIR [options]";
@@ -31,6 +32,7 @@ function options(f: Record<string, unknown>): RunSweepOptions {
     forceNewConfig: Boolean(f["force-new-config"]),
     retryFailed: Boolean(f["retry-failed"]),
     breakLock: Boolean(f["break-lock"]),
+    local: Boolean(f.local),
   };
 }
 

@@ -1,4 +1,112 @@
-import type { ExportRow } from "./store.js";
+import type { TrainingRecord, TrainJob } from "../train/job.js";
+import type { EvalRecord } from "./records.js";
+import type { EvalDump } from "./schema.js";
+import type { SweepStore } from "./store.js";
+
+/** One row of a tidy export: a job evaluated at one p_eval, with the job's settings. */
+export interface ExportRow extends EvalRecord {
+  accuracyStderr: number;
+  maskAccuracies: number[];
+  policy: string;
+  epochs: number;
+  /** The policy's `steps` setting (steps trained: `steps`). */
+  stepsSetting: number;
+  patience: number;
+  valEvery: number | "auto";
+  maxSteps: number;
+  validation: number;
+  dataDraw: string;
+  batch: number;
+  lr: number;
+  optimizer: string;
+  evalMode: string;
+  masks: number;
+  rescale: boolean;
+  subsetSeed: number;
+  steps: number;
+  finalTrainLoss: number;
+  /** Step of the weights evaluated, their validation loss, and why training stopped. */
+  bestStep: number;
+  bestValLoss: number | null;
+  stoppedBy: string;
+  trainSeconds: number;
+  evalSeconds: number;
+  engine: string;
+}
+
+/** The tidy table: one row per finished job of the plan × p_eval. */
+export function exportRows(store: SweepStore): ExportRow[] {
+  const rows = store
+    .stmt(
+      `SELECT j.key, j.job, j.steps, j.final_train_loss, j.training, j.train_seconds, j.eval_seconds, j.engine,
+              e.p_eval, e.loss, e.loss_stderr, e.accuracy, e.accuracy_stderr, e.mask_losses, e.mask_accuracies
+       FROM jobs j JOIN evals e ON e.job_key = j.key
+       WHERE j.in_plan = 1 AND j.status = 'done'
+       ORDER BY j.width, j.depth, j.p_train, j.n, j.seed, j.key, e.p_eval`,
+    )
+    .all() as Array<
+    Omit<EvalDump, "job_key"> & { key: string; job: string; steps: number; final_train_loss: number; training: string | null; train_seconds: number; eval_seconds: number; engine: string }
+  >;
+  return rows.map((r) => {
+    const job = JSON.parse(r.job) as TrainJob;
+    const training: Pick<TrainingRecord, "bestStep" | "bestValLoss" | "stoppedBy"> = r.training ? (JSON.parse(r.training) as TrainingRecord) : { bestStep: r.steps, bestValLoss: null, stoppedBy: "budget" };
+    return {
+      jobKey: r.key,
+      width: job.width,
+      depth: job.depth,
+      pTrain: job.pTrain,
+      n: job.n,
+      seed: job.seed,
+      pEval: r.p_eval,
+      loss: r.loss,
+      lossStderr: r.loss_stderr,
+      accuracy: r.accuracy,
+      accuracyStderr: r.accuracy_stderr,
+      maskLosses: JSON.parse(r.mask_losses) as number[],
+      maskAccuracies: JSON.parse(r.mask_accuracies) as number[],
+      policy: job.policy,
+      epochs: job.epochs,
+      stepsSetting: job.steps,
+      patience: job.patience,
+      valEvery: job.valEvery,
+      maxSteps: job.maxSteps,
+      validation: job.validation,
+      dataDraw: job.dataDraw,
+      batch: job.batch,
+      lr: job.lr,
+      optimizer: job.optimizer,
+      evalMode: job.evalMode,
+      masks: job.masks,
+      rescale: job.rescale,
+      subsetSeed: job.subsetSeed,
+      steps: r.steps,
+      finalTrainLoss: r.final_train_loss,
+      bestStep: training.bestStep,
+      bestValLoss: training.bestValLoss,
+      stoppedBy: training.stoppedBy,
+      trainSeconds: r.train_seconds,
+      evalSeconds: r.eval_seconds,
+      engine: r.engine,
+    };
+  });
+}
+
+/** What analysis reads: one EvalRecord per finished job of the plan × p_eval. */
+export function evalRecords(store: SweepStore): EvalRecord[] {
+  return exportRows(store).map((r) => ({
+    jobKey: r.jobKey,
+    width: r.width,
+    depth: r.depth,
+    pTrain: r.pTrain,
+    n: r.n,
+    seed: r.seed,
+    pEval: r.pEval,
+    loss: r.loss,
+    lossStderr: r.lossStderr,
+    accuracy: r.accuracy,
+    maskLosses: r.maskLosses,
+  }));
+}
 
 /**
  * Tidy tables of a sweep's results: one row per (job × p_eval). CSV carries the scalar

@@ -1,17 +1,28 @@
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { MentiaError } from "../errors.js";
+import type { TrainJob } from "../train/job.js";
 import { canonicalJson, configDifferences, configJson, type SweepConfig } from "./config.js";
-import { planJobs } from "./plan.js";
+import { describeJob, planJobs } from "./plan.js";
+import { INSERT_EVAL_SQL, UPSERT_JOB_SQL, type EvalDump, type JobDump } from "./schema.js";
 import { RESULTS_FILE, shardFileName } from "./shard.js";
-import { shardFiles, SweepStore, type EvalDump, type JobDump } from "./store.js";
+import type { SnapshotOptions } from "./snapshot.js";
+import { shardFiles, SweepStore } from "./store.js";
 import { mentiaVersion } from "./version.js";
 
 /**
  * `mentia merge DIR`: combines DIR/shard-*.sqlite into DIR/results.sqlite. All shards (and
- * results.sqlite, if it exists) must hold the same config and dataset checksums, else
- * nothing is written. A finished job is copied with its evals; an unfinished one only adds
- * its status where results.sqlite does not have the job finished. Merging again changes
- * nothing (idempotent), and partial merges (while shards still run) are fine.
+ * results.sqlite, if it exists) must hold the same config, dataset checksums and shard
+ * count n, else nothing is written. A finished job is copied with its evals; an unfinished
+ * one only adds its status where results.sqlite does not have the job finished. Merging
+ * again changes nothing (idempotent), and partial merges (while shards still run) are fine:
+ * shards are read from verified copies (SweepStore.openShared).
+ *
+ * Merge refuses to mix: one job finished twice (in two shards, or in a shard and an earlier
+ * merge) must have identical numbers, and all finished jobs must come from one engine and
+ * instruction-set variant (bit-identical results are promised only within one) unless
+ * `allowMixedIsa`, which records the mix in results.sqlite's meta `mixed_isa`.
  */
 export interface MergeSummary {
   path: string;
@@ -22,6 +33,14 @@ export interface MergeSummary {
   failed: number;
   pending: number;
   total: number;
+  /** Engine/ISA variants of the finished jobs → job count (more than one only with allowMixedIsa). */
+  variants: Record<string, number>;
+}
+
+export interface MergeOptions {
+  snapshot?: SnapshotOptions;
+  /** Accept finished jobs computed by different engines or instruction sets (recorded in meta). */
+  allowMixedIsa?: boolean;
 }
 
 interface OpenShard {
@@ -32,17 +51,54 @@ interface OpenShard {
   shard: string;
 }
 
-function sameEvals(a: EvalDump[], b: EvalDump[]): boolean {
-  return canonicalJson(a) === canonicalJson(b);
+/** What a finished job computed: its evals and training outcome, nothing about timing. */
+function numbersOf(row: JobDump, evals: EvalDump[]): unknown {
+  return { steps: row.steps, finalTrainLoss: row.final_train_loss, training: row.training, evals: evals.map(({ job_key: _, ...e }) => e) };
 }
 
-export function mergeShards(dir: string): MergeSummary {
+function digest(value: unknown): string {
+  return createHash("sha256").update(canonicalJson(value)).digest("hex");
+}
+
+/** The engine and instruction-set variant that computed a job, e.g. "native avx2". */
+export function variantOf(row: Pick<JobDump, "engine" | "versions">): string {
+  let isa: string | undefined;
+  try {
+    isa = row.versions ? (JSON.parse(row.versions) as { nativeIsa?: string }).nativeIsa : undefined;
+  } catch {
+    isa = undefined;
+  }
+  const engine = row.engine ?? "unknown engine";
+  return engine === "native" ? `native ${isa ?? "(unknown ISA)"}` : engine;
+}
+
+/** The first number that differs between two results of one job, named. */
+function firstDifference(a: { row: JobDump; evals: EvalDump[] }, b: { row: JobDump; evals: EvalDump[] }): { what: string; a: string; b: string } {
+  const fields = ["loss", "loss_stderr", "accuracy", "accuracy_stderr", "mask_losses", "mask_accuracies"] as const;
+  const bByP = new Map(b.evals.map((e) => [e.p_eval, e]));
+  for (const ea of a.evals) {
+    const eb = bByP.get(ea.p_eval);
+    if (!eb) return { what: `evaluation at p_eval ${ea.p_eval}`, a: "present", b: "missing" };
+    for (const f of fields) if (String(ea[f]) !== String(eb[f])) return { what: `${f} at p_eval ${ea.p_eval}`, a: String(ea[f]), b: String(eb[f]) };
+  }
+  if (a.evals.length !== b.evals.length) return { what: "number of evaluations", a: String(a.evals.length), b: String(b.evals.length) };
+  if (a.row.final_train_loss !== b.row.final_train_loss) return { what: "final train loss", a: String(a.row.final_train_loss), b: String(b.row.final_train_loss) };
+  if (a.row.training !== b.row.training) return { what: "training record", a: String(a.row.training), b: String(b.row.training) };
+  return { what: "steps", a: String(a.row.steps), b: String(b.row.steps) };
+}
+
+function shardCount(shard: string): number {
+  return Number(shard.split("/")[1]);
+}
+
+export function mergeShards(dir: string, opts: MergeOptions = {}): MergeSummary {
   const files = shardFiles(dir);
   if (files.length === 0) throw new MentiaError(`${dir}: no shard files (shard-i.sqlite) to merge`);
   const shards: OpenShard[] = [];
+  let existing: SweepStore | undefined;
   try {
     for (const f of files) {
-      const store = SweepStore.open(f.path, { readonly: true });
+      const store = SweepStore.openShared(f.path, opts.snapshot);
       const config = store.storedConfig();
       const shard = store.storedShard();
       shards.push({ index: f.index, path: f.path, store, config: config as SweepConfig, shard: shard ?? "" });
@@ -57,50 +113,76 @@ export function mergeShards(dir: string): MergeSummary {
       const sums = s.store.getMeta("dataset_checksums");
       if (sums && refSums && sums !== refSums) throw new MentiaError(`${s.path} was computed on other MNIST files than ${shardFileName(ref.index)}; nothing merged`);
     }
+    const n = shardCount(ref.shard);
+    for (const s of shards.slice(1)) {
+      if (shardCount(s.shard) !== n) throw new MentiaError(`${s.path} is shard ${s.shard} but ${shardFileName(ref.index)} is shard ${ref.shard}: shards of different splits (--tasks) cannot be merged; nothing merged`);
+    }
 
+    // Everything is checked before results.sqlite is written: a refusal writes nothing.
     const resultsFile = join(dir, RESULTS_FILE);
-    const out = SweepStore.open(resultsFile, { create: true });
-    try {
-      const existing = out.storedConfig();
-      if (existing && configJson(existing) !== refText) throw new MentiaError(`${resultsFile} holds a different config from the shards (${configDifferences(existing, ref.config).join("; ")}); nothing merged`);
-      if (existing && out.storedShard()) throw new MentiaError(`${resultsFile} was written by shard ${out.storedShard()}, not by merge; nothing merged`);
-      const outSums = out.getMeta("dataset_checksums");
+    const done = new Map<string, { digest: string; source: string; store: SweepStore; variant: string; inResults: boolean }>();
+    const addDone = (row: JobDump, store: SweepStore, source: string, inResults: boolean): boolean => {
+      const evals = store.dumpEvals(row.key);
+      const d = digest(numbersOf(row, evals));
+      const prev = done.get(row.key);
+      if (prev && prev.digest !== d) {
+        const diff = firstDifference({ row: prev.store.dumpJobs(false).find((r) => r.key === row.key)!, evals: prev.store.dumpEvals(row.key) }, { row, evals });
+        throw new MentiaError(
+          `job ${row.key} (${describeJob(JSON.parse(row.job) as TrainJob)}) is finished twice with different results: ${diff.what} is ${diff.a} in ${prev.source} (${prev.variant}) but ${diff.b} in ${source} (${variantOf(row)}); nothing merged. Remove the file whose result is wrong, or rerun that job`,
+        );
+      }
+      if (!prev) done.set(row.key, { digest: d, source, store, variant: variantOf(row), inResults });
+      return !prev;
+    };
+    if (existsSync(resultsFile)) {
+      existing = SweepStore.openShared(resultsFile, opts.snapshot);
+      const stored = existing.storedConfig();
+      if (stored && configJson(stored) !== refText) throw new MentiaError(`${resultsFile} holds a different config from the shards (${configDifferences(stored, ref.config).join("; ")}); nothing merged`);
+      if (stored && existing.storedShard()) throw new MentiaError(`${resultsFile} was written by shard ${existing.storedShard()}, not by merge; nothing merged`);
+      const outSums = existing.getMeta("dataset_checksums");
       if (outSums && refSums && outSums !== refSums) throw new MentiaError(`${resultsFile} was computed on other MNIST files than the shards; nothing merged`);
-      const holder = out.lockHolder();
+      const holder = existing.lockHolder();
       if (holder) throw new MentiaError(`${resultsFile} is in use by a mentia run (pid ${holder.pid} on ${holder.host}); merge when it has finished`);
+      const merged = JSON.parse(existing.getMeta("merged_shards") ?? "[]") as string[];
+      if (merged.length > 0 && shardCount(merged[0]) !== n) throw new MentiaError(`${resultsFile} was merged from shards of a ${shardCount(merged[0])}-way split, these are of a ${n}-way split (--tasks changed?); nothing merged`);
+      for (const row of existing.dumpJobs(true)) if (row.status === "done") addDone(row, existing, RESULTS_FILE, true);
+    }
+    for (const s of shards) for (const row of s.store.dumpJobs(true)) if (row.status === "done") addDone(row, s.store, shardFileName(s.index), false);
 
+    const variants: Record<string, number> = {};
+    for (const d of done.values()) variants[d.variant] = (variants[d.variant] ?? 0) + 1;
+    const names = Object.keys(variants).sort();
+    if (names.length > 1 && !opts.allowMixedIsa) {
+      const where = (v: string): string => [...new Set([...done.values()].filter((d) => d.variant === v).map((d) => d.source))].join(", ");
+      throw new MentiaError(
+        `the finished jobs were computed by different engines or instruction sets (${names.map((v) => `${v}: ${variants[v]} jobs in ${where(v)}`).join("; ")}), whose numbers differ in the last digits; nothing merged. Rerun the odd shards on matching nodes (e.g. a SLURM --constraint), or merge with --allow-mixed-isa to accept the mix (it is recorded)`,
+      );
+    }
+    existing?.close();
+    existing = undefined;
+
+    // Merge runs on clusters (the finish job): rollback journal, safe on shared file systems.
+    const out = SweepStore.open(resultsFile, { create: true, journal: "rollback" });
+    try {
       let newlyDone = 0;
-      const upsertJob = out.db.prepare(
-        `INSERT INTO jobs (key, job, width, depth, p_train, n, seed, cost, in_plan, status, attempts, worker, started_at, finished_at,
-                           wall_seconds, train_seconds, eval_seconds, steps, final_train_loss, training, error, engine, versions)
-         VALUES (@key, @job, @width, @depth, @p_train, @n, @seed, @cost, 1, @status, @attempts, @worker, @started_at, @finished_at,
-                 @wall_seconds, @train_seconds, @eval_seconds, @steps, @final_train_loss, @training, @error, @engine, @versions)
-         ON CONFLICT (key) DO UPDATE SET job = excluded.job, in_plan = 1, status = excluded.status, attempts = excluded.attempts,
-           worker = excluded.worker, started_at = excluded.started_at, finished_at = excluded.finished_at,
-           wall_seconds = excluded.wall_seconds, train_seconds = excluded.train_seconds, eval_seconds = excluded.eval_seconds,
-           steps = excluded.steps, final_train_loss = excluded.final_train_loss, training = excluded.training, error = excluded.error,
-           engine = excluded.engine, versions = excluded.versions`,
-      );
-      const getStatus = out.db.prepare("SELECT status FROM jobs WHERE key = ?");
-      const delEvals = out.db.prepare("DELETE FROM evals WHERE job_key = ?");
-      const insEval = out.db.prepare(
-        `INSERT INTO evals (job_key, p_eval, loss, loss_stderr, accuracy, accuracy_stderr, mask_losses, mask_accuracies)
-         VALUES (@job_key, @p_eval, @loss, @loss_stderr, @accuracy, @accuracy_stderr, @mask_losses, @mask_accuracies)`,
-      );
+      const upsertJob = out.stmt(UPSERT_JOB_SQL);
+      const getStatus = out.stmt("SELECT status FROM jobs WHERE key = ?");
+      const delEvals = out.stmt("DELETE FROM evals WHERE job_key = ?");
+      const insEval = out.stmt(INSERT_EVAL_SQL);
       out.db
         .transaction(() => {
           // The full plan, so that status counts against every job, merged or not yet.
           out.initialise(ref.config, planJobs(ref.config), { mentiaVersion: mentiaVersion() });
           if (refSums) out.setMeta("dataset_checksums", refSums);
           for (const s of shards) {
-            for (const row of s.store.dumpJobs(true) as JobDump[]) {
+            for (const row of s.store.dumpJobs(true)) {
               const current = (getStatus.get(row.key) as { status: string } | undefined)?.status;
               if (row.status === "done") {
-                const evals = s.store.dumpEvals(row.key);
-                if (current === "done" && sameEvals(out.dumpEvals(row.key), evals)) continue;
+                // Identical to what results.sqlite holds (checked above): nothing to copy.
+                if (current === "done") continue;
                 upsertJob.run(row);
                 delEvals.run(row.key);
-                for (const e of evals) insEval.run(e);
+                for (const e of s.store.dumpEvals(row.key)) insEval.run(e);
                 newlyDone++;
               } else if (current !== "done") {
                 // Unfinished in the shard: running there means pending here.
@@ -110,6 +192,7 @@ export function mergeShards(dir: string): MergeSummary {
             }
           }
           out.setMeta("merged_shards", JSON.stringify(shards.map((s) => s.shard)));
+          if (names.length > 1) out.setMeta("mixed_isa", canonicalJson(variants));
         })
         .immediate();
       const c = out.counts();
@@ -124,11 +207,13 @@ export function mergeShards(dir: string): MergeSummary {
         failed: c.failed,
         pending: c.pending + c.running,
         total: c.total,
+        variants,
       };
     } finally {
       out.close();
     }
   } finally {
+    existing?.close();
     for (const s of shards) s.store.close();
   }
 }

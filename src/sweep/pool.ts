@@ -4,7 +4,7 @@ import type { Dataset, EngineName } from "../engine/types.js";
 import { MentiaError } from "../errors.js";
 import type { JobResult, TrainJob } from "../train/job.js";
 import type { JobKey, PlannedJob } from "./plan.js";
-import type { SweepStore, Versions } from "./store.js";
+import type { JournalMode, SweepStore, Versions } from "./store.js";
 
 /**
  * The worker pool: K worker threads (one per core by default), each with its own engine
@@ -25,6 +25,7 @@ import type { SweepStore, Versions } from "./store.js";
 
 export interface WorkerSetup {
   dbPath: string;
+  journal: JournalMode;
   /** Int32Array over a SharedArrayBuffer; element 0 becomes 1 when the sweep is stopping. */
   cancel: Int32Array;
   data: MnistData;
@@ -54,6 +55,7 @@ export interface PoolEvents {
 
 export interface PoolOptions {
   dbPath: string;
+  journal: JournalMode;
   jobs: PlannedJob[];
   workers: number;
   /** MNIST with SharedArrayBuffer-backed arrays (see shareMnist), so workers share it. */
@@ -64,6 +66,11 @@ export interface PoolOptions {
   store: SweepStore;
   signal?: AbortSignal;
   events?: PoolEvents;
+  /**
+   * Testing hook: once this many jobs have finished, hand out no more and wait for the
+   * signal (a test uses it to stop a run at a known point; see testHold in sweep.ts).
+   */
+  holdAfter?: number;
 }
 
 export interface PoolResult {
@@ -121,7 +128,7 @@ interface Slot {
 export function runPool(opts: PoolOptions): Promise<PoolResult> {
   const workerUrl = new URL("./worker.js", import.meta.url);
   const cancel = new Int32Array(new SharedArrayBuffer(4));
-  const setup: WorkerSetup = { dbPath: opts.dbPath, cancel, data: opts.data, versions: opts.versions, engine: opts.engine };
+  const setup: WorkerSetup = { dbPath: opts.dbPath, journal: opts.journal, cancel, data: opts.data, versions: opts.versions, engine: opts.engine };
   const queue = [...opts.jobs];
   const events = opts.events ?? {};
   return new Promise<PoolResult>((resolve, reject) => {
@@ -154,6 +161,7 @@ export function runPool(opts: PoolOptions): Promise<PoolResult> {
     }
 
     const dispatch = (slot: Slot): void => {
+      if (!stopping && !fatal && opts.holdAfter !== undefined && done + failed >= opts.holdAfter) return; // held: idle until stopped
       const job = stopping || fatal ? undefined : queue.shift();
       if (!job) {
         slot.worker.postMessage({ type: "stop" } satisfies ToWorker);

@@ -37,11 +37,12 @@ export interface SweepStatus {
   mismatched: string[];
 }
 
-function readDb(path: string): DbStatus {
-  const store = SweepStore.open(path, { readonly: true });
+function readDb(path: string): DbStatus & { doneKeys: Set<string> } {
+  const store = SweepStore.openShared(path);
   try {
     const work = store.workSummary();
     return {
+      doneKeys: store.doneKeys(),
       path,
       shard: store.storedShard(),
       counts: store.counts(),
@@ -75,24 +76,7 @@ export function sweepStatus(dir: string): SweepStatus {
   }
 
   let unmerged = 0;
-  if (files.length > 0) {
-    const mergedDone = new Set<string>();
-    if (results) {
-      const store = SweepStore.open(resultsFile, { readonly: true });
-      try {
-        for (const k of store.doneKeys()) mergedDone.add(k);
-      } finally {
-        store.close();
-      }
-    }
-    for (const f of files) {
-      const store = SweepStore.open(f.path, { readonly: true });
-      try {
-        for (const k of store.doneKeys()) if (!mergedDone.has(k)) unmerged++;
-      } finally {
-        store.close();
-      }
-    }
-  }
-  return { dir, planned: config ? jobCount(config) : undefined, config, results, shards, missingShards, unmerged, mismatched };
+  for (const s of shards) for (const k of s.doneKeys) if (!results?.doneKeys.has(k)) unmerged++;
+  const strip = ({ doneKeys: _, ...rest }: DbStatus & { doneKeys: Set<string> }): DbStatus => rest;
+  return { dir, planned: config ? jobCount(config) : undefined, config, results: results && strip(results), shards: shards.map(strip), missingShards, unmerged, mismatched };
 }

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { basename } from "node:path";
 import { loadMnist } from "../data/mnist.js";
 import { getEngine } from "../engine/select.js";
 import type { EngineName } from "../engine/types.js";
@@ -10,7 +11,7 @@ import { planJobs, type PlannedJob } from "./plan.js";
 import { runPool, shareMnist } from "./pool.js";
 import { createProgress, type ProgressStream } from "./progress.js";
 import { formatShard, shardJobs, storePath, type Shard } from "./shard.js";
-import { SweepStore } from "./store.js";
+import { SweepStore, type JournalMode } from "./store.js";
 import { mentiaVersion, softwareVersions } from "./version.js";
 
 /**
@@ -30,6 +31,11 @@ export interface RunSweepOptions {
   retryFailed?: boolean;
   /** Take over a run lock held by another host. */
   breakLock?: boolean;
+  /**
+   * The sweep directory is on this host only (not a shared file system): a shard may then use
+   * WAL like an unsharded run. Without it shards use the rollback journal (see journalFor).
+   */
+  local?: boolean;
   /** Stops the sweep cleanly (e.g. on Ctrl-C): running jobs are abandoned and redone on resume. */
   signal?: AbortSignal;
   /** Where progress goes (default: process.stderr); null for none. */
@@ -72,6 +78,26 @@ function checkWorkers(workers: number): number {
   return workers;
 }
 
+/**
+ * MENTIA_TEST_HOLD=FILE:K (tests only): a run writing DIR/FILE stops handing out jobs after K
+ * finished ones and waits until it is stopped (signal), so a test can interrupt a run at a
+ * known point instead of racing it.
+ */
+function testHold(dbPath: string): number | undefined {
+  const m = /^(.+):(\d+)$/.exec(process.env.MENTIA_TEST_HOLD ?? "");
+  return m && basename(dbPath) === m[1] ? Number(m[2]) : undefined;
+}
+
+/**
+ * The journal mode of the file a run writes. An unsharded run is a run on one machine: WAL
+ * (its worker threads write while `status` reads, without waiting for each other). Shards
+ * exist for clusters, whose sweep directory is on NFS or Lustre where WAL is unsafe: the
+ * rollback journal, unless `local` says the directory is on this host only.
+ */
+export function journalFor(shard: Shard | undefined, local = false): JournalMode {
+  return shard && !local ? "rollback" : "wal";
+}
+
 /** The jobs a run of `config` (or of one shard) is responsible for, largest first. */
 export function sweepJobs(config: SweepConfig, shard?: Shard): PlannedJob[] {
   const plan = planJobs(config);
@@ -85,7 +111,8 @@ export async function runSweep(config: SweepConfig, outDir: string, options: Run
   const jobs = sweepJobs(config, options.shard);
   prepareOutDir(outDir);
   const dbPath = storePath(outDir, options.shard);
-  const store = SweepStore.open(dbPath, { create: true });
+  const journal = journalFor(options.shard, options.local);
+  const store = SweepStore.open(dbPath, { create: true, journal });
   const progressStream = options.progress === undefined ? process.stderr : options.progress;
   const label = options.shard ? `shard ${formatShard(options.shard)}` : "sweep";
   try {
@@ -117,7 +144,7 @@ export async function runSweep(config: SweepConfig, outDir: string, options: Run
       }
       let result;
       try {
-        result = await runPool({ dbPath, jobs: todo, workers, data, versions: softwareVersions(engine.name), engine: engine.name, store, signal: options.signal, events: progress });
+        result = await runPool({ dbPath, journal, jobs: todo, workers, data, versions: softwareVersions(engine.name), engine: engine.name, store, signal: options.signal, events: progress, holdAfter: testHold(dbPath) });
       } finally {
         // Whatever happened, no worker runs now: jobs still marked running were abandoned.
         store.resetRunning();
@@ -156,7 +183,7 @@ export async function dryRunSweep(config: SweepConfig, outDir: string, options: 
   let done = new Set<string>();
   let failed = new Set<string>();
   if (existsSync(dbPath)) {
-    const store = SweepStore.open(dbPath, { readonly: true });
+    const store = SweepStore.openShared(dbPath);
     try {
       store.checkCompatible(config, { shard: options.shard, forceNewConfig: options.forceNewConfig });
       done = store.doneKeys();

@@ -14,7 +14,7 @@ if (!parentPort) throw new Error("worker.ts must run as a worker thread");
 const port = parentPort;
 const setup = workerData as WorkerSetup;
 const engine = getEngine(setup.engine);
-const store = SweepStore.open(setup.dbPath);
+const store = SweepStore.open(setup.dbPath, { journal: setup.journal });
 
 const post = (msg: FromWorker): void => port.postMessage(msg);
 

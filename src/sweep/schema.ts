@@ -1,0 +1,133 @@
+/**
+ * The sweep database's tables, as column lists: the DDL is made from them, and so is what
+ * `merge` copies, so a column added here is created, stored and merged alike.
+ *
+ *   meta  (key, value)            config, dataset checksums, mentia version, shard, run lock
+ *   jobs  (key, job JSON, grid columns, status pending|running|done|failed, timings,
+ *          error, engine, versions, in_plan)
+ *   evals (job_key, p_eval, loss, loss_stderr, accuracy, accuracy_stderr,
+ *          mask_losses JSON, mask_accuracies JSON)
+ */
+export type JobStatus = "pending" | "running" | "done" | "failed";
+
+/** 2: the training protocol of docs/protocol.md (policies, validation split, per-seed draws,
+ *  non-overlapping random streams) and the jobs.training column. Schema-1 sweeps hold numbers
+ *  made another way and are refused rather than mixed (store.ts). */
+export const SCHEMA_VERSION = 2;
+
+/** Columns of `jobs`: name and SQL type/constraints, in table order. */
+export const JOB_COLUMNS = [
+  ["key", "TEXT PRIMARY KEY"],
+  ["job", "TEXT NOT NULL"],
+  ["width", "INTEGER NOT NULL"],
+  ["depth", "INTEGER NOT NULL"],
+  ["p_train", "REAL NOT NULL"],
+  ["n", "INTEGER NOT NULL"],
+  ["seed", "INTEGER NOT NULL"],
+  ["cost", "REAL NOT NULL"],
+  ["in_plan", "INTEGER NOT NULL DEFAULT 1"],
+  ["status", "TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'running', 'done', 'failed'))"],
+  ["attempts", "INTEGER NOT NULL DEFAULT 0"],
+  ["worker", "TEXT"],
+  ["started_at", "TEXT"],
+  ["finished_at", "TEXT"],
+  ["wall_seconds", "REAL"],
+  ["train_seconds", "REAL"],
+  ["eval_seconds", "REAL"],
+  ["steps", "INTEGER"],
+  ["final_train_loss", "REAL"],
+  ["training", "TEXT"],
+  ["error", "TEXT"],
+  ["engine", "TEXT"],
+  ["versions", "TEXT"],
+] as const;
+
+/** Columns of `evals`. */
+export const EVAL_COLUMNS = [
+  ["job_key", "TEXT NOT NULL REFERENCES jobs (key)"],
+  ["p_eval", "REAL NOT NULL"],
+  ["loss", "REAL NOT NULL"],
+  ["loss_stderr", "REAL NOT NULL"],
+  ["accuracy", "REAL NOT NULL"],
+  ["accuracy_stderr", "REAL NOT NULL"],
+  ["mask_losses", "TEXT NOT NULL"],
+  ["mask_accuracies", "TEXT NOT NULL"],
+] as const;
+
+export type JobColumn = (typeof JOB_COLUMNS)[number][0];
+export type EvalColumn = (typeof EVAL_COLUMNS)[number][0];
+
+/** A raw `jobs` row. */
+export interface JobDump {
+  key: string;
+  job: string;
+  width: number;
+  depth: number;
+  p_train: number;
+  n: number;
+  seed: number;
+  cost: number;
+  in_plan: number;
+  status: JobStatus;
+  attempts: number;
+  worker: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  wall_seconds: number | null;
+  train_seconds: number | null;
+  eval_seconds: number | null;
+  steps: number | null;
+  final_train_loss: number | null;
+  /** JSON of the job's TrainingRecord (src/train/job.ts). */
+  training: string | null;
+  error: string | null;
+  engine: string | null;
+  versions: string | null;
+}
+
+/** A raw `evals` row. */
+export interface EvalDump {
+  job_key: string;
+  p_eval: number;
+  loss: number;
+  loss_stderr: number;
+  accuracy: number;
+  accuracy_stderr: number;
+  mask_losses: string;
+  mask_accuracies: string;
+}
+
+// Compile-time check that the row types and the column lists name the same columns.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const _jobColumnsMatch: Same<JobColumn, keyof JobDump> = true;
+const _evalColumnsMatch: Same<EvalColumn, keyof EvalDump> = true;
+void _jobColumnsMatch;
+void _evalColumnsMatch;
+
+function table(name: string, columns: ReadonlyArray<readonly [string, string]>, extra: string[] = []): string {
+  return `CREATE TABLE IF NOT EXISTS ${name} (\n  ${[...columns.map(([c, t]) => `${c} ${t}`), ...extra].join(",\n  ")}\n);`;
+}
+
+export const SCHEMA = [
+  table("meta", [
+    ["key", "TEXT PRIMARY KEY"],
+    ["value", "TEXT NOT NULL"],
+  ]),
+  table("jobs", JOB_COLUMNS),
+  "CREATE INDEX IF NOT EXISTS jobs_status ON jobs (in_plan, status);",
+  table("evals", EVAL_COLUMNS, ["PRIMARY KEY (job_key, p_eval)"]),
+].join("\n");
+
+/** `INSERT INTO evals (...) VALUES (@job_key, ...)`: an EvalDump inserted as it is. */
+export const INSERT_EVAL_SQL = `INSERT INTO evals (${EVAL_COLUMNS.map(([c]) => c).join(", ")}) VALUES (${EVAL_COLUMNS.map(([c]) => `@${c}`).join(", ")})`;
+
+/**
+ * A JobDump written as it is (in_plan set to 1): inserted, or replacing every column of an
+ * existing row with that key. Used by merge.
+ */
+export const UPSERT_JOB_SQL = (() => {
+  const names = JOB_COLUMNS.map(([c]) => c);
+  const values = names.map((c) => (c === "in_plan" ? "1" : `@${c}`));
+  const updates = names.filter((c) => c !== "key").map((c) => (c === "in_plan" ? "in_plan = 1" : `${c} = excluded.${c}`));
+  return `INSERT INTO jobs (${names.join(", ")}) VALUES (${values.join(", ")}) ON CONFLICT (key) DO UPDATE SET ${updates.join(", ")}`;
+})();
