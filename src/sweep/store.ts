@@ -71,7 +71,18 @@ export class SweepStore {
       throw new MentiaError(`${path}: cannot open the sweep database (${(err as Error).message})`);
     }
     const store = new SweepStore(path, db);
+    const checkVersion = (): void => {
+      const version = store.getMeta("schema_version");
+      if (version === undefined) throw new MentiaError(`${path}: not a mentia sweep database (no schema version)`);
+      if (Number(version) === 1)
+        throw new MentiaError(
+          `${path} was made before mentia's training-protocol change (early stopping, per-seed data draws, new random streams) and its numbers cannot be mixed with new ones: use a new --out directory (or delete this one to start over)`,
+        );
+      if (Number(version) !== SCHEMA_VERSION) throw new MentiaError(`${path}: sweep database schema ${version}, this mentia reads schema ${SCHEMA_VERSION}`);
+    };
     try {
+      // An existing database is checked before anything (journal mode, tables) is changed in it.
+      if (exists && db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get()) checkVersion();
       if (!opts.readonly) {
         const wal = (opts.journal ?? "wal") === "wal";
         const mode = String(db.pragma(`journal_mode = ${wal ? "WAL" : "DELETE"}`, { simple: true })).toLowerCase();
@@ -81,13 +92,7 @@ export class SweepStore {
         db.exec(SCHEMA);
         db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
       }
-      const version = store.getMeta("schema_version");
-      if (version === undefined) throw new MentiaError(`${path}: not a mentia sweep database (no schema version)`);
-      if (Number(version) === 1)
-        throw new MentiaError(
-          `${path} was made before mentia's training-protocol change (early stopping, per-seed data draws, new random streams) and its numbers cannot be mixed with new ones: use a new --out directory (or delete this one to start over)`,
-        );
-      if (Number(version) !== SCHEMA_VERSION) throw new MentiaError(`${path}: sweep database schema ${version}, this mentia reads schema ${SCHEMA_VERSION}`);
+      checkVersion();
     } catch (err) {
       db.close();
       if (err instanceof MentiaError) throw err;
