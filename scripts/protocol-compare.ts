@@ -187,13 +187,25 @@ async function main(): Promise<void> {
     for (const g of groups.values()) curves.push(analyseCurve(study, g));
   }
   curves.sort((a, b) => a.study.localeCompare(b.study) || a.pTrain - b.pTrain || a.pEval - b.pEval);
-  writeFileSync(join(out, "comparison.json"), JSON.stringify({ createdAt: new Date().toISOString(), work, curves }, null, 1) + "\n");
 
   const md: string[] = [];
   md.push("| study | p_train | p_eval | seeds | χ²/dof power law | χ²/dof power + offset | χ²/dof quadratic in ln N | largest slope jump | α (power law) | N* (lowest L inside the range) |");
   md.push("|---|---|---|---|---|---|---|---|---|---|");
   for (const c of curves)
     md.push(`| ${c.study} | ${c.pTrain} | ${c.pEval} | ${c.seeds} | ${f2(c.powerLaw.chi2Red)} (${c.powerLaw.dof}) | ${f2(c.offset.chi2Red)} (${c.offset.dof}) | ${f2(c.quadratic.chi2Red)} (${c.quadratic.dof}) | ${c.maxSlopeJump.toFixed(2)} | ${c.powerLaw.params.alpha.toFixed(3)} | ${c.nStar ?? "none"} |`);
+  // The smoothness criterion on N = 250…16,000 (p_train 0, p_eval 0): quadratic in ln N χ²/dof ≤ 3,
+  // no local slope differing from its neighbour by more than 0.2.
+  md.push("", "Smoothness on N ≤ 16,000 (p_train 0, p_eval 0): criterion χ²/dof of the quadratic ≤ 3 and largest slope jump ≤ 0.2", "");
+  md.push("| study | sizes | χ²/dof quadratic in ln N | largest slope jump | χ²/dof power law | smooth? |", "|---|---|---|---|---|---|");
+  const small: CurveReport[] = [];
+  for (const study of studies) {
+    const rows = readExportRows(join(runs, study)).filter((r) => r.pTrain === 0 && r.pEval === 0 && r.n <= 16000);
+    if (rows.length === 0) continue;
+    const c = analyseCurve(study, rows);
+    small.push(c);
+    const ok = c.quadratic.chi2Red !== null && c.quadratic.chi2Red <= 3 && c.maxSlopeJump <= 0.2;
+    md.push(`| ${study} | ${c.points.length} (${c.points[0].n}…${c.points[c.points.length - 1].n}) | ${f2(c.quadratic.chi2Red)} (${c.quadratic.dof}) | ${c.maxSlopeJump.toFixed(2)} | ${f2(c.powerLaw.chi2Red)} (${c.powerLaw.dof}) | ${ok ? "yes" : "no"} |`);
+  }
   md.push("", "Local slopes d ln L / d ln N (p_train 0, p_eval 0), from the smallest pair of sizes to the largest:", "");
   for (const c of curves.filter((c) => c.pTrain === 0 && c.pEval === 0)) md.push(`- ${c.study}: ${c.slopes.map((s) => s.slope.toFixed(2)).join(", ")}`);
   md.push("", "| study | jobs | work (s, one core: train + eval) | wall (s, 2 workers) | mean steps at N = " + (curves[0]?.points.map((p) => p.n).join(", ") ?? "") + " | epoch of the evaluated weights (early stopping) |", "|---|---|---|---|---|---|");
@@ -202,6 +214,7 @@ async function main(): Promise<void> {
     md.push(`| ${s} | ${work[s].jobs} | ${work[s].seconds.toFixed(0)} | ${work[s].wallSeconds ?? "—"} | ${c.points.map((p) => p.steps.toFixed(0)).join(", ")} | ${c.policy === "early-stop" ? c.points.map((p) => p.bestEpoch.toFixed(1)).join(", ") : "—"} |`);
   }
   writeFileSync(join(out, "tables.md"), md.join("\n") + "\n");
+  writeFileSync(join(out, "comparison.json"), JSON.stringify({ createdAt: new Date().toISOString(), work, curves, smoothnessUpTo16000: small }, null, 1) + "\n");
 
   const values = curves.flatMap((c) => c.points.map((p) => ({ study: c.study, pTrain: c.pTrain, pEval: `p_eval ${c.pEval}`, n: p.n, loss: p.mean, lo: p.mean - p.stderr, hi: p.mean + p.stderr })));
   for (const pTrain of [...new Set(curves.map((c) => c.pTrain))]) {
@@ -212,12 +225,13 @@ async function main(): Promise<void> {
         $schema: "https://vega.github.io/schema/vega-lite/v5.json",
         title: `L(N) per training-length policy — width 128, depth 2, p_train ${pTrain}, mean over seeds ± s.e.`,
         data: { values: data },
-        facet: { field: "pEval", type: "nominal", title: null, columns: 2 } as never,
+        facet: { field: "pEval", type: "nominal", title: null } as never,
+        columns: 2,
         spec: {
           width: 330,
           height: 230,
           layer: [
-            { mark: { type: "line", point: true }, encoding: { ...layerEnc, y: { field: "loss", type: "quantitative", scale: { type: "log", zero: false }, title: "test cross-entropy L" } } },
+            { mark: { type: "line", point: true }, encoding: { ...layerEnc, y: { field: "loss", type: "quantitative", scale: { type: "log" }, title: "test cross-entropy L" } } },
             { mark: "rule", encoding: { ...layerEnc, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } } },
           ],
         },
@@ -234,7 +248,8 @@ async function main(): Promise<void> {
       $schema: "https://vega.github.io/schema/vega-lite/v5.json",
       title: "Local slope d ln L / d ln N per policy — p_train 0 (a smooth L(N) has slowly varying slopes)",
       data: { values: slopeValues },
-      facet: { field: "pEval", type: "nominal", title: null, columns: 2 } as never,
+      facet: { field: "pEval", type: "nominal", title: null } as never,
+      columns: 2,
       spec: {
         width: 330,
         height: 230,
