@@ -10,6 +10,7 @@
  */
 import { MentiaError } from "../errors.js";
 import type { EvalRecord } from "../sweep/records.js";
+import { completeCells, incompleteWarning, type ExpectedGrid } from "./completeness.js";
 import { collapseBkt, collapsePower, type CollapseDatum } from "./collapse.js";
 import { bootstrapCurveWith, drawSeedSets, lossCurves, pooledLogErrors, type CurveBootstrap } from "./curves.js";
 import { crossoverSize, fitLengthScale } from "./lengthscale.js";
@@ -43,6 +44,8 @@ export interface AnalyzeExtras {
   createdAt?: string;
   /** Bootstrap replicates for each collapse's parameter errors (default 30). */
   collapseBootstrapReplicates?: number;
+  /** The planned grid (the sweep's config), to name what is missing; default: the records' own values. */
+  expected?: ExpectedGrid;
 }
 
 export function resolveOptions(partial: Partial<AnalysisOptions> = {}): AnalysisOptions {
@@ -71,7 +74,14 @@ const sortedUnique = (xs: number[]): number[] => [...new Set(xs)].sort((a, b) =>
 export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<AnalysisOptions> = {}, extras: AnalyzeExtras = {}): Analysis {
   const o = resolveOptions(partial);
   const warnings: string[] = [];
-  const all = lossCurves(records, { minRelativeError: o.minRelativeError });
+  // Validates every record (and refuses empty input) before the completeness check.
+  lossCurves(records, { minRelativeError: o.minRelativeError });
+  const { records: used, completeness } = completeCells(records, o.minSizes, extras.expected);
+  if (!completeness.complete) {
+    warnings.push(incompleteWarning(completeness), ...completeness.missing.map((m) => `missing: ${m}`), ...completeness.excluded.map((m) => `left out: ${m}`));
+  }
+  if (used.length === 0) throw new MentiaError(`none of the ${records.length} records belongs to a complete set of training-set sizes × seeds of the planned grid: ${incompleteWarning(completeness)}`);
+  const all = lossCurves(used, { minRelativeError: o.minRelativeError });
   const curves: LossCurve[] = [];
   for (const c of all) {
     if (c.points.length < o.minSizes) warnings.push(`skipped width ${c.width}, depth ${c.depth}, p_train ${c.pTrain}, p_eval ${c.pEval}: ${c.points.length} training-set size(s), need ${o.minSizes}`);
@@ -156,6 +166,7 @@ export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<
     lengthScaleFits,
     collapses,
     warnings,
+    completeness,
   };
 }
 
@@ -210,6 +221,7 @@ const PHASE_CHAR: Record<string, string> = { eumentia: "E", dementia: "D", ament
 export function formatSummary(a: Analysis): string {
   const lines: string[] = [];
   const f3 = (v: number): string => v.toFixed(3);
+  if (a.completeness && !a.completeness.complete) lines.push(`WARNING: ${incompleteWarning(a.completeness)} (details under warnings below)`, "");
   lines.push(`analysis of ${a.input.records} records: widths ${a.input.widths.join(",")}, depths ${a.input.depths.join(",")}, N = ${a.input.sizes.join(",")}, ${a.input.seeds.length} seed(s)`);
   lines.push(`phases: E eumentia, D dementia, A amentia, ? uncertain (α CI at ${a.options.ciLevel}); rows p_train, columns p_eval`);
   const archs = sortedUnique(a.phases.map((p) => p.width)).flatMap((w) => sortedUnique(a.phases.filter((p) => p.width === w).map((p) => p.depth)).map((d) => [w, d] as const));
