@@ -88,13 +88,37 @@ export const CONFIG = {
 };
 
 export function base(spec: Obj): TopLevelSpec {
-  return {
+  return describeMarks({
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     background: "white",
     padding: 8,
     config: CONFIG,
     ...spec,
-  } as unknown as TopLevelSpec;
+  }) as unknown as TopLevelSpec;
+}
+
+/**
+ * Hover text = the tooltip fields only. Vega describes a data mark by every encoded channel
+ * (plot coordinates such as x0, x1 included); this sets each mark's description to its
+ * tooltip's "title: value" list, and marks without a tooltip (lines, bands, error bars) get no
+ * description, so they neither show nor announce internal values.
+ */
+function describeMarks(spec: Obj): Obj {
+  const out: Obj = { ...spec };
+  for (const k of ["layer", "hconcat", "vconcat"]) if (Array.isArray(out[k])) out[k] = (out[k] as Obj[]).map(describeMarks);
+  if (out.mark === undefined) return out;
+  const enc = (out.encoding ?? {}) as Obj;
+  const mark = typeof out.mark === "string" ? { type: out.mark } : (out.mark as Obj);
+  const tips = Array.isArray(enc.tooltip) ? (enc.tooltip as Array<{ field: string; title?: string; format?: string }>) : null;
+  if (!tips) {
+    out.mark = { ...mark, aria: false };
+    return out;
+  }
+  const q = (t: string): string => JSON.stringify(t).replace(/'/g, "\\'");
+  const expr = tips.map((t, i) => `${q(`${i ? "; " : ""}${t.title ?? t.field}: `)} + ${t.format ? `format(datum[${q(t.field)}], ${q(t.format)})` : `datum[${q(t.field)}]`}`).join(" + ");
+  out.transform = [...((out.transform as Obj[]) ?? []), { calculate: expr, as: "_description" }];
+  out.encoding = { ...enc, description: { field: "_description" } };
+  return out;
 }
 
 export const phaseColor = (legend: Obj = {}): Obj => ({
@@ -130,45 +154,50 @@ export function spreadLabels(ys: readonly number[], gap: number): number[] {
 }
 
 /**
- * A heat-map axis over grid values: cell i (value v_i) spans [i − ½, i + ½] whatever the
- * spacing of the values (so uneven grids such as 0, 0.5, 0.9, 0.95 get equal cells), ticks
- * sit at cell centres and are labelled with the values. Continuous quantities (boundary
- * positions and their errors) are placed by piecewise-linear interpolation between the
- * grid values, which is exact at grid values and monotone in between.
+ * A heat-map axis drawn to scale: a linear axis over the rates, with cell i (grid value v_i)
+ * spanning halfway to its neighbours (at the ends, half the gap to the one neighbour), so an
+ * uneven grid such as 0, 0.5, 0.9, 0.95, 0.99 gets cells of its true widths, and boundary
+ * positions, their error bars and slopes sit where their values are. Ticks are at the grid
+ * values; labels turn vertical (x) or are thinned (y) where the grid is too dense for them.
  */
 export interface GridAxis {
   values: number[];
-  /** Position of a value in cell coordinates. */
-  pos(v: number): number;
+  /** The extent [lo, hi] of the cell of grid value v. */
+  cell(v: number): [number, number];
   /** Vega-Lite x/y channel settings (title, scale, axis). */
   channel: Obj;
 }
 
-export function gridAxis(values: readonly number[], title: string): GridAxis {
+export function gridAxis(values: readonly number[], title: string, lengthPx: number, orient: "x" | "y"): GridAxis {
   const v = [...new Set(values)].sort((a, b) => a - b);
   const n = v.length;
-  const pos = (x: number): number => {
-    if (n === 1) return Math.max(-0.5, Math.min(0.5, x - v[0]));
-    let i = 0;
-    while (i < n - 2 && x > v[i + 1]) i++;
-    const t = (x - v[i]) / (v[i + 1] - v[i]);
-    return Math.max(-0.5, Math.min(n - 0.5, i + t));
+  const half = (i: number): [number, number] => {
+    if (n === 1) return [v[0] - 0.05, v[0] + 0.05];
+    const left = i > 0 ? (v[i] - v[i - 1]) / 2 : (v[1] - v[0]) / 2;
+    const right = i < n - 1 ? (v[i + 1] - v[i]) / 2 : (v[n - 1] - v[n - 2]) / 2;
+    return [v[i] - left, v[i] + right];
   };
-  const labels = JSON.stringify(v.map((x) => String(x)));
+  const extents = v.map((_, i) => half(i));
+  const domain: [number, number] = [extents[0][0], extents[n - 1][1]];
+  const pxPerUnit = lengthPx / (domain[1] - domain[0]);
+  const minGapPx = n > 1 ? Math.min(...v.slice(1).map((x, i) => x - v[i])) * pxPerUnit : Infinity;
+  const longest = Math.max(...v.map((x) => String(x).length));
+  // About 6.5 px per character at 11 px; a vertical label needs ~13 px of room.
+  const vertical = orient === "x" && minGapPx < longest * 6.5 + 6;
+  const crowded = minGapPx < 13;
   return {
     values: v,
-    pos,
+    cell: (x: number): [number, number] => extents[v.indexOf(x)] ?? [x, x],
     channel: {
       title,
-      scale: { domain: [-0.5, n - 0.5], nice: false, zero: false },
-      axis: { values: v.map((_, i) => i), labelExpr: `${labels}[datum.value] || ''`, labelOverlap: n > 24, grid: false, tickSize: 4 },
+      scale: { domain, nice: false, zero: false },
+      axis: { values: v, labelExpr: "format(datum.value, '')", labelOverlap: crowded ? "greedy" : false, grid: false, tickSize: 4, ...(vertical ? { labelAngle: -90, labelAlign: "right", labelBaseline: "middle" } : {}) },
     },
   };
 }
 
-export function heatSize(nx: number, ny: number): { width: number; height: number } {
-  return { width: Math.min(640, Math.max(320, 56 * nx)), height: Math.min(480, Math.max(300, 26 * ny)) };
-}
+/** Plot area of the heat maps (drawn to scale, so not dependent on the number of grid values). */
+export const HEAT_SIZE = { width: 520, height: 400 } as const;
 
 export function logSpace(lo: number, hi: number, count: number): number[] {
   if (count < 2 || !(hi > lo)) return [lo];

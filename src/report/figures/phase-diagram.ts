@@ -3,7 +3,7 @@ import type { TopLevelSpec } from "vega-lite";
 import type { Analysis, Architecture } from "../../analysis/schema.js";
 import { sig } from "../format.js";
 import { boundaryLayers, boundaryRows } from "./boundaries.js";
-import { archLabel, base, gridAxis, heatSize, P_EVAL, P_TRAIN, phaseColor, sameArch } from "./common.js";
+import { archLabel, base, gridAxis, HEAT_SIZE, P_EVAL, P_TRAIN, phaseColor, sameArch } from "./common.js";
 // ---------------------------------------------------------------------------------------------
 // 1. Phase diagram per architecture, and the overlay of all boundaries
 // ---------------------------------------------------------------------------------------------
@@ -11,13 +11,13 @@ import { archLabel, base, gridAxis, heatSize, P_EVAL, P_TRAIN, phaseColor, sameA
 export function phaseDiagramSpec(analysis: Analysis, arch: Architecture): TopLevelSpec | null {
   const labels = analysis.phases.filter((p) => sameArch(p, arch));
   if (labels.length === 0) return null;
-  const gx = gridAxis(labels.map((l) => l.pTrain), P_TRAIN);
-  const gy = gridAxis(labels.map((l) => l.pEval), P_EVAL);
+  const gx = gridAxis(labels.map((l) => l.pTrain), P_TRAIN, HEAT_SIZE.width, "x");
+  const gy = gridAxis(labels.map((l) => l.pEval), P_EVAL, HEAT_SIZE.height, "y");
   const cells = labels.map((l) => ({
-    x0: gx.pos(l.pTrain) - 0.5,
-    x1: gx.pos(l.pTrain) + 0.5,
-    y0: gy.pos(l.pEval) - 0.5,
-    y1: gy.pos(l.pEval) + 0.5,
+    x0: gx.cell(l.pTrain)[0],
+    x1: gx.cell(l.pTrain)[1],
+    y0: gy.cell(l.pEval)[0],
+    y1: gy.cell(l.pEval)[1],
     pTrain: l.pTrain,
     pEval: l.pEval,
     phase: l.phase,
@@ -31,10 +31,10 @@ export function phaseDiagramSpec(analysis: Analysis, arch: Architecture): TopLev
   let aHi = Number(Math.max(...alphas).toPrecision(3));
   if (!(aHi > aLo)) [aLo, aHi] = [aLo - 0.05, aLo + 0.05];
   const b = analysis.boundaries.find((x) => sameArch(x, arch));
-  const rows = b ? boundaryRows([...b.pEvalCritical, ...b.pTrainCritical], gx.pos, gy.pos) : [];
+  const rows = b ? boundaryRows([...b.pEvalCritical, ...b.pTrainCritical]) : [];
   return base({
     title: { text: `Phase diagram — ${archLabel(arch)}`, subtitle: ["colour: phase; shading: exponent α of L ∝ N⁻ᵅ (darker = larger α)", "black: phase boundaries; bands and bars: ± 1σ"] },
-    ...heatSize(gx.values.length, gy.values.length),
+    ...HEAT_SIZE,
     layer: [
       {
         data: { values: cells },
