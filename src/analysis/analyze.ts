@@ -10,6 +10,7 @@
  */
 import { MentiaError } from "../errors.js";
 import type { EvalRecord } from "../sweep/records.js";
+import { collapseNotDetermined, lengthScaleNotDetermined } from "./determined.js";
 import { completeCells, incompleteWarning, type ExpectedGrid } from "./completeness.js";
 import { collapseBkt, collapsePower, type CollapseDatum } from "./collapse.js";
 import { bootstrapCurveWith, drawSeedSets, lossCurves, pooledLogErrors, type CurveBootstrap } from "./curves.js";
@@ -244,10 +245,15 @@ export function formatSummary(a: Analysis): string {
       for (const b of bc.pTrainCritical) lines.push(`  p_train,c(p_eval ${b.fixed}) = ${f3(b.critical)} ± ${f3(b.criticalErr)}  (${b.from}→${b.to}, ${b.method})`);
     }
     for (const ls of a.lengthScaleFits.filter((x) => x.width === w && x.depth === d)) {
-      lines.push(`  N*(p_eval) ${ls.form} fit at p_train ${ls.pTrain}: p_c = ${f3(ls.pc)} ± ${ls.pcErr === null ? "?" : f3(ls.pcErr)}, χ²/dof = ${ls.chi2.toFixed(2)}/${ls.dof}`);
+      const nd = lengthScaleNotDetermined(ls);
+      lines.push(`  N*(p_eval) ${ls.form} fit at p_train ${ls.pTrain}: ${nd ? `not determined: ${nd}` : `p_c = ${f3(ls.pc)} ± ${f3(ls.pcErr as number)}, χ²/dof = ${ls.chi2.toFixed(2)}/${ls.dof}`}`);
     }
     for (const c of a.collapses.filter((x) => x.width === w && x.depth === d)) {
-      const one = (r: CollapseResult | null): string => (r ? `χ²_red ${r.chi2.toFixed(2)} (p_c ${f3(r.pc)} ± ${r.pcErr === null ? "?" : f3(r.pcErr)}${r.confident ? "" : ", not confident"})` : "n/a");
+      const one = (r: CollapseResult | null): string => {
+        if (!r) return "n/a";
+        const nd = collapseNotDetermined(r);
+        return nd ? `not determined: ${nd}` : `χ²_red ${r.chi2.toFixed(2)} (p_c ${f3(r.pc)} ± ${f3(r.pcErr as number)}${r.confident ? "" : ", not confident"})`;
+      };
       lines.push(`  collapse at p_train ${c.pTrain}: power-law ${one(c.power)} | BKT ${one(c.bkt)} → ${c.preferred}`);
     }
   }

@@ -3,6 +3,7 @@ import { archKey, archLabel, architectures, PHASE_COLORS, PHASES, pTrainsOf, typ
 import { duration, escapeHtml as h, pm, sig } from "./format.js";
 import type { ReportMeta } from "./meta.js";
 import { incompleteWarning } from "../analysis/completeness.js";
+import { collapseNotDetermined, lengthScaleNotDetermined } from "../analysis/determined.js";
 import type { Table } from "./tables.js";
 
 /**
@@ -183,10 +184,25 @@ function summarySection(analysis: Analysis, archs: Architecture[], warnings: str
   }
   const cRows = analysis.collapses.map((c) => {
     const chi = (r: typeof c.power): string => (r ? `${sig(r.chi2)}${r.confident ? "" : " (not confident)"}` : "—");
-    return `<tr><td>${h(archLabel(c))}</td><td class="num">${c.pTrain}</td><td class="num">${h(c.power ? pm(c.power.pc, c.power.pcErr) : "—")}</td><td class="num">${h(chi(c.power))}</td><td class="num">${h(c.bkt ? pm(c.bkt.pc, c.bkt.pcErr) : "—")}</td><td class="num">${h(chi(c.bkt))}</td><td>${h(c.preferred)}</td></tr>`;
+    // A fit that is not a result (determined.ts) shows why instead of its numbers.
+    const cells = (r: typeof c.power): string => {
+      const why = r ? collapseNotDetermined(r) : null;
+      if (r && why) return `<td colspan="2">${h(`not determined: ${why}`)}</td>`;
+      return `<td class="num">${h(r ? pm(r.pc, r.pcErr) : "—")}</td><td class="num">${h(chi(r))}</td>`;
+    };
+    return `<tr><td>${h(archLabel(c))}</td><td class="num">${c.pTrain}</td>${cells(c.power)}${cells(c.bkt)}<td>${h(c.preferred)}</td></tr>`;
   });
   if (cRows.length > 0) {
     out += `<details open><summary>collapse comparison (power law vs BKT)</summary><table><thead><tr><th>architecture</th><th>p_train</th><th>power p_c</th><th>power χ²/dof</th><th>BKT p_c</th><th>BKT χ²/dof</th><th>preferred</th></tr></thead><tbody>${cRows.join("")}</tbody></table></details>`;
+  }
+  const lRows = analysis.lengthScaleFits.map((f) => {
+    const why = lengthScaleNotDetermined(f);
+    const form = f.form === "bkt" ? "BKT" : "power law";
+    const value = why ? `<td colspan="2">${h(`not determined: ${why}`)}</td>` : `<td class="num">${h(pm(f.pc, f.pcErr))}</td><td class="num">${h(`${sig(f.chi2)} / ${f.dof}`)}</td>`;
+    return `<tr><td>${h(archLabel(f))}</td><td class="num">${f.pTrain}</td><td>${h(form)}</td>${value}</tr>`;
+  });
+  if (lRows.length > 0) {
+    out += `<details open><summary>fits of the crossover size N*(p_eval)</summary><table><thead><tr><th>architecture</th><th>p_train</th><th>form</th><th>p_c (± 1σ)</th><th>χ² / dof</th></tr></thead><tbody>${lRows.join("")}</tbody></table></details>`;
   }
   const all = [...analysis.warnings.map((w) => `analysis: ${w}`), ...warnings.map((w) => `report: ${w}`)];
   if (all.length > 0) {

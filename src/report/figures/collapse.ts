@@ -2,6 +2,7 @@
 import type { TopLevelSpec } from "vega-lite";
 import type { CollapseComparison, CollapseResult } from "../../analysis/schema.js";
 import { pm, sig } from "../format.js";
+import { collapseNotDetermined } from "../../analysis/determined.js";
 import { archLabel, base, wrap, type Obj } from "./common.js";
 // ---------------------------------------------------------------------------------------------
 // 5. Collapse: power law and BKT side by side
@@ -22,14 +23,16 @@ export function collapseTitle(r: CollapseResult): string[] {
 function collapsePanel(c: CollapseComparison, form: "power" | "bkt"): Obj {
   const r = form === "power" ? c.power : c.bkt;
   const name = form === "power" ? "Power-law form" : "BKT form";
-  if (!r) {
+  const why = r ? collapseNotDetermined(r) : null;
+  if (!r || why) {
+    const text = r ? `not determined: ${why}` : `no ${form === "power" ? "power-law" : "BKT"} collapse: ${c.note ?? "the fit did not run"}`;
     return {
-      title: { text: name, subtitle: "no result" },
-      width: 300,
+      title: { text: name, subtitle: r ? "not determined" : "no result" },
+      width: 320,
       height: 260,
-      data: { values: [{ text: `no ${form === "power" ? "power-law" : "BKT"} collapse: ${c.note ?? "the fit did not run"}` }] },
-      mark: { type: "text", fontSize: 11, color: "#555", limit: 290 },
-      encoding: { text: { field: "text" } },
+      data: { values: wrap(text, 48).map((t, i) => ({ text: t, line: i })) },
+      mark: { type: "text", fontSize: 12, color: "#555", align: "center" },
+      encoding: { text: { field: "text" }, y: { field: "line", type: "ordinal", axis: null } },
     };
   }
   const rows = r.points.map((p) => ({ x: p.x, y: p.y, lo: p.y - p.dy, hi: p.y + p.dy, dy: p.dy, size: p.size, p: p.p }));
@@ -54,8 +57,8 @@ function collapsePanel(c: CollapseComparison, form: "power" | "bkt"): Obj {
           tooltip: [
             { field: "size", title: "N" },
             { field: "p", title: "p_eval" },
-            { field: "x", title: "x", format: ".4g" },
-            { field: "y", title: "y", format: ".4g" },
+            { field: "x", title: xTitle, format: ".4g" },
+            { field: "y", title: yTitle, format: ".4g" },
             { field: "dy", title: "± (1σ)", format: ".3g" },
           ],
         },
@@ -72,13 +75,14 @@ export function collapseSpec(c: CollapseComparison): TopLevelSpec {
   panels.forEach((p, i) => {
     const sub = subs[i];
     const arr = Array.isArray(sub) ? [...sub] : [sub];
-    while (arr.length < lines) arr.push(" ");
+    while (arr.length < lines) arr.push("\u200b"); // zero-width space: a blank line that vega does not trim
     (p.title as { subtitle: string[] }).subtitle = arr;
   });
   return base({
     title: {
       text: `Finite-size-scaling collapse — ${archLabel(c)}, p_train = ${c.pTrain}, p_eval ∈ [${sig(c.pRange[0])}, ${sig(c.pRange[1])}]`,
-      subtitle: `preferred form: ${c.preferred}${c.note ? ` — ${c.note}` : ""}`,
+      // Wrapped to the width of the two panels (a long note on one line made the figure twice as wide as its plots).
+      subtitle: wrap(`preferred form: ${c.preferred}${c.note ? ` — ${c.note}` : ""}`, 110),
     },
     hconcat: panels,
     spacing: 40,

@@ -2,7 +2,8 @@
 import type { TopLevelSpec } from "vega-lite";
 import type { Analysis, Architecture, LengthScaleFit } from "../../analysis/schema.js";
 import { pm, sig } from "../format.js";
-import { archLabel, base, close, P_EVAL, sameArch, type Obj } from "./common.js";
+import { lengthScaleNotDetermined } from "../../analysis/determined.js";
+import { archLabel, base, close, P_EVAL, sameArch, wrap, type Obj } from "./common.js";
 // ---------------------------------------------------------------------------------------------
 // 4. Length scale N* vs p with BKT and power-law fits
 // ---------------------------------------------------------------------------------------------
@@ -46,7 +47,12 @@ export function lengthScaleSpec(analysis: Analysis, arch: Architecture, pTrain: 
   const fits = analysis.lengthScaleFits.filter((f) => sameArch(f, arch) && close(f.pTrain, pTrain));
   const curve: Obj[] = [];
   const pcs: Obj[] = [];
-  for (const f of fits) {
+  // A fit that is not a result (determined.ts) is named in the subtitle, never drawn.
+  const undetermined = fits.flatMap((f) => {
+    const why = lengthScaleNotDetermined(f);
+    return why ? [`${f.form === "bkt" ? "BKT" : "power-law"} fit: not determined (${why})`] : [];
+  });
+  for (const f of fits.filter((x) => lengthScaleNotDetermined(x) === null)) {
     const label = fitLabel(f);
     const ps = f.points.map((q) => q.p);
     if (ps.length === 0) continue;
@@ -89,7 +95,10 @@ export function lengthScaleSpec(analysis: Analysis, arch: Architecture, pTrain: 
   return base({
     title: {
       text: `Crossover size N* vs p_eval — ${archLabel(arch)}, p_train = ${pTrain}`,
-      subtitle: fits.length === 0 ? "no N*(p) fit for this line (too few uncensored, significant N*)" : "curves: fits of ln N*(p); dashed verticals: their p_c",
+      subtitle: [
+        fits.length === 0 ? "no N*(p) fit for this line (too few uncensored, significant N*)" : pcs.length > 0 ? "curves: fits of ln N*(p); dashed verticals: their p_c" : "no N*(p) fit is a result on this line",
+        ...undetermined.flatMap((u) => wrap(u, 80)),
+      ],
     },
     width: 440,
     height: 300,
