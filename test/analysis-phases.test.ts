@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { analyzeRecords } from "../src/analysis/analyze.js";
-import type { GridPoint } from "../src/analysis/schema.js";
+import { phaseBoundaries, type PhaseInput } from "../src/analysis/phases.js";
+import type { GridPoint, PhaseLabel } from "../src/analysis/schema.js";
 import { syntheticRecords, type SyntheticGrid } from "../src/analysis/synthetic.js";
 
 /**
@@ -82,4 +83,56 @@ test("noise too large to decide → uncertain with the straddling CI named", () 
   assert.equal(l.phase, "uncertain", `${l.rule}: ${l.reason}`);
   assert.equal(l.rule, "uncertain.ci-straddles");
   assert.ok(l.alphaCI[0] < 0 && l.alphaCI[1] > 0.05);
+});
+
+/** A labelled grid point with a given α (only what phaseBoundaries reads). */
+function point(pTrain: number, pEval: number, phase: "eumentia" | "dementia" | "amentia" | "uncertain", alpha: number, boot: number[]) {
+  const g = { width: 8, depth: 1, pTrain, pEval };
+  const input = { curve: { ...g, points: [] }, fit: { ...g, powerLaw: { alpha } }, bootAlphas: boot, errorFactor: 1 } as unknown as PhaseInput;
+  const label = { ...g, phase, rule: "eumentia.alpha-positive", reason: "", alpha, alphaCI: [alpha, alpha], lossAtMaxN: 1, baselinePEval: 0 } as PhaseLabel;
+  return { input, label };
+}
+
+test("a boundary crossing always lies inside its bracket, between cells of different labels", () => {
+  // Along p_train at p_eval 0.8 (the default study's case): D(0), D(0.3), E(0.5), with α̂ of the
+  // dementia cell at 0.3 slightly positive (the flat-tolerance rule), so α̂ crosses 0 between
+  // 0 and 0.3 — outside the bracket [0.3, 0.5]. The boundary must stay in [0.3, 0.5].
+  const pts = [point(0, 0.8, "dementia", -0.1, [-0.12, -0.08, -0.1]), point(0.3, 0.8, "dementia", 0.01, [0.0, 0.02, 0.01]), point(0.5, 0.8, "eumentia", 0.2, [0.18, 0.22, 0.2])];
+  const [bc] = phaseBoundaries(pts.map((p) => p.input), pts.map((p) => p.label), { eumentiaMinAlpha: 0, flatAlphaTolerance: 0.05, chanceFraction: 0.9, amentiaMaxAlpha: 0.05, baselineMaxPEval: 0.05 });
+  const [b] = bc.pTrainCritical;
+  assert.deepEqual(b.bracket, [0.3, 0.5]);
+  assert.ok(b.critical >= 0.3 && b.critical <= 0.5, `crossing ${b.critical} outside its bracket ${b.bracket}`);
+  assert.equal(b.method, "bracket-midpoint");
+  // Inside the bracket the α crossing is kept.
+  const q = [point(0, 0.8, "dementia", -0.1, [-0.12, -0.08, -0.1]), point(0.3, 0.8, "dementia", -0.05, [-0.06, -0.04, -0.05]), point(0.5, 0.8, "eumentia", 0.15, [0.14, 0.16, 0.15])];
+  const [bq] = phaseBoundaries(q.map((p) => p.input), q.map((p) => p.label), { eumentiaMinAlpha: 0, flatAlphaTolerance: 0.05, chanceFraction: 0.9, amentiaMaxAlpha: 0.05, baselineMaxPEval: 0.05 })[0].pTrainCritical;
+  assert.equal(bq.method, "alpha-zero");
+  assert.ok(Math.abs(bq.critical - 0.35) < 1e-9, String(bq.critical));
+});
+
+test("default-study-shaped analysis: every crossing inside its bracket, its neighbouring cells labelled differently", () => {
+  // The grid of configs/default.yaml; dementia from p_eval ≈ 0.45 at p_train 0, moving up with
+  // p_train; amentia at 0.99.
+  const grid: SyntheticGrid = { widths: [128], depths: [2], pTrains: [0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99], pEvals: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95], sizes: [250, 452, 818, 1480, 2676, 4842, 8759, 16000], seeds: 4, masks: 2, seedNoise: 0.04, maskNoise: 0.01 };
+  const pc = (pt: number): number => 0.45 + 0.5 * pt;
+  const alpha = (g: GridPoint): number => {
+    const a = 0.6 * (pc(g.pTrain) - g.pEval);
+    // Just past the boundary α̂ stays slightly positive (labelled dementia by the flat rule).
+    return a > 0 || a <= -0.04 ? a : 0.012;
+  };
+  const t = (g: GridPoint, n: number): number => (g.pTrain >= 0.99 ? Math.log(10) : (0.3 + 2 * g.pEval) * Math.pow(n / 250, -alpha(g)));
+  for (const seed of [1, 2, 3]) {
+    const a = analyzeRecords(syntheticRecords(grid, t, seed), { bootstrapReplicates: 60 }, { collapseBootstrapReplicates: 2 });
+    const label = new Map(a.phases.map((l) => [`${l.pTrain}|${l.pEval}`, l.phase]));
+    for (const b of [...a.boundaries[0].pEvalCritical, ...a.boundaries[0].pTrainCritical]) {
+      const what = `${b.along === "pEval" ? "p_eval,c(p_train" : "p_train,c(p_eval"} ${b.fixed}) = ${b.critical} ± ${b.criticalErr}, bracket ${b.bracket}`;
+      assert.ok(b.critical >= b.bracket[0] && b.critical <= b.bracket[1], `seed ${seed}: ${what} outside its bracket`);
+      assert.notEqual(b.from, b.to, what);
+      const values = b.along === "pEval" ? grid.pEvals : grid.pTrains;
+      const below = Math.max(...values.filter((v) => v <= b.critical));
+      const above = Math.min(...values.filter((v) => v >= b.critical));
+      const key = (v: number): string => (b.along === "pEval" ? `${b.fixed}|${v}` : `${v}|${b.fixed}`);
+      if (below !== above) assert.ok(label.get(key(below)) !== label.get(key(above)) || label.get(key(below)) === "uncertain", `seed ${seed}: ${what} lies between two ${label.get(key(below))} cells`);
+    }
+  }
 });

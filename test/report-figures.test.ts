@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { compile, type TopLevelSpec } from "vega-lite";
 import type { Analysis } from "../src/analysis/schema.js";
+import { lengthScaleNotDetermined } from "../src/analysis/determined.js";
 import { renderFigureSvg } from "../src/report/build.js";
 import {
   accuracySpec,
@@ -69,9 +70,11 @@ function has(svg: string, re: RegExp): void {
 }
 
 /** Data marks of a rendered SVG by vega's role description ("point", or "rect" for "rect mark"...). */
+/** The drawn elements (with their hover title, if any) of every data mark of one Vega-Lite mark type. */
 function marks(svg: string, role: string): string[] {
-  const desc = role === "point" ? role : `${role} mark`;
-  return [...svg.matchAll(new RegExp(`<[a-z]+ [^>]*aria-roledescription="${desc}"[^>]*>(?:<title>[^<]*</title>)?`, "g"))].map((m) => m[0]);
+  const type = role === "point" ? "symbol" : role;
+  const groups = [...svg.matchAll(new RegExp(`<g class="mark-${type} role-mark[^"]*"[^>]*>(.*?)</g>`, "g"))].map((m) => m[1]);
+  return groups.flatMap((g) => [...g.matchAll(/<(path|line|text|rect)\b[^>]*?(?:\/>|>.*?<\/\1>)/g)].map((m) => m[0]));
 }
 
 test("format: values with errors to the error's precision, durations, significant digits", () => {
@@ -88,21 +91,21 @@ test("format: values with errors to the error's precision, durations, significan
   assert.equal(duration(3720), "1 h 02 min");
 });
 
-test("gridAxis: equal cells for uneven grids, exact at grid values, monotone and clamped in between", () => {
-  const g = gridAxis([0.9, 0, 0.5, 0.95, 0.5], "p");
+test("gridAxis: drawn to scale — cells centred on the grid values, halfway to their neighbours, ticks at the values", () => {
+  const g = gridAxis([0.9, 0, 0.5, 0.95, 0.5], "p", 500, "x");
   assert.deepEqual(g.values, [0, 0.5, 0.9, 0.95]);
-  assert.deepEqual(g.values.map(g.pos), [0, 1, 2, 3]);
-  assert.ok(Math.abs(g.pos(0.25) - 0.5) < 1e-12);
-  assert.ok(Math.abs(g.pos(0.925) - 2.5) < 1e-12);
-  assert.equal(g.pos(-1), -0.5);
-  assert.equal(g.pos(2), 3.5);
-  let prev = -Infinity;
-  for (let p = -0.1; p <= 1.05; p += 0.01) {
-    assert.ok(g.pos(p) >= prev);
-    prev = g.pos(p);
-  }
-  const one = gridAxis([0.3], "p");
-  assert.equal(one.pos(0.3), 0);
+  assert.deepEqual(g.cell(0), [-0.25, 0.25]);
+  assert.deepEqual(g.cell(0.5), [0.25, 0.7]);
+  assert.ok(Math.abs(g.cell(0.9)[1] - 0.925) < 1e-12 && Math.abs(g.cell(0.95)[0] - 0.925) < 1e-12);
+  assert.ok(Math.abs(g.cell(0.95)[1] - 0.975) < 1e-12);
+  const ch = g.channel as { scale: { domain: number[] }; axis: { values: number[]; labelAngle: number } };
+  assert.deepEqual(ch.scale.domain.map((x) => Number(x.toFixed(12))), [-0.25, 0.975]);
+  assert.deepEqual(ch.axis.values, [0, 0.5, 0.9, 0.95]);
+  // 0.9 → 0.95 is 20 px at 500 px over 1.225: too tight for horizontal "0.95" labels.
+  assert.equal(ch.axis.labelAngle, -90);
+  assert.equal((gridAxis([0, 0.5, 1], "p", 500, "x").channel as { axis: { labelAngle?: number } }).axis.labelAngle, undefined);
+  const one = gridAxis([0.3], "p", 400, "y");
+  assert.deepEqual(one.cell(0.3).map((x) => Number(x.toFixed(12))), [0.25, 0.35]);
 });
 
 test("spreadLabels: separated labels stay put; crowded ones are spread by the gap around their mean, order kept", () => {
@@ -221,9 +224,14 @@ test("N* figure: censored points marked, BKT and power-law curves follow their f
   const svg = await svgOf(v.spec!);
   const cross = A.crossovers.filter((c) => c.width === f.width && c.depth === f.depth && c.pTrain === f.pTrain);
   assert.equal(marks(svg, "point").length, cross.length);
-  has(svg, /BKT: p_c = /);
-  has(svg, /power law: p_c = /);
-  has(svg, /χ²(\/dof)? = /);
+  // A fit that is a result is drawn with its label; one that is not says why (determined.ts).
+  for (const fit of A.lengthScaleFits.filter((x) => x.width === f.width && x.depth === f.depth && x.pTrain === f.pTrain)) {
+    const name = fit.form === "bkt" ? "BKT" : "power law";
+    if (lengthScaleNotDetermined(fit) === null) {
+      has(svg, new RegExp(`${name}: p_c = `));
+      has(svg, /χ²(\/dof)? = /);
+    } else has(svg, new RegExp(`${fit.form === "bkt" ? "BKT" : "power-law"} fit: not determined`));
+  }
 });
 
 test("collapse figure: both forms side by side with parameters ± errors and χ²", async () => {

@@ -10,6 +10,8 @@
  */
 import { MentiaError } from "../errors.js";
 import type { EvalRecord } from "../sweep/records.js";
+import { collapseNotDetermined, lengthScaleNotDetermined } from "./determined.js";
+import { completeCells, incompleteWarning, type ExpectedGrid } from "./completeness.js";
 import { collapseBkt, collapsePower, type CollapseDatum } from "./collapse.js";
 import { bootstrapCurveWith, drawSeedSets, lossCurves, pooledLogErrors, type CurveBootstrap } from "./curves.js";
 import { crossoverSize, fitLengthScale } from "./lengthscale.js";
@@ -43,6 +45,8 @@ export interface AnalyzeExtras {
   createdAt?: string;
   /** Bootstrap replicates for each collapse's parameter errors (default 30). */
   collapseBootstrapReplicates?: number;
+  /** The planned grid (the sweep's config), to name what is missing; default: the records' own values. */
+  expected?: ExpectedGrid;
 }
 
 export function resolveOptions(partial: Partial<AnalysisOptions> = {}): AnalysisOptions {
@@ -71,7 +75,14 @@ const sortedUnique = (xs: number[]): number[] => [...new Set(xs)].sort((a, b) =>
 export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<AnalysisOptions> = {}, extras: AnalyzeExtras = {}): Analysis {
   const o = resolveOptions(partial);
   const warnings: string[] = [];
-  const all = lossCurves(records, { minRelativeError: o.minRelativeError });
+  // Validates every record (and refuses empty input) before the completeness check.
+  lossCurves(records, { minRelativeError: o.minRelativeError });
+  const { records: used, completeness } = completeCells(records, o.minSizes, extras.expected);
+  if (!completeness.complete) {
+    warnings.push(incompleteWarning(completeness), ...completeness.missing.map((m) => `missing: ${m}`), ...completeness.excluded.map((m) => `left out: ${m}`));
+  }
+  if (used.length === 0) throw new MentiaError(`none of the ${records.length} records belongs to a complete set of training-set sizes × seeds of the planned grid: ${incompleteWarning(completeness)}`);
+  const all = lossCurves(used, { minRelativeError: o.minRelativeError });
   const curves: LossCurve[] = [];
   for (const c of all) {
     if (c.points.length < o.minSizes) warnings.push(`skipped width ${c.width}, depth ${c.depth}, p_train ${c.pTrain}, p_eval ${c.pEval}: ${c.points.length} training-set size(s), need ${o.minSizes}`);
@@ -156,6 +167,7 @@ export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<
     lengthScaleFits,
     collapses,
     warnings,
+    completeness,
   };
 }
 
@@ -210,6 +222,7 @@ const PHASE_CHAR: Record<string, string> = { eumentia: "E", dementia: "D", ament
 export function formatSummary(a: Analysis): string {
   const lines: string[] = [];
   const f3 = (v: number): string => v.toFixed(3);
+  if (a.completeness && !a.completeness.complete) lines.push(`WARNING: ${incompleteWarning(a.completeness)} (details under warnings below)`, "");
   lines.push(`analysis of ${a.input.records} records: widths ${a.input.widths.join(",")}, depths ${a.input.depths.join(",")}, N = ${a.input.sizes.join(",")}, ${a.input.seeds.length} seed(s)`);
   lines.push(`phases: E eumentia, D dementia, A amentia, ? uncertain (α CI at ${a.options.ciLevel}); rows p_train, columns p_eval`);
   const archs = sortedUnique(a.phases.map((p) => p.width)).flatMap((w) => sortedUnique(a.phases.filter((p) => p.width === w).map((p) => p.depth)).map((d) => [w, d] as const));
@@ -232,10 +245,15 @@ export function formatSummary(a: Analysis): string {
       for (const b of bc.pTrainCritical) lines.push(`  p_train,c(p_eval ${b.fixed}) = ${f3(b.critical)} ± ${f3(b.criticalErr)}  (${b.from}→${b.to}, ${b.method})`);
     }
     for (const ls of a.lengthScaleFits.filter((x) => x.width === w && x.depth === d)) {
-      lines.push(`  N*(p_eval) ${ls.form} fit at p_train ${ls.pTrain}: p_c = ${f3(ls.pc)} ± ${ls.pcErr === null ? "?" : f3(ls.pcErr)}, χ²/dof = ${ls.chi2.toFixed(2)}/${ls.dof}`);
+      const nd = lengthScaleNotDetermined(ls);
+      lines.push(`  N*(p_eval) ${ls.form} fit at p_train ${ls.pTrain}: ${nd ? `not determined: ${nd}` : `p_c = ${f3(ls.pc)} ± ${f3(ls.pcErr as number)}, χ²/dof = ${ls.chi2.toFixed(2)}/${ls.dof}`}`);
     }
     for (const c of a.collapses.filter((x) => x.width === w && x.depth === d)) {
-      const one = (r: CollapseResult | null): string => (r ? `χ²_red ${r.chi2.toFixed(2)} (p_c ${f3(r.pc)} ± ${r.pcErr === null ? "?" : f3(r.pcErr)}${r.confident ? "" : ", not confident"})` : "n/a");
+      const one = (r: CollapseResult | null): string => {
+        if (!r) return "n/a";
+        const nd = collapseNotDetermined(r);
+        return nd ? `not determined: ${nd}` : `χ²_red ${r.chi2.toFixed(2)} (p_c ${f3(r.pc)} ± ${f3(r.pcErr as number)}${r.confident ? "" : ", not confident"})`;
+      };
       lines.push(`  collapse at p_train ${c.pTrain}: power-law ${one(c.power)} | BKT ${one(c.bkt)} → ${c.preferred}`);
     }
   }

@@ -24,14 +24,16 @@
  * Boundary along a line (p_train fixed, p_eval varying; or p_eval fixed, p_train varying):
  * between consecutive *decided* labels A ≠ B (uncertain points in between are skipped), the
  * bracket [p_A, p_B]. For eumentia ↔ dementia, α(p) is interpolated linearly through
- * a0 = eumentiaMinAlpha (0 by default), over the bracket extended by one grid point on each
- * side, taking the crossing nearest the bracket:
+ * a0 = eumentiaMinAlpha (0 by default) between the grid points of the bracket:
  *   p_c = p_k + (α_k − a0)(p_{k+1} − p_k) / (α_k − α_{k+1})
  * and the same is done for every bootstrap replicate (α_b scaled by each curve's error
  * factor around α̂); a replicate without a crossing in the bracket is assigned the bracket
  * end it points to (censoring); criticalErr = sd of the replicate crossings. Otherwise (no
  * sign change of α̂ inside the bracket, or a boundary with amentia) the midpoint of the
- * bracket with half its width as the error.
+ * bracket with half its width as the error. A crossing always lies inside its bracket: the
+ * labels say the phase changes between p_A and p_B, so a zero of α̂ outside (where a point
+ * labelled dementia by the flat-tolerance rule still has α̂ slightly above a0) would put the
+ * boundary between two cells of the same label.
  */
 import type { BoundaryCurves, BoundaryPoint, LossCurve, Phase, PhaseLabel, PhaseRule, ScalingFit } from "./schema.js";
 
@@ -130,25 +132,16 @@ export function classifyPhases(inputs: readonly PhaseInput[], o: PhaseOptions): 
 }
 
 /**
- * Crossing of values through a0 (linear interpolation between consecutive points) nearest
- * to the bracket [lo, hi] (0 distance when inside), or null when values never cross a0.
+ * First crossing of values through a0 (linear interpolation between consecutive points
+ * ps, all inside the bracket), or null when the values never cross a0.
  */
-function nearestCrossing(ps: readonly number[], values: readonly number[], a0: number, bracket: [number, number]): number | null {
-  let best: number | null = null;
-  let bestD = Infinity;
+function crossingInBracket(ps: readonly number[], values: readonly number[], a0: number): number | null {
   for (let k = 0; k + 1 < ps.length; k++) {
     const u = values[k] - a0;
     const v = values[k + 1] - a0;
-    if ((u > 0 && v <= 0) || (u <= 0 && v > 0)) {
-      const c = ps[k] + (u * (ps[k + 1] - ps[k])) / (u - v);
-      const d = c < bracket[0] ? bracket[0] - c : c > bracket[1] ? c - bracket[1] : 0;
-      if (d < bestD) {
-        bestD = d;
-        best = c;
-      }
-    }
+    if ((u > 0 && v <= 0) || (u <= 0 && v > 0)) return ps[k] + (u * (ps[k + 1] - ps[k])) / (u - v);
   }
-  return best;
+  return null;
 }
 
 interface LinePoint {
@@ -165,15 +158,14 @@ function lineBoundaries(along: "pEval" | "pTrain", fixed: number, pts: LinePoint
     const A = decided[d];
     const B = decided[d + 1];
     if (A.q.label.phase === B.q.label.phase) continue;
-    // α is searched one grid point beyond the bracket on each side: a point labelled by the
-    // flat-tolerance rule may still have α̂ slightly above a0, its zero lying just beyond.
-    const seg = pts.slice(Math.max(0, A.i - 1), Math.min(pts.length, B.i + 2));
+    // Only inside the bracket (see the header): the grid points from A to B.
+    const seg = pts.slice(A.i, B.i + 1);
     const ps = seg.map((s) => s.p);
     const bracket: [number, number] = [A.q.p, B.q.p];
     const pair = new Set([A.q.label.phase, B.q.label.phase]);
     const base = { along, fixed, from: A.q.label.phase, to: B.q.label.phase, bracket };
     const alphas = seg.map((s) => s.input.fit.powerLaw.alpha);
-    const crossing = pair.has("eumentia") && pair.has("dementia") ? nearestCrossing(ps, alphas, o.eumentiaMinAlpha, bracket) : null;
+    const crossing = pair.has("eumentia") && pair.has("dementia") ? crossingInBracket(ps, alphas, o.eumentiaMinAlpha) : null;
     if (crossing === null) {
       out.push({ ...base, critical: (bracket[0] + bracket[1]) / 2, criticalErr: (bracket[1] - bracket[0]) / 2, method: "bracket-midpoint", bootstrapCrossingFraction: null });
       continue;
@@ -184,7 +176,7 @@ function lineBoundaries(along: "pEval" | "pTrain", fixed: number, pts: LinePoint
     const startAbove = alphas[0] > o.eumentiaMinAlpha;
     for (let b = 0; b < B_; b++) {
       const ab = seg.map((s) => s.input.fit.powerLaw.alpha + s.input.errorFactor * (s.input.bootAlphas[b] - s.input.fit.powerLaw.alpha));
-      const c = nearestCrossing(ps, ab, o.eumentiaMinAlpha, bracket);
+      const c = crossingInBracket(ps, ab, o.eumentiaMinAlpha);
       if (c !== null) {
         crossed++;
         reps.push(c);

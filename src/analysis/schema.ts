@@ -378,4 +378,26 @@ export interface Analysis {
   collapses: CollapseComparison[];
   /** Things the reader should know (skipped curves, failed fits), one line each. */
   warnings: string[];
+  /**
+   * Whether the sweep was complete (added in schema 1; absent in older files). Incomplete:
+   * the analysis used, per (width, depth, p_train), only the sizes × seeds that all have
+   * results, and `warnings` starts with a line that says so.
+   */
+  completeness?: Completeness;
+}
+
+/** What an analysis found of the planned grid (see analysis/completeness.ts). */
+export interface Completeness {
+  /** True when every planned training has results and every one was used. */
+  complete: boolean;
+  /** Trainings (width × depth × p_train × N × seed) of the planned grid. */
+  expectedJobs: number;
+  /** Of those, trainings with results. */
+  presentJobs: number;
+  /** Of those, trainings used by the analysis (complete sizes × seeds per p_train). */
+  usedJobs: number;
+  /** One line per (width, depth, p_train) with gaps: the missing N and seeds. */
+  missing: string[];
+  /** One line per (width, depth, p_train) whose finished trainings were partly left out. */
+  excluded: string[];
 }

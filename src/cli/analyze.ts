@@ -1,7 +1,9 @@
 import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { analyzeRecords, DEFAULT_ANALYSIS_OPTIONS, formatSummary } from "../analysis/analyze.js";
+import { incompleteWarning } from "../analysis/completeness.js";
 import { MentiaError } from "../errors.js";
+import { sweepStatus } from "../sweep/status.js";
 import { readEvalRecords } from "../sweep/store.js";
 import { parseCommandLine, type FlagSpec } from "./args.js";
 import type { Command } from "./main.js";
@@ -15,15 +17,18 @@ const FLAGS: Record<string, FlagSpec> = {
   bootstrap: { kind: "int", default: DEFAULT_ANALYSIS_OPTIONS.bootstrapReplicates, help: "bootstrap replicates for every CI", metavar: "B" },
   "collapse-bootstrap": { kind: "int", default: 30, help: "bootstrap replicates for collapse parameter errors", metavar: "B" },
   "ci-level": { kind: "number", default: DEFAULT_ANALYSIS_OPTIONS.ciLevel, help: "two-sided confidence level", metavar: "C" },
+  "allow-partial": { kind: "boolean", help: "analyse an unfinished sweep without the warning on stderr (analysis.json and the report still say it is partial)" },
   seed: { kind: "int", default: DEFAULT_ANALYSIS_OPTIONS.randomSeed, help: "seed of the analysis PRNG (bootstrap, global search)", metavar: "S" },
 };
 
-const USAGE = "mentia analyze DIR [--json]";
+const USAGE = "mentia analyze DIR [--json] [--allow-partial]";
 const DESCRIPTION = [
   "Analyses the sweep in DIR: loss curves L(N) per (width, depth, p_train, p_eval), power-law fits",
   "with bootstrap CIs, phase labels (eumentia / dementia / amentia / uncertain, each with its rule),",
   "phase boundaries with errors, crossover sizes N*, N*(p) fits (BKT vs power law) and the",
   "finite-size-scaling collapse (power law vs BKT). Writes DIR/analysis.json (schema: README, section Analysis).",
+  "An unfinished sweep is analysed with a warning that names what is missing; each p_train then uses",
+  "only the training-set sizes × seeds that all have results (so no curve mixes seeds across N).",
 ].join("\n");
 
 export const command: Command = {
@@ -36,7 +41,15 @@ export const command: Command = {
     const cb = flags["collapse-bootstrap"] as number;
     if (!(cb >= 2)) throw new MentiaError(`analyze: --collapse-bootstrap must be ≥ 2, got ${cb}`);
     const records = readEvalRecords(dir);
-    const analysis = analyzeRecords(records, { bootstrapReplicates: flags.bootstrap as number, ciLevel: flags["ci-level"] as number, randomSeed: flags.seed as number }, { collapseBootstrapReplicates: cb });
+    const config = sweepStatus(dir).config;
+    const expected = config && { widths: config.widths, depths: config.depths, pTrains: config.pTrain, pEvals: config.pEval, sizes: config.sizes, seeds: config.seeds };
+    const analysis = analyzeRecords(records, { bootstrapReplicates: flags.bootstrap as number, ciLevel: flags["ci-level"] as number, randomSeed: flags.seed as number }, { collapseBootstrapReplicates: cb, expected });
+    const c = analysis.completeness;
+    if (c && !c.complete && !flags["allow-partial"]) {
+      const bar = "!".repeat(78);
+      const shown = [...c.missing.map((m) => `missing: ${m}`), ...c.excluded.map((m) => `left out: ${m}`)];
+      console.error([bar, `mentia analyze: WARNING: ${incompleteWarning(c)}`, ...shown.slice(0, 12).map((m) => `  ${m}`), ...(shown.length > 12 ? [`  … and ${shown.length - 12} more (analysis.json 'warnings')`] : []), `  finish it with 'mentia run CONFIG --out ${dir}' (or pass --allow-partial to analyse it without this warning)`, bar].join("\n"));
+    }
     const path = join(dir, "analysis.json");
     const tmp = `${path}.tmp-${process.pid}`;
     writeFileSync(tmp, JSON.stringify(analysis, null, 1) + "\n");

@@ -2,6 +2,8 @@ import type { Analysis, Architecture, Phase } from "../analysis/schema.js";
 import { archKey, archLabel, architectures, PHASE_COLORS, PHASES, pTrainsOf, type Figure, type FigureDims } from "./figures.js";
 import { duration, escapeHtml as h, pm, sig } from "./format.js";
 import type { ReportMeta } from "./meta.js";
+import { incompleteWarning } from "../analysis/completeness.js";
+import { collapseNotDetermined, lengthScaleNotDetermined } from "../analysis/determined.js";
 import type { Table } from "./tables.js";
 
 /**
@@ -58,6 +60,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .swatch { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }
 .note { background: #fff8e1; border-left: 4px solid #f0b400; padding: 8px 12px; margin: 8px 0; font-size: 14px; }
 .warn { color: #8a4b00; }
+.banner { background: #fdecea; border: 2px solid #c62828; color: #5f1010; padding: 10px 14px; margin: 16px 0 8px; font-size: 15px; }
+.banner ul { margin: 6px 0 0; padding-left: 20px; font-size: 14px; }
 nav.controls { position: sticky; top: 0; z-index: 5; background: rgba(255,255,255,0.96); border-bottom: 1px solid var(--line); padding: 8px 0; display: flex; flex-wrap: wrap; gap: 18px; align-items: center; font-size: 14px; }
 nav.controls select { font-size: 14px; padding: 2px 4px; }
 nav.controls .hint { color: var(--muted); font-size: 12.5px; }
@@ -180,10 +184,25 @@ function summarySection(analysis: Analysis, archs: Architecture[], warnings: str
   }
   const cRows = analysis.collapses.map((c) => {
     const chi = (r: typeof c.power): string => (r ? `${sig(r.chi2)}${r.confident ? "" : " (not confident)"}` : "—");
-    return `<tr><td>${h(archLabel(c))}</td><td class="num">${c.pTrain}</td><td class="num">${h(c.power ? pm(c.power.pc, c.power.pcErr) : "—")}</td><td class="num">${h(chi(c.power))}</td><td class="num">${h(c.bkt ? pm(c.bkt.pc, c.bkt.pcErr) : "—")}</td><td class="num">${h(chi(c.bkt))}</td><td>${h(c.preferred)}</td></tr>`;
+    // A fit that is not a result (determined.ts) shows why instead of its numbers.
+    const cells = (r: typeof c.power): string => {
+      const why = r ? collapseNotDetermined(r) : null;
+      if (r && why) return `<td colspan="2">${h(`not determined: ${why}`)}</td>`;
+      return `<td class="num">${h(r ? pm(r.pc, r.pcErr) : "—")}</td><td class="num">${h(chi(r))}</td>`;
+    };
+    return `<tr><td>${h(archLabel(c))}</td><td class="num">${c.pTrain}</td>${cells(c.power)}${cells(c.bkt)}<td>${h(c.preferred)}</td></tr>`;
   });
   if (cRows.length > 0) {
     out += `<details open><summary>collapse comparison (power law vs BKT)</summary><table><thead><tr><th>architecture</th><th>p_train</th><th>power p_c</th><th>power χ²/dof</th><th>BKT p_c</th><th>BKT χ²/dof</th><th>preferred</th></tr></thead><tbody>${cRows.join("")}</tbody></table></details>`;
+  }
+  const lRows = analysis.lengthScaleFits.map((f) => {
+    const why = lengthScaleNotDetermined(f);
+    const form = f.form === "bkt" ? "BKT" : "power law";
+    const value = why ? `<td colspan="2">${h(`not determined: ${why}`)}</td>` : `<td class="num">${h(pm(f.pc, f.pcErr))}</td><td class="num">${h(`${sig(f.chi2)} / ${f.dof}`)}</td>`;
+    return `<tr><td>${h(archLabel(f))}</td><td class="num">${f.pTrain}</td><td>${h(form)}</td>${value}</tr>`;
+  });
+  if (lRows.length > 0) {
+    out += `<details open><summary>fits of the crossover size N*(p_eval)</summary><table><thead><tr><th>architecture</th><th>p_train</th><th>form</th><th>p_c (± 1σ)</th><th>χ² / dof</th></tr></thead><tbody>${lRows.join("")}</tbody></table></details>`;
   }
   const all = [...analysis.warnings.map((w) => `analysis: ${w}`), ...warnings.map((w) => `report: ${w}`)];
   if (all.length > 0) {
@@ -258,6 +277,20 @@ function optionsSection(analysis: Analysis): string {
 <p class="mono">widths ${h(input.widths.join(", "))}; depths ${h(input.depths.join(", "))}; p_train ${h(input.pTrains.join(", "))}; p_eval ${h(input.pEvals.join(", "))}; N ${h(input.sizes.join(", "))}; seeds ${h(input.seeds.join(", "))}</p></details></section>`;
 }
 
+/** A banner at the top of the page when the analysed sweep is unfinished (or the run says so). */
+export function partialBanner(analysis: Analysis, meta: ReportMeta): string {
+  const c = analysis.completeness;
+  const lines: string[] = [];
+  if (c && !c.complete) lines.push(...c.missing.map((m) => `missing: ${m}`), ...c.excluded.map((m) => `left out: ${m}`));
+  const j = meta.jobs;
+  const unfinished = j.pending + j.running + j.failed;
+  if (!(c && !c.complete) && unfinished === 0) return "";
+  const head = c && !c.complete ? incompleteWarning(c) : `INCOMPLETE SWEEP: ${j.done} trainings done, ${unfinished} not finished (${j.pending} not run, ${j.running} running, ${j.failed} failed). The analysis may describe part of the study only.`;
+  const shown = lines.slice(0, 20);
+  const more = lines.length > shown.length ? `<li>… and ${lines.length - shown.length} more (see the warnings under Summary)</li>` : "";
+  return `<div class="banner" role="alert" id="partial"><strong>${h(head)}</strong>${shown.length ? `<ul>${shown.map((l) => `<li>${h(l)}</li>`).join("")}${more}</ul>` : ""}</div>`;
+}
+
 export function renderPage(input: PageInput): string {
   const { analysis, meta } = input;
   const archs = architectures(analysis);
@@ -276,6 +309,7 @@ export function renderPage(input: PageInput): string {
 <body>
 <header class="top"><h1>mentia report: pruning-induced phases on MNIST</h1><p>sweep <code>${h(meta.sweepDir)}</code> · report written ${h(input.createdAt)} · analysis ${h(analysis.createdAt)}</p></header>
 <main>
+${partialBanner(analysis, meta)}
 ${runSection(meta, analysis)}
 ${howSection(analysis)}
 ${summarySection(analysis, archs, input.renderWarnings)}

@@ -1,3 +1,4 @@
+import { collapseNotDetermined, lengthScaleNotDetermined } from "../analysis/determined.js";
 import type { Analysis, CollapseResult } from "../analysis/schema.js";
 
 /**
@@ -49,6 +50,7 @@ function collapseRow(c: Analysis["collapses"][number], r: CollapseResult | null,
     r?.confident,
     c.preferred,
     r ? r.notes.join("; ") : (c.note ?? "not fitted"),
+    r ? collapseNotDetermined(r) : null,
   ];
 }
 
@@ -149,13 +151,13 @@ export function buildTables(a: Analysis): Table[] {
     {
       name: "length-scale-fits",
       title: "Fits of N*(p)",
-      columns: ["width", "depth", "pTrain", "form", "pc", "pcErr", ...lengthParams.flatMap((k) => [k, `${k}Err`]), "sigmaFixed", "chi2", "dof", "reducedChi2", "points"],
-      rows: a.lengthScaleFits.map((f) => [f.width, f.depth, f.pTrain, f.form, f.pc, f.pcErr, ...lengthParams.flatMap((k) => [f.params[k], f.paramErrs[k]]), f.sigmaFixed, f.chi2, f.dof, f.reducedChi2, f.points.length]),
+      columns: ["width", "depth", "pTrain", "form", "pc", "pcErr", ...lengthParams.flatMap((k) => [k, `${k}Err`]), "sigmaFixed", "chi2", "dof", "reducedChi2", "points", "notDetermined"],
+      rows: a.lengthScaleFits.map((f) => [f.width, f.depth, f.pTrain, f.form, f.pc, f.pcErr, ...lengthParams.flatMap((k) => [f.params[k], f.paramErrs[k]]), f.sigmaFixed, f.chi2, f.dof, f.reducedChi2, f.points.length, lengthScaleNotDetermined(f)]),
     },
     {
       name: "collapses",
       title: "Finite-size-scaling collapses",
-      columns: ["width", "depth", "pTrain", "pLow", "pHigh", "form", "pc", "pcErr", "nu", "nuErr", "beta", "betaErr", "sigma", "sigmaErr", "n0", "n0Err", "reducedChi2", "dof", "errorMethod", "confident", "preferred", "notes"],
+      columns: ["width", "depth", "pTrain", "pLow", "pHigh", "form", "pc", "pcErr", "nu", "nuErr", "beta", "betaErr", "sigma", "sigmaErr", "n0", "n0Err", "reducedChi2", "dof", "errorMethod", "confident", "preferred", "notes", "notDetermined"],
       rows: a.collapses.flatMap((c) => [collapseRow(c, c.power, "power"), collapseRow(c, c.bkt, "bkt")]),
     },
   ];

@@ -1,0 +1,65 @@
+/**
+ * When is a fit a result? A fit whose critical point sits at the edge of the range it was
+ * searched in, that has no degrees of freedom left, or whose errors could not be computed
+ * has produced numbers but not a measurement. The summary and the report show such a fit as
+ * "not determined: <why>" instead of a value or a line. One list of checks, easy to extend
+ * (e.g. with flags that the fitters set themselves).
+ */
+import type { CollapseResult, LengthScaleFit } from "./schema.js";
+
+/** What every check may look at; fields a fit does not have are simply absent. */
+interface FitLike {
+  pc: number;
+  pcErr: number | null;
+  dof: number;
+  paramErrs?: Record<string, number | null>;
+  /** Fitted points of an N*(p) fit: the p_c search range is derived from them. */
+  points?: { p: number }[];
+  form?: string;
+  sigmaFixed?: boolean;
+  // Optional markers a fitter may set (see the fss work): any truthy one makes the fit undetermined.
+  atSearchEdge?: boolean;
+  atBound?: boolean;
+}
+
+type Check = (f: FitLike) => string | null;
+
+/** p_c of an N*(p) fit is searched between 1e-4·span and 3·span beyond the data (lengthscale.ts). */
+const LENGTH_SCALE_SEARCH = { near: 1e-4, far: 3 };
+
+const CHECKS: Check[] = [
+  (f) => (f.atSearchEdge || f.atBound ? "p_c at the edge of its search range" : null),
+  (f) => (!Number.isFinite(f.pc) ? "p_c is not finite" : null),
+  (f) => (f.dof < 1 ? `no degrees of freedom left (dof ${f.dof}: as many parameters as points)` : null),
+  (f) => {
+    if (!f.points || f.points.length === 0) return null;
+    const ps = f.points.map((q) => q.p);
+    const span = Math.max(...ps) - Math.min(...ps) || 1;
+    const d = Math.min(...ps.map((p) => Math.abs(p - f.pc)));
+    if (d >= LENGTH_SCALE_SEARCH.far * span * 0.98) return `p_c = ${f.pc.toFixed(3)} at the far edge of its search range (${LENGTH_SCALE_SEARCH.far}× the span of the data beyond it)`;
+    if (d <= LENGTH_SCALE_SEARCH.near * span * 1.02) return `p_c at the near edge of its search range (on a data point)`;
+    return null;
+  },
+  (f) => (f.pcErr === null || !Number.isFinite(f.pcErr) ? "the error of p_c could not be computed" : null),
+  (f) => {
+    const missing = Object.entries(f.paramErrs ?? {}).filter(([k, v]) => (v === null || !Number.isFinite(v)) && !(k === "sigma" && f.sigmaFixed));
+    return missing.length > 0 ? `errors of ${missing.map(([k]) => k).join(", ")} could not be computed` : null;
+  },
+];
+
+/** Null when the fit is a result, else why it is not (first failing check). */
+export function notDeterminedReason(f: FitLike): string | null {
+  for (const c of CHECKS) {
+    const why = c(f);
+    if (why) return why;
+  }
+  return null;
+}
+
+export function lengthScaleNotDetermined(f: LengthScaleFit): string | null {
+  return notDeterminedReason(f);
+}
+
+export function collapseNotDetermined(r: CollapseResult): string | null {
+  return notDeterminedReason({ pc: r.pc, pcErr: r.pcErr, dof: r.dof, ...(r as unknown as Partial<FitLike>), points: undefined, paramErrs: undefined });
+}

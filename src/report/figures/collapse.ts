@@ -1,0 +1,91 @@
+/** Figure 5: the finite-size-scaling collapse, power law and BKT side by side. */
+import type { TopLevelSpec } from "vega-lite";
+import type { CollapseComparison, CollapseResult } from "../../analysis/schema.js";
+import { pm, sig } from "../format.js";
+import { collapseNotDetermined } from "../../analysis/determined.js";
+import { archLabel, base, wrap, type Obj } from "./common.js";
+// ---------------------------------------------------------------------------------------------
+// 5. Collapse: power law and BKT side by side
+// ---------------------------------------------------------------------------------------------
+
+export function collapseTitle(r: CollapseResult): string[] {
+  const lines = [`p_c = ${pm(r.pc, r.pcErr)}`];
+  if (r.form === "power") lines.push(`ν = ${pm(r.nu, r.nuErr)},  β = ${pm(r.beta, r.betaErr)}`);
+  else {
+    lines.push(r.sigmaErr === null && r.sigma !== null ? `σ = ${sig(r.sigma)} (fixed),  β = ${pm(r.beta, r.betaErr)}` : `σ = ${pm(r.sigma, r.sigmaErr)},  β = ${pm(r.beta, r.betaErr)}`);
+    lines.push(`N₀ = ${pm(r.n0, r.n0Err)}`);
+  }
+  lines.push(`χ²/dof = ${sig(r.chi2)} (dof ${r.dof});  errors: ${r.errorMethod}`);
+  lines.push(r.confident ? "confident collapse" : "not confident");
+  return lines;
+}
+
+function collapsePanel(c: CollapseComparison, form: "power" | "bkt"): Obj {
+  const r = form === "power" ? c.power : c.bkt;
+  const name = form === "power" ? "Power-law form" : "BKT form";
+  const why = r ? collapseNotDetermined(r) : null;
+  if (!r || why) {
+    const text = r ? `not determined: ${why}` : `no ${form === "power" ? "power-law" : "BKT"} collapse: ${c.note ?? "the fit did not run"}`;
+    return {
+      title: { text: name, subtitle: r ? "not determined" : "no result" },
+      width: 320,
+      height: 260,
+      data: { values: wrap(text, 48).map((t, i) => ({ text: t, line: i })) },
+      mark: { type: "text", fontSize: 12, color: "#555", align: "center" },
+      encoding: { text: { field: "text" }, y: { field: "line", type: "ordinal", axis: null } },
+    };
+  }
+  const rows = r.points.map((p) => ({ x: p.x, y: p.y, lo: p.y - p.dy, hi: p.y + p.dy, dy: p.dy, size: p.size, p: p.p }));
+  const xTitle = form === "power" ? "(p_eval − p_c)·N^(1/ν)" : "(p_eval − p_c)·(ln(N/N₀))^(1/σ)";
+  const yTitle = form === "power" ? "L·N^(β/ν)" : "L·N^β";
+  const color = { field: "size", type: "ordinal", title: "N", scale: { scheme: "viridis" } };
+  const subtitle = collapseTitle(r);
+  if (!r.confident && r.notes.length > 0) subtitle.push(...wrap(r.notes[0], 52).slice(0, 3));
+  return {
+    title: { text: name, subtitle, subtitleLineHeight: 14 },
+    width: 320,
+    height: 260,
+    layer: [
+      { data: { values: rows }, mark: { type: "rule", strokeWidth: 1, opacity: 0.8 }, encoding: { x: { field: "x", type: "quantitative" }, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" }, color } },
+      {
+        data: { values: rows },
+        mark: { type: "point", filled: true, size: 30, opacity: 0.9 },
+        encoding: {
+          x: { field: "x", type: "quantitative", title: xTitle, scale: { zero: false } },
+          y: { field: "y", type: "quantitative", title: yTitle, scale: { zero: false } },
+          color,
+          tooltip: [
+            { field: "size", title: "N" },
+            { field: "p", title: "p_eval" },
+            { field: "x", title: xTitle, format: ".4g" },
+            { field: "y", title: yTitle, format: ".4g" },
+            { field: "dy", title: "± (1σ)", format: ".3g" },
+          ],
+        },
+      },
+    ],
+  };
+}
+
+export function collapseSpec(c: CollapseComparison): TopLevelSpec {
+  const panels = [collapsePanel(c, "power"), collapsePanel(c, "bkt")];
+  // Same number of subtitle lines in both panels, so that the two plots line up.
+  const subs = panels.map((p) => (p.title as { subtitle: string | string[] }).subtitle);
+  const lines = Math.max(...subs.map((x) => (Array.isArray(x) ? x.length : 1)));
+  panels.forEach((p, i) => {
+    const sub = subs[i];
+    const arr = Array.isArray(sub) ? [...sub] : [sub];
+    while (arr.length < lines) arr.push("\u200b"); // zero-width space: a blank line that vega does not trim
+    (p.title as { subtitle: string[] }).subtitle = arr;
+  });
+  return base({
+    title: {
+      text: `Finite-size-scaling collapse — ${archLabel(c)}, p_train = ${c.pTrain}, p_eval ∈ [${sig(c.pRange[0])}, ${sig(c.pRange[1])}]`,
+      // Wrapped to the width of the two panels (a long note on one line made the figure twice as wide as its plots).
+      subtitle: wrap(`preferred form: ${c.preferred}${c.note ? ` — ${c.note}` : ""}`, 110),
+    },
+    hconcat: panels,
+    spacing: 40,
+    resolve: { scale: { color: "shared" }, legend: { color: "shared" } },
+  });
+}

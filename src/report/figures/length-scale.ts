@@ -1,0 +1,108 @@
+/** Figure 4: the crossover size N* vs p_eval with its N*(p) fits. */
+import type { TopLevelSpec } from "vega-lite";
+import type { Analysis, Architecture, LengthScaleFit } from "../../analysis/schema.js";
+import { pm, sig } from "../format.js";
+import { lengthScaleNotDetermined } from "../../analysis/determined.js";
+import { archLabel, base, close, P_EVAL, sameArch, wrap, type Obj } from "./common.js";
+// ---------------------------------------------------------------------------------------------
+// 4. Length scale N* vs p with BKT and power-law fits
+// ---------------------------------------------------------------------------------------------
+
+const CENSOR_LABEL = { none: "minimum inside the N range", below: "N* < smallest N (censored)", above: "N* > largest N (censored)" } as const;
+
+/** ln N* of a length-scale fit at p (null where the form is undefined). */
+export function lengthScaleCurve(fit: LengthScaleFit, p: number): number | null {
+  const d = Math.abs(p - fit.pc);
+  if (!(d > 0)) return null;
+  if (fit.form === "bkt") {
+    const { lnN0, b, sigma } = fit.params;
+    if (![lnN0, b, sigma].every(Number.isFinite)) return null;
+    return lnN0 + b * Math.pow(d, -sigma);
+  }
+  const { lnA, nu } = fit.params;
+  if (![lnA, nu].every(Number.isFinite)) return null;
+  return lnA - nu * Math.log(d);
+}
+
+export function fitLabel(fit: LengthScaleFit): string {
+  const chi = fit.reducedChi2 === null ? `χ² = ${sig(fit.chi2)} (dof 0)` : `χ²/dof = ${sig(fit.reducedChi2)}`;
+  if (fit.form === "bkt") return `BKT: p_c = ${pm(fit.pc, fit.pcErr)}, σ = ${fit.sigmaFixed ? `${sig(fit.params.sigma)} (fixed)` : pm(fit.params.sigma, fit.paramErrs.sigma)}, ${chi}`;
+  return `power law: p_c = ${pm(fit.pc, fit.pcErr)}, ν = ${pm(fit.params.nu, fit.paramErrs.nu)}, ${chi}`;
+}
+
+export function lengthScaleSpec(analysis: Analysis, arch: Architecture, pTrain: number): TopLevelSpec | null {
+  const cross = analysis.crossovers.filter((c) => sameArch(c, arch) && close(c.pTrain, pTrain)).sort((a, b) => a.pEval - b.pEval);
+  if (cross.length === 0) return null;
+  const maxN = Math.max(...analysis.input.sizes, ...cross.map((c) => c.nStar));
+  const minN = Math.min(...analysis.input.sizes, ...cross.map((c) => c.nStar));
+  const points = cross.map((c) => ({
+    p: c.pEval,
+    nStar: c.nStar,
+    lo: c.lnNStarErr === null ? c.nStar : Math.exp(c.lnNStar - c.lnNStarErr),
+    hi: c.lnNStarErr === null ? c.nStar : Math.exp(c.lnNStar + c.lnNStarErr),
+    err: c.lnNStarErr,
+    status: CENSOR_LABEL[c.censored],
+    significant: c.significant ? "yes" : "no",
+  }));
+  const fits = analysis.lengthScaleFits.filter((f) => sameArch(f, arch) && close(f.pTrain, pTrain));
+  const curve: Obj[] = [];
+  const pcs: Obj[] = [];
+  // A fit that is not a result (determined.ts) is named in the subtitle, never drawn.
+  const undetermined = fits.flatMap((f) => {
+    const why = lengthScaleNotDetermined(f);
+    return why ? [`${f.form === "bkt" ? "BKT" : "power-law"} fit: not determined (${why})`] : [];
+  });
+  for (const f of fits.filter((x) => lengthScaleNotDetermined(x) === null)) {
+    const label = fitLabel(f);
+    const ps = f.points.map((q) => q.p);
+    if (ps.length === 0) continue;
+    const lo = Math.min(...ps);
+    const hi = Math.max(...ps);
+    const count = 80;
+    for (let i = 0; i < count; i++) {
+      const p = hi > lo ? lo + ((hi - lo) * i) / (count - 1) : lo;
+      const ln = lengthScaleCurve(f, p);
+      if (ln === null || !Number.isFinite(ln) || ln > Math.log(maxN) + 3 || ln < Math.log(minN) - 3) continue;
+      curve.push({ p, nStar: Math.exp(ln), fit: label, side: p < f.pc ? "below" : "above" });
+    }
+    pcs.push({ pc: f.pc, fit: label });
+  }
+  const x = { field: "p", type: "quantitative", title: P_EVAL, scale: { zero: false, nice: false, padding: 12 } };
+  const y = { type: "quantitative", title: "N* (crossover training-set size)", scale: { type: "log", nice: false, padding: 8 } };
+  const layers: Obj[] = [];
+  const fitColor = { field: "fit", type: "nominal", title: "fit of ln N*(p)", scale: { range: ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"] }, legend: { orient: "bottom", direction: "vertical", labelLimit: 640 } };
+  if (curve.length > 0) layers.push({ data: { values: curve }, mark: { type: "line", strokeWidth: 1.8 }, encoding: { x, y: { ...y, field: "nStar" }, color: fitColor, detail: { field: "side" } } });
+  if (pcs.length > 0) layers.push({ data: { values: pcs }, mark: { type: "rule", strokeDash: [4, 3], strokeWidth: 1.2 }, encoding: { x: { field: "pc", type: "quantitative" }, color: fitColor } });
+  layers.push(
+    { data: { values: points }, mark: { type: "rule", strokeWidth: 1.4, color: "#222" }, encoding: { x, y: { ...y, field: "lo" }, y2: { field: "hi" } } },
+    {
+      data: { values: points },
+      mark: { type: "point", size: 60, filled: true, color: "#222", opacity: 1 },
+      encoding: {
+        x,
+        y: { ...y, field: "nStar" },
+        shape: { field: "status", type: "nominal", title: "N*", scale: { domain: Object.values(CENSOR_LABEL), range: ["circle", "triangle-down", "triangle-up"] }, legend: { orient: "bottom", direction: "vertical" } },
+        tooltip: [
+          { field: "p", title: "p_eval" },
+          { field: "nStar", title: "N*", format: ".0f" },
+          { field: "err", title: "± ln N* (1σ)", format: ".3f" },
+          { field: "status", title: "status" },
+          { field: "significant", title: "minimum significant" },
+        ],
+      },
+    },
+  );
+  return base({
+    title: {
+      text: `Crossover size N* vs p_eval — ${archLabel(arch)}, p_train = ${pTrain}`,
+      subtitle: [
+        fits.length === 0 ? "no N*(p) fit for this line (too few uncensored, significant N*)" : pcs.length > 0 ? "curves: fits of ln N*(p); dashed verticals: their p_c" : "no N*(p) fit is a result on this line",
+        ...undetermined.flatMap((u) => wrap(u, 80)),
+      ],
+    },
+    width: 440,
+    height: 300,
+    layer: layers,
+    resolve: { legend: { shape: "independent" } },
+  });
+}
