@@ -1,6 +1,7 @@
 import { MentiaError } from "../errors.js";
 import { loadConfig } from "../sweep/config.js";
 import { formatDuration } from "../sweep/progress.js";
+import { SweepStoppedError } from "../sweep/pool.js";
 import { parseShard, type Shard } from "../sweep/shard.js";
 import { defaultWorkers, dryRunSweep, runSweep, type RunSweepOptions } from "../sweep/sweep.js";
 import { parseCommandLine, type FlagSpec } from "./args.js";
@@ -87,6 +88,12 @@ export const command: Command = {
       if (s.interrupted) console.log(`resume with the same command: mentia run ${positional[0]} --out ${outDir}${opts.shard ? ` --shard ${f.shard}` : ""}`);
       else if (s.remaining > 0) console.log(`see the failures with: mentia status ${outDir}`);
       return s.interrupted ? 130 : 0;
+    } catch (err) {
+      if (err instanceof SweepStoppedError) {
+        process.stderr.write(`mentia run: ${err.message}\n`);
+        return 1;
+      }
+      throw err;
     } finally {
       process.off("SIGINT", onSigint);
       process.off("SIGTERM", onSigint);
