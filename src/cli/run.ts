@@ -14,7 +14,7 @@ const FLAGS: Record<string, FlagSpec> = {
   shard: { kind: "string", help: "run only shard i of n (0-based), into DIR/shard-i.sqlite; combine with 'mentia merge DIR'", metavar: "i/n" },
   "force-new-config": { kind: "boolean", help: "run even if DIR holds a different config (unchanged finished jobs are kept)" },
   "retry-failed": { kind: "boolean", help: "run failed (e.g. diverged) jobs again instead of skipping them" },
-  "break-lock": { kind: "boolean", help: "take over DIR from a run on another host that is known to be dead" },
+  "break-lock": { kind: "boolean", help: "take over DIR's lock from a run that cannot be checked from here (another host or container) and is known to be dead" },
   local: { kind: "boolean", help: "DIR is on this host only: with --shard, use SQLite's WAL mode (default for shards: rollback journal, safe on NFS/Lustre)" },
 };
 

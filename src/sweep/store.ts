@@ -208,8 +208,8 @@ export class SweepStore {
   lockHolder(): RunLock | undefined {
     return locks.lockHolder(this);
   }
-  acquireLock(breakLock = false): void {
-    locks.acquireLock(this, breakLock);
+  acquireLock(breakLock = false): string | undefined {
+    return locks.acquireLock(this, breakLock);
   }
   releaseLock(): void {
     locks.releaseLock(this);

@@ -117,7 +117,8 @@ export async function runSweep(config: SweepConfig, outDir: string, options: Run
   const label = options.shard ? `shard ${formatShard(options.shard)}` : "sweep";
   try {
     store.checkCompatible(config, { shard: options.shard, forceNewConfig: options.forceNewConfig });
-    store.acquireLock(options.breakLock);
+    const takeover = store.acquireLock(options.breakLock);
+    if (takeover) progressStream?.write(`${label}: ${dbPath}: ${takeover}\n`);
     try {
       store.initialise(config, jobs, { shard: options.shard, forceNewConfig: options.forceNewConfig, mentiaVersion: mentiaVersion() });
       const resumedRunning = store.resetRunning();
