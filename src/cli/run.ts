@@ -1,6 +1,7 @@
 import { MentiaError } from "../errors.js";
 import { loadConfig } from "../sweep/config.js";
 import { formatDuration } from "../sweep/progress.js";
+import { SweepStoppedError } from "../sweep/pool.js";
 import { parseShard, type Shard } from "../sweep/shard.js";
 import { defaultWorkers, dryRunSweep, runSweep, type RunSweepOptions } from "../sweep/sweep.js";
 import { parseCommandLine, type FlagSpec } from "./args.js";
@@ -13,7 +14,7 @@ const FLAGS: Record<string, FlagSpec> = {
   shard: { kind: "string", help: "run only shard i of n (0-based), into DIR/shard-i.sqlite; combine with 'mentia merge DIR'", metavar: "i/n" },
   "force-new-config": { kind: "boolean", help: "run even if DIR holds a different config (unchanged finished jobs are kept)" },
   "retry-failed": { kind: "boolean", help: "run failed (e.g. diverged) jobs again instead of skipping them" },
-  "break-lock": { kind: "boolean", help: "take over DIR from a run on another host that is known to be dead" },
+  "break-lock": { kind: "boolean", help: "take over DIR's lock from a run that cannot be checked from here (another host or container) and is known to be dead" },
   local: { kind: "boolean", help: "DIR is on this host only: with --shard, use SQLite's WAL mode (default for shards: rollback journal, safe on NFS/Lustre)" },
 };
 
@@ -87,6 +88,12 @@ export const command: Command = {
       if (s.interrupted) console.log(`resume with the same command: mentia run ${positional[0]} --out ${outDir}${opts.shard ? ` --shard ${f.shard}` : ""}`);
       else if (s.remaining > 0) console.log(`see the failures with: mentia status ${outDir}`);
       return s.interrupted ? 130 : 0;
+    } catch (err) {
+      if (err instanceof SweepStoppedError) {
+        process.stderr.write(`mentia run: ${err.message}\n`);
+        return 1;
+      }
+      throw err;
     } finally {
       process.off("SIGINT", onSigint);
       process.off("SIGTERM", onSigint);

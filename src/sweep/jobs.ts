@@ -125,14 +125,18 @@ export function recordResult(store: SweepStore, key: JobKey, result: JobResult, 
     .immediate();
 }
 
-/** A job that failed (diverged, or threw): status 'failed' with the reason; no evals. */
-export function recordFailure(store: SweepStore, key: JobKey, reason: string, info: { versions: Versions; wallSeconds: number; engine?: string }): void {
-  const del = store.stmt("DELETE FROM evals WHERE job_key = ?");
-  const upd = store.stmt("UPDATE jobs SET status = 'failed', finished_at = ?, wall_seconds = ?, error = ?, engine = ?, versions = ? WHERE key = ?");
-  store.db
+/**
+ * A job that failed (diverged, or threw): status 'failed' with the reason; no evals. A job
+ * already done is never touched (its result is committed; a late failure report of another
+ * attempt must not erase it). Returns whether the job was marked failed.
+ */
+export function recordFailure(store: SweepStore, key: JobKey, reason: string, info: { versions: Versions; wallSeconds: number; engine?: string }): boolean {
+  const del = store.stmt("DELETE FROM evals WHERE job_key = ? AND NOT EXISTS (SELECT 1 FROM jobs WHERE key = ? AND status = 'done')");
+  const upd = store.stmt("UPDATE jobs SET status = 'failed', finished_at = ?, wall_seconds = ?, error = ?, engine = ?, versions = ? WHERE key = ? AND status <> 'done'");
+  return store.db
     .transaction(() => {
-      del.run(key);
-      upd.run(now(), info.wallSeconds, reason, info.engine ?? null, JSON.stringify(info.versions), key);
+      del.run(key, key);
+      return upd.run(now(), info.wallSeconds, reason, info.engine ?? null, JSON.stringify(info.versions), key).changes === 1;
     })
     .immediate();
 }

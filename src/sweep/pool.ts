@@ -21,6 +21,11 @@ import type { JournalMode, SweepStore, Versions } from "./store.js";
  * between epochs is clean. A job that throws or whose numbers are not finite is
  * recorded as failed by its worker and the pool goes on; a worker that dies in a job gets
  * the job recorded as failed and is replaced.
+ *
+ * A database error (disk full, I/O error, file removed) in any store call, the main
+ * thread's or a worker's, stops the sweep as a stop signal does: running jobs are abandoned,
+ * every job stored before is kept, and the pool rejects with a SweepStoppedError saying
+ * what failed. It never escapes from an event handler (which would kill the process).
  */
 
 export interface WorkerSetup {
@@ -39,7 +44,9 @@ export type FromWorker =
   | { type: "ready"; engine: string }
   | { type: "epoch"; key: JobKey; epoch: number; epochs: number }
   | { type: "finished"; key: JobKey; status: "done" | "failed"; error?: string; seconds: number }
-  | { type: "abandoned"; key: JobKey };
+  | { type: "abandoned"; key: JobKey }
+  /** The worker could not store the job's outcome (a database error): the sweep must stop. */
+  | { type: "storeError"; key: JobKey; error: string };
 
 export interface JobOutcome {
   status: "done" | "failed";
@@ -78,6 +85,15 @@ export interface PoolResult {
   failed: number;
   /** Stopped by the signal with jobs not run or abandoned. */
   interrupted: boolean;
+}
+
+/** The sweep stopped because its database could not be written; finished jobs are kept. */
+export class SweepStoppedError extends Error {
+  override readonly name = "SweepStoppedError";
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** Why a result cannot be stored as a finished job (a NaN or infinite number), or undefined. */
@@ -154,6 +170,14 @@ export function runPool(opts: PoolOptions): Promise<PoolResult> {
       for (const s of slots) if (s.ready && !s.current) s.worker.postMessage({ type: "stop" } satisfies ToWorker);
     };
 
+    // A store call failed: stop like a signal, and reject with what happened.
+    const storeFailed = (what: string, err: unknown): void => {
+      fatal ??= new SweepStoppedError(
+        `${what} in ${opts.dbPath} failed (${errorText(err)}); the sweep stopped: every job stored before is kept, and rerunning the same command resumes`,
+      );
+      stopAll();
+    };
+
     function onAbort(): void {
       if (stopping) return;
       stopping = true;
@@ -167,10 +191,28 @@ export function runPool(opts: PoolOptions): Promise<PoolResult> {
         slot.worker.postMessage({ type: "stop" } satisfies ToWorker);
         return;
       }
+      try {
+        opts.store.markRunning(job.key, `worker ${slot.id}`);
+      } catch (err) {
+        queue.unshift(job);
+        storeFailed(`marking job ${job.key} as running`, err);
+        slot.worker.postMessage({ type: "stop" } satisfies ToWorker);
+        return;
+      }
       slot.current = job;
-      opts.store.markRunning(job.key, `worker ${slot.id}`);
       events.jobStarted?.(job, slot.id);
       slot.worker.postMessage({ type: "job", key: job.key, job: job.job } satisfies ToWorker);
+    };
+
+    const recordCrash = (job: PlannedJob, reason: string): void => {
+      try {
+        opts.store.recordFailure(job.key, reason, { versions: opts.versions, wallSeconds: 0 });
+      } catch (err) {
+        storeFailed(`recording the crash of job ${job.key} (${reason})`, err);
+        return;
+      }
+      failed++;
+      events.jobFinished?.(job, { status: "failed", error: reason, seconds: 0 });
     };
 
     const start = (): void => {
@@ -185,6 +227,12 @@ export function runPool(opts: PoolOptions): Promise<PoolResult> {
         } else if (msg.type === "abandoned") {
           abandoned++;
           slot.current = undefined;
+          dispatch(slot);
+        } else if (msg.type === "storeError") {
+          // The job stays 'running' in the file; the pool's owner puts it back to pending.
+          abandoned++;
+          slot.current = undefined;
+          storeFailed(`storing the outcome of job ${msg.key}`, msg.error);
           dispatch(slot);
         } else {
           const job = slot.current;
@@ -208,9 +256,7 @@ export function runPool(opts: PoolOptions): Promise<PoolResult> {
         slot.crashed = true;
         if (job && !stopping) {
           const reason = `worker crashed: ${err.name}: ${err.message}`;
-          opts.store.recordFailure(job.key, reason, { versions: opts.versions, wallSeconds: 0 });
-          failed++;
-          events.jobFinished?.(job, { status: "failed", error: reason, seconds: 0 });
+          recordCrash(job, reason);
         }
       });
       slot.worker.on("exit", (code) => {
@@ -223,10 +269,7 @@ export function runPool(opts: PoolOptions): Promise<PoolResult> {
         if (job && !stopping) {
           // Exited in the middle of a job without an error event (e.g. process.exit in it).
           slot.crashed = true;
-          const reason = `worker exited with code ${code} during the job`;
-          opts.store.recordFailure(job.key, reason, { versions: opts.versions, wallSeconds: 0 });
-          failed++;
-          events.jobFinished?.(job, { status: "failed", error: reason, seconds: 0 });
+          recordCrash(job, `worker exited with code ${code} during the job`);
         }
         if (slot.crashed && !stopping && !fatal && queue.length > 0) start();
         finishIfIdle();

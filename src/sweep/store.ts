@@ -217,8 +217,8 @@ export class SweepStore {
   lockHolder(): RunLock | undefined {
     return locks.lockHolder(this);
   }
-  acquireLock(breakLock = false): void {
-    locks.acquireLock(this, breakLock);
+  acquireLock(breakLock = false): string | undefined {
+    return locks.acquireLock(this, breakLock);
   }
   releaseLock(): void {
     locks.releaseLock(this);
@@ -235,8 +235,8 @@ export class SweepStore {
   recordResult(key: JobKey, result: JobResult, info: { versions: Versions; wallSeconds: number }): void {
     jobs.recordResult(this, key, result, info);
   }
-  recordFailure(key: JobKey, reason: string, info: { versions: Versions; wallSeconds: number; engine?: string }): void {
-    jobs.recordFailure(this, key, reason, info);
+  recordFailure(key: JobKey, reason: string, info: { versions: Versions; wallSeconds: number; engine?: string }): boolean {
+    return jobs.recordFailure(this, key, reason, info);
   }
   counts(): StatusCounts {
     return jobs.counts(this);

@@ -117,7 +117,8 @@ export async function runSweep(config: SweepConfig, outDir: string, options: Run
   const label = options.shard ? `shard ${formatShard(options.shard)}` : "sweep";
   try {
     store.checkCompatible(config, { shard: options.shard, forceNewConfig: options.forceNewConfig });
-    store.acquireLock(options.breakLock);
+    const takeover = store.acquireLock(options.breakLock);
+    if (takeover) progressStream?.write(`${label}: ${dbPath}: ${takeover}\n`);
     try {
       store.initialise(config, jobs, { shard: options.shard, forceNewConfig: options.forceNewConfig, mentiaVersion: mentiaVersion() });
       const resumedRunning = store.resetRunning();
@@ -147,12 +148,21 @@ export async function runSweep(config: SweepConfig, outDir: string, options: Run
         result = await runPool({ dbPath, journal, jobs: todo, workers, data, versions: softwareVersions(engine.name), engine: engine.name, store, signal: options.signal, events: progress, holdAfter: testHold(dbPath) });
       } finally {
         // Whatever happened, no worker runs now: jobs still marked running were abandoned.
-        store.resetRunning();
+        // If even that cannot be written (the database failed), the next run resets them.
+        try {
+          store.resetRunning();
+        } catch {
+          // the error that stopped the pool is the one to report
+        }
         progress?.finish();
       }
       return summary(result.done, result.failed, result.interrupted, engine.name);
     } finally {
-      store.releaseLock();
+      try {
+        store.releaseLock();
+      } catch {
+        // a lock left behind names this dead process: the next run takes it over
+      }
     }
   } finally {
     store.close();

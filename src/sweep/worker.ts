@@ -2,6 +2,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { getEngine } from "../engine/select.js";
 import { runJob } from "../train/train.js";
 import { MentiaError } from "../errors.js";
+import type { JobResult } from "../train/job.js";
 import { nonFiniteReason, type FromWorker, type ToWorker, type WorkerSetup } from "./pool.js";
 import { SweepStore } from "./store.js";
 
@@ -35,20 +36,14 @@ port.on("message", (msg: ToWorker) => {
   }
   const t0 = performance.now();
   const wall = (): number => (performance.now() - t0) / 1000;
-  let outcome: FromWorker;
+  let result: JobResult | undefined;
+  let reason: string | undefined;
   try {
-    const result = runJob(msg.job, setup.data, engine, (e) => {
+    result = runJob(msg.job, setup.data, engine, (e) => {
       if (stopping()) throw new JobAbandoned();
       post({ type: "epoch", key: msg.key, epoch: e.epoch, epochs: e.epochs });
     });
-    const reason = nonFiniteReason(result);
-    if (reason) {
-      store.recordFailure(msg.key, reason, { versions: setup.versions, wallSeconds: wall(), engine: result.engine });
-      outcome = { type: "finished", key: msg.key, status: "failed", error: reason, seconds: wall() };
-    } else {
-      store.recordResult(msg.key, result, { versions: setup.versions, wallSeconds: wall() });
-      outcome = { type: "finished", key: msg.key, status: "done", seconds: wall() };
-    }
+    reason = nonFiniteReason(result);
   } catch (err) {
     if (err instanceof JobAbandoned) {
       // Left unfinished (status running): the pool's owner puts it back to pending.
@@ -57,11 +52,17 @@ port.on("message", (msg: ToWorker) => {
     }
     // A diverged training (TrainingDivergedError) or any other error in this job: the job
     // is recorded as failed with its reason and the sweep goes on.
-    const reason = err instanceof MentiaError ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    store.recordFailure(msg.key, reason, { versions: setup.versions, wallSeconds: wall(), engine: engine.name });
-    outcome = { type: "finished", key: msg.key, status: "failed", error: reason, seconds: wall() };
+    reason = err instanceof MentiaError ? err.message : err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   }
-  post(outcome);
+  // Storing is not part of the job: a database error stops the sweep (pool.ts), it does not fail the job.
+  try {
+    if (reason === undefined && result) store.recordResult(msg.key, result, { versions: setup.versions, wallSeconds: wall() });
+    else store.recordFailure(msg.key, reason ?? "no result", { versions: setup.versions, wallSeconds: wall(), engine: result?.engine ?? engine.name });
+  } catch (err) {
+    post({ type: "storeError", key: msg.key, error: err instanceof Error ? err.message : String(err) });
+    return;
+  }
+  post(reason === undefined ? { type: "finished", key: msg.key, status: "done", seconds: wall() } : { type: "finished", key: msg.key, status: "failed", error: reason, seconds: wall() });
 });
 
 post({ type: "ready", engine: engine.name });
