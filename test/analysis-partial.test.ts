@@ -87,7 +87,7 @@ test("mentia analyze DIR warns on stderr about an unfinished sweep, quietly with
           const masks = [base * (1 + 0.01 * rng.normal()), base * (1 + 0.01 * rng.normal())];
           return { pEval, loss: (masks[0] + masks[1]) / 2, lossStderr: Math.abs(masks[0] - masks[1]) / 2, accuracy: 0.9, accuracyStderr: 0.01, maskLosses: masks, maskAccuracies: [0.9, 0.9] };
         });
-        const result: JobResult = { job: pj.job, engine: "synthetic", trainSeconds: 0, evalSeconds: 0, steps: pj.steps, finalTrainLoss: 0.1, evals };
+        const result: JobResult = { job: pj.job, engine: "synthetic", trainSeconds: 0, evalSeconds: 0, steps: pj.steps, finalTrainLoss: 0.1, training: { steps: pj.steps, bestStep: pj.steps, bestValLoss: null, validations: 0, stoppedBy: "budget" }, evals };
         store.recordResult(pj.key, result, { versions: { mentia: "test", node: process.version }, wallSeconds: 0 });
       }
     } finally {
