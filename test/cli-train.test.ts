@@ -7,7 +7,7 @@ const bin = fileURLToPath(new URL("../../bin/mentia.js", import.meta.url));
 const mentia = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" });
 
 test("mentia train --json prints exactly one JSON object with config, train and evals", () => {
-  const r = mentia("train", "--width", "32", "--depth", "1", "--n", "500", "--epochs", "1", "--min-steps", "0", "--p-eval", "0,0.5", "--masks", "2", "--json");
+  const r = mentia("train", "--width", "32", "--depth", "1", "--n", "500", "--policy", "early-stop", "--val-every", "20", "--patience", "2", "--p-eval", "0,0.5", "--masks", "2", "--json");
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   assert.equal(out.config.width, 32);
@@ -15,7 +15,16 @@ test("mentia train --json prints exactly one JSON object with config, train and 
   assert.ok(out.train.seconds > 0 && Number.isFinite(out.train.finalTrainLoss));
   assert.deepEqual(out.evals.map((e: { pEval: number }) => e.pEval), [0, 0.5]);
   for (const e of out.evals) assert.ok(e.loss > 0 && e.lossStderr >= 0 && e.accuracy > 0.1 && e.accuracy <= 1);
-  assert.match(r.stderr, /epoch 1\/1 .* samples\/s/);
+  assert.match(r.stderr, /epoch 1 .* samples\/s/);
+  assert.match(r.stderr, /val loss \d\.\d+ \(best \d\.\d+ at step \d+\)/);
+  // Early stopping's record: the weights evaluated are those of the best validation step.
+  assert.equal(out.train.stoppedBy, "patience");
+  assert.equal(out.train.steps - out.train.bestStep, 2 * 20);
+  assert.ok(out.train.bestValLoss > 0 && out.train.validations === out.train.steps / 20, JSON.stringify(out.train));
+  const fixed = mentia("train", "--width", "32", "--depth", "1", "--n", "500", "--policy", "epochs", "--epochs", "1", "--p-eval", "0", "--json");
+  assert.equal(fixed.status, 0, fixed.stderr);
+  assert.deepEqual(JSON.parse(fixed.stdout).train.stoppedBy, "budget");
+  assert.equal(JSON.parse(fixed.stdout).train.steps, Math.ceil(500 / 64));
 });
 
 test("invalid values and unknown flags give one line and exit code 2", () => {
@@ -23,7 +32,12 @@ test("invalid values and unknown flags give one line and exit code 2", () => {
     [["--p-train", "1"], /p_train must be in \[0, 1\), got 1/],
     [["--p-eval", "0,1.5"], /p_eval must be in \[0, 1\), got 1.5/],
     [["--width", "0"], /width must be an integer ≥ 1, got 0/],
-    [["--n", "70000"], /\[1, 60000\], got 70000/],
+    [["--n", "70000"], /\[1, 50000\] \(60000 images minus the 10000 held out for validation\), got 70000/],
+    [["--n", "55001", "--validation", "5000"], /^mentia: training-set size N must be an integer in \[1, 55000\]/],
+    [["--patience", "0"], /patience must be an integer ≥ 1/],
+    [["--val-every", "0"], /--val-every must be an integer ≥ 1 or 'auto', got '0'/],
+    [["--policy", "forever"], /--policy must be one of early-stop, epochs, steps, epochs-min-steps, got 'forever'/],
+    [["--data-draw", "mine"], /--data-draw must be one of per-seed, shared/],
     [["--bogus", "3"], /unknown option --bogus/],
     [["--width", "abc"], /--width expects a number, got 'abc'/],
     [["--eval-mode", "zap"], /--eval-mode must be one of sample, mask/],
@@ -43,6 +57,6 @@ test("mentia --help and mentia train --help describe the commands and every opti
   assert.match(top.stdout, /train\s+train one network/);
   const help = mentia("train", "--help");
   assert.equal(help.status, 0);
-  for (const flag of ["--width", "--depth", "--p-train", "--n", "--epochs", "--batch", "--seed", "--p-eval", "--eval-mode", "--masks", "--rescale", "--json"]) assert.ok(help.stdout.includes(flag), flag);
+  for (const flag of ["--width", "--depth", "--p-train", "--n", "--epochs", "--policy", "--patience", "--val-every", "--max-steps", "--validation", "--data-draw", "--batch", "--seed", "--p-eval", "--eval-mode", "--masks", "--rescale", "--json"]) assert.ok(help.stdout.includes(flag), flag);
   assert.equal(mentia("frobnicate").status, 2);
 });

@@ -44,6 +44,13 @@ test("report: run → analyze → report on a tiny real sweep; the header shows 
   assert.ok(meta.elapsedSeconds !== null && meta.elapsedSeconds >= 0 && meta.elapsedSeconds <= summary.seconds + 1, `elapsed ${meta.elapsedSeconds} vs run ${summary.seconds}`);
   assert.ok(meta.workSeconds > 0);
   assert.deepEqual(meta.failures, []);
+  // How long each (p_train, N) trained: early stopping's record, one row per grid point, every seed counted.
+  assert.equal(meta.training.length, CONFIG.pTrain.length * CONFIG.sizes.length);
+  for (const t of meta.training) {
+    assert.equal(t.jobs, CONFIG.seeds.length);
+    assert.ok(t.meanBestStep > 0 && t.meanBestStep <= t.meanSteps && t.meanBestValLoss !== null && t.meanBestValLoss > 0, JSON.stringify(t));
+    assert.equal(Object.values(t.stoppedBy).reduce((a, b) => a + b, 0), t.jobs);
+  }
 
   // No analysis yet: a clear error, and no report folder.
   const early = cli(["report", SWEEP]);
@@ -67,6 +74,7 @@ test("report: run → analyze → report on a tiny real sweep; the header shows 
     assert.equal(readFileSync(join(dir, svg.replace(/\.svg$/, ".png"))).subarray(1, 4).toString(), "PNG");
   }
   const html = readFileSync(join(dir, "index.html"), "utf8");
+  assert.match(html, /training length per N \(early stopping: validation on 10000 held-out images/);
   assert.match(html, new RegExp(`${jobs} done, 0 failed of ${jobs} planned`));
   assert.ok(html.includes(meta.engines[0]));
   assert.ok(html.includes(meta.versions[0]));

@@ -64,5 +64,6 @@ export function fixtureMeta(dir = "runs/fixture"): ReportMeta {
     firstStart: "2025-01-01T00:00:00.000Z",
     lastFinish: "2025-01-01T00:03:07.250Z",
     notes: [],
+    training: [{ width: 32, depth: 2, pTrain: 0, n: 250, jobs: 2, meanSteps: 300, meanBestStep: 150, meanBestEpoch: 37.5, meanBestValLoss: 0.42, stoppedBy: { patience: 2 } }],
   };
 }

@@ -2,6 +2,7 @@ import type { Analysis, Architecture, Phase } from "../analysis/schema.js";
 import { archKey, archLabel, architectures, PHASE_COLORS, PHASES, pTrainsOf, type Figure, type FigureDims } from "./figures.js";
 import { duration, escapeHtml as h, pm, sig } from "./format.js";
 import type { ReportMeta } from "./meta.js";
+import type { SweepConfig } from "../sweep/config.js";
 import { incompleteWarning } from "../analysis/completeness.js";
 import { collapseNotDetermined, lengthScaleNotDetermined } from "../analysis/determined.js";
 import type { Table } from "./tables.js";
@@ -112,6 +113,22 @@ function dd(label: string, value: string): string {
   return `<dt>${h(label)}</dt><dd>${value}</dd>`;
 }
 
+/** The training-length policy of a config, in one line. */
+export function trainingPolicyLine(c: SweepConfig): string {
+  switch (c.policy) {
+    case "early-stop":
+      return `early stopping: validation on ${c.validation} held-out images every ${c.valEvery === "auto" ? "epoch (≥ 50 steps)" : `${c.valEvery} steps`}, patience ${c.patience}, at most ${c.maxSteps} steps, best weights evaluated`;
+    case "epochs":
+      return `${c.epochs} epochs`;
+    case "steps":
+      return `${c.steps} steps`;
+    case "epochs-min-steps":
+      return `${c.epochs} epochs but at least ${c.steps} steps`;
+    default:
+      return "unknown policy";
+  }
+}
+
 function runSection(meta: ReportMeta, analysis: Analysis): string {
   const j = meta.jobs;
   const jobs = [`${j.done} done`, `${j.failed} failed`];
@@ -127,6 +144,7 @@ function runSection(meta: ReportMeta, analysis: Analysis): string {
     dd("sweep directory", `<code>${h(meta.sweepDir)}</code>`),
     dd("grid", h(grid)),
     dd("jobs", h(`${jobs.join(", ")}${planned}`)),
+    dd("training", h(c ? `${trainingPolicyLine(c)}; data draw ${c.dataDraw}` : "unknown (no config stored)")),
     dd("wall time", h(meta.elapsedSeconds === null ? "unknown" : `${duration(meta.elapsedSeconds)} (first job start → last job finish${meta.firstStart ? `: ${meta.firstStart} → ${meta.lastFinish}` : ""})`)),
     dd("work", h(`${duration(meta.workSeconds)} summed over jobs`)),
     dd("engine", h(meta.engines.length ? meta.engines.join(", ") : "unknown")),
@@ -140,6 +158,19 @@ function runSection(meta: ReportMeta, analysis: Analysis): string {
     out += `<details><summary>configuration</summary><table><tbody>${Object.entries(c)
       .map(([k, v]) => `<tr><th>${h(k)}</th><td class="mono">${h(Array.isArray(v) ? v.join(", ") : String(v))}</td></tr>`)
       .join("")}</tbody></table></details>`;
+  }
+  if (meta.training.length > 0) {
+    const multiArch = new Set(meta.training.map((t) => `${t.width}x${t.depth}`)).size > 1;
+    out += `<details><summary>training length per N (${h(c ? trainingPolicyLine(c) : "policy not recorded")})</summary><table><thead><tr>${multiArch ? "<th>width</th><th>depth</th>" : ""}<th>p_train</th><th>N</th><th>jobs</th><th>steps trained</th><th>weights evaluated: step (epoch)</th><th>best validation loss</th><th>stopped by</th></tr></thead><tbody>${meta.training
+      .map(
+        (t) =>
+          `<tr>${multiArch ? `<td>${t.width}</td><td>${t.depth}</td>` : ""}<td>${t.pTrain}</td><td>${t.n}</td><td>${t.jobs}</td><td>${t.meanSteps.toFixed(0)}</td><td>${t.meanBestStep.toFixed(0)} (${t.meanBestEpoch.toFixed(1)})</td><td>${t.meanBestValLoss === null ? "—" : t.meanBestValLoss.toFixed(4)}</td><td>${h(
+            Object.entries(t.stoppedBy)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(", "),
+          )}</td></tr>`,
+      )
+      .join("")}</tbody></table><p class="note">Means over seeds. Early stopping evaluates the weights of the best validation step, not the last ones (docs/protocol.md).</p></details>`;
   }
   if (meta.failures.length > 0) {
     const shown = meta.failures.slice(0, 50);

@@ -3,6 +3,7 @@ import type { SweepConfig } from "../sweep/config.js";
 import { describeJob } from "../sweep/plan.js";
 import { sweepStatus } from "../sweep/status.js";
 import { SweepStore } from "../sweep/store.js";
+import type { TrainingRecord, TrainJob } from "../train/job.js";
 
 /**
  * What the report's header says about the run that produced the results: read from the
@@ -28,6 +29,44 @@ export interface ReportMeta {
   lastFinish: string | null;
   /** Things the reader should know about the run (unmerged shards, unreadable store...). */
   notes: string[];
+  /** How long the finished jobs trained, per (width, depth, p_train, N): means over seeds. */
+  training: TrainingSummary[];
+}
+
+export interface TrainingSummary {
+  width: number;
+  depth: number;
+  pTrain: number;
+  n: number;
+  jobs: number;
+  /** Steps trained, and the step whose weights were evaluated (also in epochs). */
+  meanSteps: number;
+  meanBestStep: number;
+  meanBestEpoch: number;
+  /** Mean best validation loss (null without a validation split). */
+  meanBestValLoss: number | null;
+  /** Jobs per stop reason ("patience", "max-steps", "budget"). */
+  stoppedBy: Record<string, number>;
+}
+
+/** Groups finished jobs' training records (src/train/job.ts) by (width, depth, p_train, N). */
+export function summariseTraining(jobs: Array<{ job: TrainJob; training: TrainingRecord }>): TrainingSummary[] {
+  const groups = new Map<string, Array<{ job: TrainJob; training: TrainingRecord }>>();
+  for (const j of jobs) {
+    const k = `${j.job.width}|${j.job.depth}|${j.job.pTrain}|${j.job.n}`;
+    groups.set(k, [...(groups.get(k) ?? []), j]);
+  }
+  const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+  return [...groups.values()]
+    .map((g) => {
+      const { width, depth, pTrain, n, batch } = g[0].job;
+      const vals = g.map((j) => j.training.bestValLoss).filter((v): v is number => v !== null);
+      const stoppedBy: Record<string, number> = {};
+      for (const j of g) stoppedBy[j.training.stoppedBy] = (stoppedBy[j.training.stoppedBy] ?? 0) + 1;
+      const bestStep = mean(g.map((j) => j.training.bestStep));
+      return { width, depth, pTrain, n, jobs: g.length, meanSteps: mean(g.map((j) => j.training.steps)), meanBestStep: bestStep, meanBestEpoch: bestStep / Math.ceil(n / batch), meanBestValLoss: vals.length === g.length ? mean(vals) : null, stoppedBy };
+    })
+    .sort((a, b) => a.width - b.width || a.depth - b.depth || a.pTrain - b.pTrain || a.n - b.n);
 }
 
 /** A header for results whose run is unknown (e.g. analysis.json without its store). */
@@ -43,6 +82,7 @@ export function emptyMeta(sweepDir: string, note: string): ReportMeta {
     firstStart: null,
     lastFinish: null,
     notes: [note],
+    training: [],
   };
 }
 
@@ -80,12 +120,14 @@ export function readReportMeta(dir: string): ReportMeta {
   const versions = new Set<string>();
   let firstStart: string | null = null;
   let lastFinish: string | null = null;
+  const trained: Array<{ job: TrainJob; training: TrainingRecord }> = [];
   for (const s of dbs) {
     const store = SweepStore.open(s.path, { readonly: true });
     try {
       checksums ??= store.storedChecksums();
       for (const j of store.dumpJobs()) {
         if (j.status !== "done") continue;
+        if (j.training) trained.push({ job: JSON.parse(j.job) as TrainJob, training: JSON.parse(j.training) as TrainingRecord });
         if (j.versions) {
           try {
             versions.add(versionsLine(JSON.parse(j.versions) as Record<string, string>));
@@ -114,6 +156,7 @@ export function readReportMeta(dir: string): ReportMeta {
     firstStart,
     lastFinish,
     notes,
+    training: summariseTraining(trained),
   };
 }
 
