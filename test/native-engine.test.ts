@@ -41,7 +41,7 @@ function pair(spec: NetworkSpec, opt: OptimizerConfig = DEFAULT_OPTIMIZER, seed 
 }
 
 test("native engine loads and reports its instruction set", { skip }, () => {
-  assert.ok(["avx2+fma", "generic"].includes(nativeIsa() ?? ""), `isa ${nativeIsa()}`);
+  assert.ok(["avx512", "avx2+fma", "generic"].includes(nativeIsa() ?? ""), `isa ${nativeIsa()}`);
 });
 
 test("native gradients equal the reference's (float tolerance), with and without dropout", { skip }, () => {
@@ -191,7 +191,7 @@ test("native engine: setParams/getParams round-trip; bad input is rejected; disp
 });
 
 test("the portable (non-SIMD) build agrees with the reference too", { skip: skip || nativeIsa() === "generic" ? "only meaningful when the SIMD variant is the default" : false }, () => {
-  // The variant is chosen once per process: run a small check in a child with MENTIA_NATIVE_ISA=generic.
+  // The default variant is chosen once per process: run a small check in a child with MENTIA_ISA=generic.
   const script = `
     import { initParams } from ${JSON.stringify(new URL("../src/engine/init.js", import.meta.url).href)};
     import { loadNativeEngine, nativeIsa } from ${JSON.stringify(new URL("../src/engine/native/index.js", import.meta.url).href)};
@@ -201,7 +201,7 @@ test("the portable (non-SIMD) build agrees with the reference too", { skip: skip
     const rows = Int32Array.from({ length: 29 }, (_, i) => (i * 5) % n);
     const g = net.lossAndGradient({ x, y, n }, rows, 0.3, 2);
     process.stdout.write(JSON.stringify({ isa: nativeIsa(), loss: g.loss, grad: Array.from(g.grad) }));`;
-  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", env: { ...process.env, MENTIA_NATIVE_ISA: "generic" }, cwd: fileURLToPath(new URL(".", import.meta.url)) });
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", env: { ...process.env, MENTIA_ISA: "generic" }, cwd: fileURLToPath(new URL(".", import.meta.url)) });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { isa: string; loss: number; grad: number[] };
   assert.equal(out.isa, "generic");

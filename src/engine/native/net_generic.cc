@@ -13,5 +13,6 @@ extern const NetOps genericOps = {"generic",
                            mentia_generic::lossAndGradient,
                            mentia_generic::evaluate,
                            mentia_generic::gemmGflops,
-                           mentia_generic::setTuning};
+                           mentia_generic::setTuning,
+                           mentia_generic::fmaPeak};
 }
