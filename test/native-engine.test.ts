@@ -212,3 +212,26 @@ test("the portable (non-SIMD) build agrees with the reference too", { skip: skip
   assert.ok(Math.abs(g.loss - out.loss) < 1e-5 * g.loss, `loss ${g.loss} vs ${out.loss}`);
   assert.ok(relErr(g.grad, Float32Array.from(out.grad)) < 1e-5, `relative gradient error ${relErr(g.grad, Float32Array.from(out.grad))}`);
 });
+
+test("evaluateAll gives exactly the per-p_eval evaluations (one pass), in both modes, and agrees with the reference", { skip }, () => {
+  const data = randomData(333, 8);
+  const spec = { width: 37, depth: 2 };
+  const { ref, nat: nn } = pair(spec, DEFAULT_OPTIMIZER, 5, 2);
+  const pEvals = [0, 0.1, 0.5, 0.9, 0.3];
+  for (const o of [
+    { mode: "sample" as const, masks: 3, rescale: true, batch: 100 },
+    { mode: "mask" as const, masks: 2, rescale: false },
+    { mode: "sample" as const, masks: 1, rescale: true, batch: 64 },
+  ]) {
+    const all = nn.evaluateAll(data, pEvals, o);
+    assert.equal(all.length, pEvals.length);
+    pEvals.forEach((pEval, i) => {
+      const one = nn.evaluate(data, { ...o, pEval });
+      assert.deepEqual(all[i], one, `${o.mode}, ${o.masks} masks: p_eval ${pEval}`);
+    });
+    const r = ref.evaluateAll(data, pEvals, o);
+    pEvals.forEach((pEval, i) => assert.ok(Math.abs(r[i].loss - all[i].loss) < 1e-5 * r[i].loss, `reference at p_eval ${pEval}: ${r[i].loss} vs ${all[i].loss}`));
+  }
+  assert.throws(() => nn.evaluateAll(data, [], { mode: "sample", masks: 1, rescale: true }), /at least one p_eval/);
+  assert.throws(() => nn.evaluateAll(data, [0.2, 1], { mode: "sample", masks: 1, rescale: true }), /pEval/);
+});

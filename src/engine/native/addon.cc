@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <string>
 
 #include "net_api.h"
@@ -144,7 +145,8 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
                        {InstanceMethod("paramCount", &NativeNet::ParamCount), InstanceMethod("getParams", &NativeNet::GetParams),
                         InstanceMethod("setParams", &NativeNet::SetParams), InstanceMethod("train", &NativeNet::Train),
                         InstanceMethod("lossAndGradient", &NativeNet::LossAndGradient),
-                        InstanceMethod("evaluate", &NativeNet::Evaluate), InstanceMethod("dispose", &NativeNet::Dispose)});
+                        InstanceMethod("evaluate", &NativeNet::Evaluate), InstanceMethod("evaluateAll", &NativeNet::EvaluateAll),
+                        InstanceMethod("dispose", &NativeNet::Dispose)});
   }
 
   /** new NativeNet(width, depth, adam, lr, beta1, beta2, eps, momentum, seed, params, isa?): isa (a MENTIA_ISA
@@ -283,6 +285,36 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
       out[2 * k + 1] = static_cast<double>(draws[k].correct);
     }
     delete[] draws;
+    return out;
+  }
+
+  /** evaluateAll(x, y, n, pEvals: Float64Array, maskMode, rescale, batch, K, sampleLoss: Float64Array, sampleCorrect: Uint8Array)
+   *  → Float64Array [lossSum, correct] × K per p_eval (entries k >= 1 unused where p_eval = 0); sampleLoss/sampleCorrect
+   *  (nP·n) receive each p_eval's last draw per sample at offset p·n. */
+  Napi::Value EvaluateAll(const Napi::CallbackInfo& info) {
+    void* n = live(info.Env());
+    const DataView d = dataView(info, 0);
+    auto pe = typed<Napi::Float64Array>(info, 3, napi_float64_array, "pEvals");
+    const int nP = static_cast<int>(pe.ElementLength());
+    if (info.Length() < 6 || !info[4].IsBoolean() || !info[5].IsBoolean())
+      throw Napi::TypeError::New(info.Env(), "maskMode and rescale must be booleans");
+    EvalConfig c;
+    c.maskMode = info[4].As<Napi::Boolean>().Value();
+    c.rescale = info[5].As<Napi::Boolean>().Value();
+    c.batch = static_cast<int>(integer(info, 6, "batch", 1, 1 << 24));
+    const int K = static_cast<int>(integer(info, 7, "masks", 1, 1 << 24));
+    auto sl = typed<Napi::Float64Array>(info, 8, napi_float64_array, "sampleLoss");
+    auto sc = typed<Napi::Uint8Array>(info, 9, napi_uint8_array, "sampleCorrect");
+    if (static_cast<int64_t>(sl.ElementLength()) < nP * d.n || static_cast<int64_t>(sc.ElementLength()) < nP * d.n)
+      throw Napi::RangeError::New(info.Env(), "per-sample outputs are shorter than pEvals.length · n");
+    const size_t nd = static_cast<size_t>(nP) * K;
+    std::unique_ptr<EvalDraw[]> draws(new EvalDraw[nd]);
+    guarded(info.Env(), [&] { ops_->evaluateAll(n, d, c, nP, pe.Data(), K, draws.get(), sl.Data(), sc.Data()); });
+    auto out = Napi::Float64Array::New(info.Env(), nd * 2);
+    for (size_t i = 0; i < nd; i++) {
+      out[2 * i] = draws[i].lossSum;
+      out[2 * i + 1] = static_cast<double>(draws[i].correct);
+    }
     return out;
   }
 

@@ -39,6 +39,7 @@ interface NativeNetHandle {
   train(x: Float32Array, y: Uint8Array, n: number, order: Int32Array, batch: number, pTrain: number, firstStep: number, maxSteps: number): Float64Array;
   lossAndGradient(x: Float32Array, y: Uint8Array, n: number, rows: Int32Array, pTrain: number, step: number, gradOut: Float32Array): number;
   evaluate(x: Float32Array, y: Uint8Array, n: number, pEval: number, maskMode: boolean, rescale: boolean, batch: number, masks: number, sampleLoss?: Float64Array, sampleCorrect?: Uint8Array): Float64Array;
+  evaluateAll(x: Float32Array, y: Uint8Array, n: number, pEvals: Float64Array, maskMode: boolean, rescale: boolean, batch: number, masks: number, sampleLoss: Float64Array, sampleCorrect: Uint8Array): Float64Array;
   dispose(): void;
 }
 
@@ -184,24 +185,33 @@ class NativeNetwork implements Network {
   }
 
   evaluate(data: Dataset, opts: EvalOptions): EvalResult {
-    checkProbability(opts.pEval, "pEval");
+    return this.evaluateAll(data, [opts.pEval], opts)[0];
+  }
+
+  evaluateAll(data: Dataset, pEvals: readonly number[], opts: Omit<EvalOptions, "pEval">): EvalResult[] {
+    if (pEvals.length < 1) throw new MentiaError("at least one p_eval is needed");
+    for (const p of pEvals) checkProbability(p, "pEval");
     checkInt(opts.masks, "masks", 1);
     if (opts.mode !== "sample" && opts.mode !== "mask") throw new MentiaError(`eval mode must be 'sample' or 'mask', got '${String(opts.mode)}'`);
     const batch = opts.batch ?? 1000;
     checkInt(batch, "eval batch", 1);
     if (data.n < 1) throw new MentiaError("cannot evaluate on an empty dataset");
-    // p_eval = 0: every draw is the same network; compute one and replicate (summariseEval).
-    const K = opts.pEval === 0 ? 1 : opts.masks;
-    const sampleLoss = new Float64Array(data.n);
-    const sampleCorrect = new Uint8Array(data.n);
-    const sums = this.h.evaluate(data.x, data.y, data.n, opts.pEval, opts.mode === "mask", opts.rescale, batch, K, sampleLoss, sampleCorrect);
-    const maskLosses: number[] = [];
-    const maskAccuracies: number[] = [];
-    for (let k = 0; k < K; k++) {
-      maskLosses.push(sums[2 * k] / data.n);
-      maskAccuracies.push(sums[2 * k + 1] / data.n);
-    }
-    return summariseEval(maskLosses, maskAccuracies, opts.masks, opts.pEval > 0, sampleLoss, sampleCorrect);
+    // p_eval = 0: every draw is the same network; the addon computes one and summariseEval replicates it.
+    const K = opts.masks, nP = pEvals.length;
+    const sampleLoss = new Float64Array(nP * data.n);
+    const sampleCorrect = new Uint8Array(nP * data.n);
+    const sums = this.h.evaluateAll(data.x, data.y, data.n, Float64Array.from(pEvals), opts.mode === "mask", opts.rescale, batch, K, sampleLoss, sampleCorrect);
+    return pEvals.map((pEval, p) => {
+      const Kp = pEval === 0 ? 1 : K;
+      const maskLosses: number[] = [];
+      const maskAccuracies: number[] = [];
+      for (let k = 0; k < Kp; k++) {
+        maskLosses.push(sums[2 * (p * K + k)] / data.n);
+        maskAccuracies.push(sums[2 * (p * K + k) + 1] / data.n);
+      }
+      const rows = (a: Float64Array | Uint8Array) => a.subarray(p * data.n, (p + 1) * data.n);
+      return summariseEval(maskLosses, maskAccuracies, K, pEval > 0, rows(sampleLoss) as Float64Array, rows(sampleCorrect) as Uint8Array);
+    });
   }
 
   dispose(): void {

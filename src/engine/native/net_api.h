@@ -58,6 +58,10 @@ struct NetOps {
    *  values of the last draw. */
   void (*evaluate)(void* net, const DataView& d, const EvalConfig& cfg, int K, EvalDraw* draws, double* sampleLoss,
                    uint8_t* sampleCorrect);
+  /** evaluate() at nP removal rates in one pass (cfg.pEval unused): draws[p·K + k] (K_p = 1 when
+   *  pEvals[p] = 0); sampleLoss/sampleCorrect (nP·n each, when given) get p's last draw at p·n. */
+  void (*evaluateAll)(void* net, const DataView& d, const EvalConfig& cfg, int nP, const double* pEvals, int K, EvalDraw* draws,
+                      double* sampleLoss, uint8_t* sampleCorrect);
   /** GFLOP/s of this variant's GEMM on an M×N×K problem of one shape (see net_impl.h). */
   double (*gemmGflops)(int shape, int M, int N, int K, double seconds);
   /** Set the blocking of one GEMM shape (0 forward, 1 input gradient, 2 weight gradient), for

@@ -22,6 +22,7 @@ extern const NetOps avx512Ops = {"avx512",
                                  mentia_avx512::train,
                                  mentia_avx512::lossAndGradient,
                                  mentia_avx512::evaluate,
+                                 mentia_avx512::evaluateAll,
                                  mentia_avx512::gemmGflops,
                                  mentia_avx512::setTuning,
                                  mentia_avx512::fmaPeak};

@@ -389,19 +389,32 @@ class Net {
   }
 
   void evaluate(const DataView& d, const EvalConfig& ec, int K, EvalDraw* draws, double* sampleLoss, uint8_t* sampleCorrect) {
-    checkP(ec.pEval, "pEval");
+    evaluateAll(d, ec, 1, &ec.pEval, K, draws, sampleLoss, sampleCorrect);
+  }
+
+  /**
+   * Evaluation at nP removal rates pEvals[0..nP) (ec.pEval unused) in one pass over the data:
+   * draws[p·K + k] gets draw k at pEvals[p] (K_p = 1 draw when pEvals[p] = 0, else K); when
+   * given, sampleLoss/sampleCorrect + p·n get the per-sample values of p's last draw. Each
+   * (p, k) gets exactly the numbers of a separate evaluate() at pEvals[p] (same masks, same
+   * operations in the same order).
+   */
+  void evaluateAll(const DataView& d, const EvalConfig& ec, int nP, const double* pEvals, int K, EvalDraw* draws, double* sampleLoss,
+                   uint8_t* sampleCorrect) {
+    if (nP < 1) throw std::runtime_error("at least one p_eval is needed");
+    for (int p = 0; p < nP; p++) checkP(pEvals[p], "pEval");
     if (K < 1) throw std::runtime_error("masks must be >= 1");
     const int Be = std::max(1, static_cast<int>(std::min<int64_t>(ec.batch, std::max<int64_t>(d.n, 1))));
-    const uint32_t thr = dropThreshold(ec.pEval);
-    const float scale = ec.rescale ? static_cast<float>(1.0 / (1.0 - ec.pEval)) : 1.0f;
     for (int64_t r = 0; r < d.n; r++)
       if (d.y[r] >= CLASSES) fail("label %lld of row %lld is not in 0..9", d.y[r], r);
     ensureCapacity(Be);
-    for (int k = 0; k < K; k++) draws[k] = EvalDraw{};
-    // Layer 0's pre-activations do not depend on the masks: with several draws they are
-    // computed once per chunk and each draw applies its own masks to them (the same
+    int passes = 0;  // forward passes per chunk
+    for (int p = 0; p < nP; p++) passes += pEvals[p] > 0 ? K : 1;
+    for (int i = 0; i < nP * K; i++) draws[i] = EvalDraw{};
+    // Layer 0's pre-activations do not depend on the masks: with several passes per chunk they
+    // are computed once and each (p_eval, draw) applies its own masks to them (the same
     // operations in the same order as the fused path, so the same numbers).
-    const bool share = K > 1 && cfg_.depth > 0;
+    const bool share = passes > 1 && cfg_.depth > 0;
     for (int64_t r0 = 0; r0 < d.n; r0 += Be) {
       const int B = static_cast<int>(std::min<int64_t>(Be, d.n - r0));
       Bp_ = round16(B);
@@ -411,29 +424,36 @@ class Net {
         const Layer& L = layers_[0];
         gemm(L.out, Bp_, L.in, L.W.get(), L.ld, 1, x0, IN, z0_.get(), Bp_, EpiStore{z0_.get(), Bp_}, pack_.get(), tuning().fwd, B);
       }
-      for (int k = 0; k < K; k++) {
-        for (int l = 0; l < cfg_.depth; l++) {
-          MaskSpec& m = masks_[l];
-          m.drop = thr > 0;
-          m.threshold = thr;
-          m.scale = scale;
-          if (ec.maskMode) {
-            m.key = streamKey(cfg_.seed, STREAM_EVAL_MASK, static_cast<uint32_t>(k), static_cast<uint32_t>(l));
-            m.colMul = 0;
-            m.colBase = 0;
-          } else {
-            m.key = streamKey(cfg_.seed, STREAM_EVAL_SAMPLE, static_cast<uint32_t>(k), static_cast<uint32_t>(l));
-            m.colMul = static_cast<uint32_t>(cfg_.width);
-            m.colBase = static_cast<uint32_t>(r0) * static_cast<uint32_t>(cfg_.width);
+      for (int p = 0; p < nP; p++) {
+        const double pEval = pEvals[p];
+        const uint32_t thr = dropThreshold(pEval);
+        const float scale = ec.rescale ? static_cast<float>(1.0 / (1.0 - pEval)) : 1.0f;
+        const int Kp = pEval > 0 ? K : 1;
+        for (int k = 0; k < Kp; k++) {
+          for (int l = 0; l < cfg_.depth; l++) {
+            MaskSpec& m = masks_[l];
+            m.drop = thr > 0;
+            m.threshold = thr;
+            m.scale = scale;
+            if (ec.maskMode) {
+              m.key = streamKey(cfg_.seed, STREAM_EVAL_MASK, static_cast<uint32_t>(k), static_cast<uint32_t>(l));
+              m.colMul = 0;
+              m.colBase = 0;
+            } else {
+              m.key = streamKey(cfg_.seed, STREAM_EVAL_SAMPLE, static_cast<uint32_t>(k), static_cast<uint32_t>(l));
+              m.colMul = static_cast<uint32_t>(cfg_.width);
+              m.colBase = static_cast<uint32_t>(r0) * static_cast<uint32_t>(cfg_.width);
+            }
           }
+          if (share) {
+            applyTiles(cfg_.width, Bp_, z0_.get(), Bp_, EpiHidden{act_[0].get(), Bp_, layers_[0].b.get(), masks_[0]});
+            forward(B, act_[0].get(), 1);
+          } else {
+            forward(B, x0);
+          }
+          scoreBatch(B, draws[p * K + k], sampleLoss ? sampleLoss + p * d.n + r0 : nullptr,
+                     sampleCorrect ? sampleCorrect + p * d.n + r0 : nullptr);
         }
-        if (share) {
-          applyTiles(cfg_.width, Bp_, z0_.get(), Bp_, EpiHidden{act_[0].get(), Bp_, layers_[0].b.get(), masks_[0]});
-          forward(B, act_[0].get(), 1);
-        } else {
-          forward(B, x0);
-        }
-        scoreBatch(B, draws[k], sampleLoss ? sampleLoss + r0 : nullptr, sampleCorrect ? sampleCorrect + r0 : nullptr);
       }
     }
   }
@@ -668,6 +688,10 @@ static double lossAndGradient(void* n, const DataView& d, const int32_t* rows, i
 static void evaluate(void* n, const DataView& d, const EvalConfig& cfg, int K, EvalDraw* draws, double* sampleLoss,
                      uint8_t* sampleCorrect) {
   static_cast<Net*>(n)->evaluate(d, cfg, K, draws, sampleLoss, sampleCorrect);
+}
+static void evaluateAll(void* n, const DataView& d, const EvalConfig& cfg, int nP, const double* pEvals, int K, EvalDraw* draws,
+                        double* sampleLoss, uint8_t* sampleCorrect) {
+  static_cast<Net*>(n)->evaluateAll(d, cfg, nP, pEvals, K, draws, sampleLoss, sampleCorrect);
 }
 
 /**
