@@ -1,7 +1,8 @@
 {
-  # mentia's native engine. The compute code (src/engine/native/net_impl.h) is compiled twice:
-  # a portable variant and, on x86-64, an AVX2+FMA variant; the addon picks one at load time
-  # from the CPU's feature bits, so one build runs on any machine of the architecture.
+  # mentia's native engine. The compute code (src/engine/native/net_impl.h) is compiled once per
+  # instruction set: a portable variant and, on x86-64, AVX2+FMA and AVX-512 variants (each file
+  # with its own flags, so any x86-64 compiler builds all three); the addon picks one at load
+  # time from the CPU's feature bits, so one build runs on any machine of the architecture.
   # Deliberately no -ffast-math: results must be identical run to run.
   "target_defaults": {
     "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
@@ -26,8 +27,8 @@
       "dependencies": ["mentia_generic"],
       "conditions": [
         ["target_arch=='x64'", {
-          "dependencies": ["mentia_avx2"],
-          "defines": ["MENTIA_HAVE_AVX2"]
+          "dependencies": ["mentia_avx2", "mentia_avx512"],
+          "defines": ["MENTIA_HAVE_X86"]
         }]
       ]
     }
@@ -41,6 +42,13 @@
           "sources": ["src/engine/native/net_avx2.cc"],
           "cflags_cc": ["-mavx2", "-mfma"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma"] }
+        },
+        {
+          "target_name": "mentia_avx512",
+          "type": "static_library",
+          "sources": ["src/engine/native/net_avx512.cc"],
+          "cflags_cc": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mfma", "-mavx2"],
+          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mfma", "-mavx2"] }
         }
       ]
     }]

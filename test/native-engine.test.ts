@@ -41,7 +41,7 @@ function pair(spec: NetworkSpec, opt: OptimizerConfig = DEFAULT_OPTIMIZER, seed 
 }
 
 test("native engine loads and reports its instruction set", { skip }, () => {
-  assert.ok(["avx2+fma", "generic"].includes(nativeIsa() ?? ""), `isa ${nativeIsa()}`);
+  assert.ok(["avx512", "avx2+fma", "generic"].includes(nativeIsa() ?? ""), `isa ${nativeIsa()}`);
 });
 
 test("native gradients equal the reference's (float tolerance), with and without dropout", { skip }, () => {
@@ -191,7 +191,7 @@ test("native engine: setParams/getParams round-trip; bad input is rejected; disp
 });
 
 test("the portable (non-SIMD) build agrees with the reference too", { skip: skip || nativeIsa() === "generic" ? "only meaningful when the SIMD variant is the default" : false }, () => {
-  // The variant is chosen once per process: run a small check in a child with MENTIA_NATIVE_ISA=generic.
+  // The default variant is chosen once per process: run a small check in a child with MENTIA_ISA=generic.
   const script = `
     import { initParams } from ${JSON.stringify(new URL("../src/engine/init.js", import.meta.url).href)};
     import { loadNativeEngine, nativeIsa } from ${JSON.stringify(new URL("../src/engine/native/index.js", import.meta.url).href)};
@@ -201,7 +201,7 @@ test("the portable (non-SIMD) build agrees with the reference too", { skip: skip
     const rows = Int32Array.from({ length: 29 }, (_, i) => (i * 5) % n);
     const g = net.lossAndGradient({ x, y, n }, rows, 0.3, 2);
     process.stdout.write(JSON.stringify({ isa: nativeIsa(), loss: g.loss, grad: Array.from(g.grad) }));`;
-  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", env: { ...process.env, MENTIA_NATIVE_ISA: "generic" }, cwd: fileURLToPath(new URL(".", import.meta.url)) });
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", env: { ...process.env, MENTIA_ISA: "generic" }, cwd: fileURLToPath(new URL(".", import.meta.url)) });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { isa: string; loss: number; grad: number[] };
   assert.equal(out.isa, "generic");
@@ -211,4 +211,27 @@ test("the portable (non-SIMD) build agrees with the reference too", { skip: skip
   const g = ref.lossAndGradient({ x, y, n }, rows, 0.3, 2);
   assert.ok(Math.abs(g.loss - out.loss) < 1e-5 * g.loss, `loss ${g.loss} vs ${out.loss}`);
   assert.ok(relErr(g.grad, Float32Array.from(out.grad)) < 1e-5, `relative gradient error ${relErr(g.grad, Float32Array.from(out.grad))}`);
+});
+
+test("evaluateAll gives exactly the per-p_eval evaluations (one pass), in both modes, and agrees with the reference", { skip }, () => {
+  const data = randomData(333, 8);
+  const spec = { width: 37, depth: 2 };
+  const { ref, nat: nn } = pair(spec, DEFAULT_OPTIMIZER, 5, 2);
+  const pEvals = [0, 0.1, 0.5, 0.9, 0.3];
+  for (const o of [
+    { mode: "sample" as const, masks: 3, rescale: true, batch: 100 },
+    { mode: "mask" as const, masks: 2, rescale: false },
+    { mode: "sample" as const, masks: 1, rescale: true, batch: 64 },
+  ]) {
+    const all = nn.evaluateAll(data, pEvals, o);
+    assert.equal(all.length, pEvals.length);
+    pEvals.forEach((pEval, i) => {
+      const one = nn.evaluate(data, { ...o, pEval });
+      assert.deepEqual(all[i], one, `${o.mode}, ${o.masks} masks: p_eval ${pEval}`);
+    });
+    const r = ref.evaluateAll(data, pEvals, o);
+    pEvals.forEach((pEval, i) => assert.ok(Math.abs(r[i].loss - all[i].loss) < 1e-5 * r[i].loss, `reference at p_eval ${pEval}: ${r[i].loss} vs ${all[i].loss}`));
+  }
+  assert.throws(() => nn.evaluateAll(data, [], { mode: "sample", masks: 1, rescale: true }), /at least one p_eval/);
+  assert.throws(() => nn.evaluateAll(data, [0.2, 1], { mode: "sample", masks: 1, rescale: true }), /pEval/);
 });

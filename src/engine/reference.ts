@@ -322,6 +322,10 @@ class ReferenceNetwork implements Network {
     }
     return summariseEval(maskLosses, maskAccuracies, opts.masks, pEval > 0, sampleLosses, sampleCorrect);
   }
+
+  evaluateAll(data: Dataset, pEvals: readonly number[], opts: Omit<EvalOptions, "pEval">): EvalResult[] {
+    return pEvals.map((pEval) => this.evaluate(data, { ...opts, pEval }));
+  }
 }
 
 /**

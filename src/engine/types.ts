@@ -108,6 +108,12 @@ export interface Network {
   lossAndGradient(data: Dataset, rows: Int32Array, pTrain: number, step: number): { loss: number; grad: Float32Array };
   /** Test loss/accuracy with neurons removed at rate pEval. */
   evaluate(data: Dataset, opts: EvalOptions): EvalResult;
+  /**
+   * evaluate() at every rate in `pEvals` (other options shared): result i is exactly
+   * evaluate(data, { ...opts, pEval: pEvals[i] }). The native engine does it in one pass over
+   * the data (layer 0's product computed once per chunk for every p_eval and draw).
+   */
+  evaluateAll(data: Dataset, pEvals: readonly number[], opts: Omit<EvalOptions, "pEval">): EvalResult[];
   /** Frees native memory (no-op for the reference engine). */
   dispose(): void;
 }

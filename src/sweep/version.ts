@@ -27,7 +27,8 @@ function sqliteVersion(): string {
 
 /**
  * Versions stored with every job result; for the native engine also its instruction-set
- * variant (results are reproducible bit for bit only on the same variant).
+ * variant ("avx512" and "avx2+fma" give bit-identical numbers; "generic", without FMA, differs
+ * in the last bits).
  */
 export function softwareVersions(engine?: EngineName): Versions {
   const v: Versions = { mentia: mentiaVersion(), node: process.version, sqlite: sqliteVersion() };

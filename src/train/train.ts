@@ -2,7 +2,7 @@ import { MentiaError } from "../errors.js";
 import { MNIST_TRAIN_SIZE, permutationSeed, selectRows, splitData, type MnistData } from "../data/mnist.js";
 import { initParams } from "../engine/init.js";
 import { Rng } from "../engine/rng.js";
-import { DEFAULT_OPTIMIZER, type Dataset, type Engine, type Network } from "../engine/types.js";
+import { DEFAULT_OPTIMIZER, type Dataset, type Engine, type EvalResult, type Network } from "../engine/types.js";
 import { TRAINING_POLICIES, type JobEval, type JobResult, type StopReason, type TrainJob, type TrainingRecord } from "./job.js";
 
 /** A training run whose loss became NaN or infinite; a sweep records it as failed. */
@@ -102,7 +102,7 @@ export function runJob(job: TrainJob, data: MnistData, engine: Engine, onEpoch?:
   try {
     const trainSeconds = (performance.now() - t0) / 1000;
     const t1 = performance.now();
-    const evals = job.pEvals.map((pEval) => evaluateJob(net, data, job, pEval));
+    const evals = net.evaluateAll(data.test, job.pEvals, { mode: job.evalMode, masks: job.masks, rescale: job.rescale, batch: 1000 }).map((r, i) => checkedEval(job.pEvals[i], r));
     return { job, engine: engine.name, trainSeconds, evalSeconds: (performance.now() - t1) / 1000, steps: training.steps, finalTrainLoss, training, evals };
   } finally {
     net.dispose();
@@ -193,8 +193,7 @@ function trainNetwork(net: Network, job: TrainJob, data: MnistData, onEpoch?: (i
   return { finalTrainLoss, training: { steps: step, bestStep: step, bestValLoss: null, validations: 0, stoppedBy } };
 }
 
-function evaluateJob(net: Network, data: MnistData, job: TrainJob, pEval: number): JobEval {
-  const r = net.evaluate(data.test, { pEval, mode: job.evalMode, masks: job.masks, rescale: job.rescale, batch: 1000 });
+function checkedEval(pEval: number, r: EvalResult): JobEval {
   if (!Number.isFinite(r.loss)) throw new TrainingDivergedError(`test loss at p_eval ${pEval} is ${r.loss}`);
   return { pEval, ...r };
 }

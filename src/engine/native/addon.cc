@@ -1,11 +1,14 @@
 // N-API binding of the native engine. Thin: argument checks, zero-copy views of the typed
-// arrays, and a call into the compute variant chosen once at load time (AVX2+FMA when the
-// CPU has it, else the portable build; MENTIA_NATIVE_ISA=generic forces the latter).
+// arrays, and a call into a compute variant: by default the one chosen once at load time
+// (AVX-512 when the CPU has it, else AVX2+FMA, else the portable build; MENTIA_ISA =
+// generic|avx2|avx512 forces one), or the one a network was created with (for tests and the
+// bench, which compare variants in one process).
 #include <napi.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,17 +22,76 @@ using mentia::NetOps;
 
 namespace {
 
-const NetOps* chooseOps() {
-  const char* force = std::getenv("MENTIA_NATIVE_ISA");
-  if (force && std::strcmp(force, "generic") == 0) return &mentia::genericOps;
-#if defined(MENTIA_HAVE_AVX2)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &mentia::avx2Ops;
+/** The variants this build has, best first, and what the CPU must report to run each. */
+struct Variant {
+  const char* name;  // MENTIA_ISA's value
+  const NetOps* ops;
+  const char* needs[6];
+};
+
+const Variant VARIANTS[] = {
+#if defined(MENTIA_HAVE_X86)
+    {"avx512", &mentia::avx512Ops, {"avx512f", "avx512bw", "avx512dq", "avx512vl", "fma", "avx2"}},
+    {"avx2", &mentia::avx2Ops, {"avx2", "fma"}},
 #endif
-  return &mentia::genericOps;
+    {"generic", &mentia::genericOps, {}},
+};
+
+/** The first CPU feature `v` needs that this CPU lacks, or nullptr. */
+const char* lacking(const Variant& v) {
+#if defined(MENTIA_HAVE_X86)
+  __builtin_cpu_init();
+  for (const char* f : v.needs) {
+    if (!f) break;
+    // __builtin_cpu_supports needs a literal
+    const bool ok = !std::strcmp(f, "avx512f")    ? __builtin_cpu_supports("avx512f")
+                    : !std::strcmp(f, "avx512bw") ? __builtin_cpu_supports("avx512bw")
+                    : !std::strcmp(f, "avx512dq") ? __builtin_cpu_supports("avx512dq")
+                    : !std::strcmp(f, "avx512vl") ? __builtin_cpu_supports("avx512vl")
+                    : !std::strcmp(f, "fma")      ? __builtin_cpu_supports("fma")
+                    : !std::strcmp(f, "avx2")     ? __builtin_cpu_supports("avx2")
+                                                  : false;
+    if (!ok) return f;
+  }
+#else
+  (void)v;
+#endif
+  return nullptr;
 }
 
-const NetOps* ops = nullptr;
+/** The variant named `name` if this build has it and the CPU runs it; else nullptr and `why`. */
+const NetOps* variantOps(const std::string& name, std::string& why) {
+  for (const Variant& v : VARIANTS) {
+    if (name != v.name) continue;
+    if (const char* f = lacking(v)) {
+      why = "the " + name + " variant needs " + f + ", which this CPU lacks";
+      return nullptr;
+    }
+    return v.ops;
+  }
+  std::string names;
+  for (const Variant& v : VARIANTS) names += std::string(names.empty() ? "" : ", ") + v.name;
+  why = "'" + name + "' is not an instruction set of this build (" + names + ")";
+  return nullptr;
+}
+
+const NetOps* ops = nullptr;  // the default variant (nullptr when MENTIA_ISA asks for one that cannot run)
+std::string opsError;         // why ops is nullptr
+
+void chooseOps() {
+  const char* force = std::getenv("MENTIA_ISA");
+  if (!force || !*force) force = std::getenv("MENTIA_NATIVE_ISA");  // its name before mentia 0.2
+  if (force && *force) {
+    ops = variantOps(force, opsError);
+    if (!ops) opsError = "MENTIA_ISA=" + std::string(force) + ": " + opsError;
+    return;
+  }
+  for (const Variant& v : VARIANTS)
+    if (!lacking(v)) {
+      ops = v.ops;
+      return;
+    }
+}
 
 constexpr int64_t IN = 784;
 
@@ -86,11 +148,20 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
                         InstanceMethod("saveSnapshot", &NativeNet::SaveSnapshot),
                         InstanceMethod("restoreSnapshot", &NativeNet::RestoreSnapshot), InstanceMethod("train", &NativeNet::Train),
                         InstanceMethod("lossAndGradient", &NativeNet::LossAndGradient),
-                        InstanceMethod("evaluate", &NativeNet::Evaluate), InstanceMethod("dispose", &NativeNet::Dispose)});
+                        InstanceMethod("evaluate", &NativeNet::Evaluate), InstanceMethod("evaluateAll", &NativeNet::EvaluateAll),
+                        InstanceMethod("dispose", &NativeNet::Dispose)});
   }
 
-  /** new NativeNet(width, depth, adam, lr, beta1, beta2, eps, momentum, seed, params) */
+  /** new NativeNet(width, depth, adam, lr, beta1, beta2, eps, momentum, seed, params, isa?): isa (a MENTIA_ISA
+   *  value) picks the variant of this network; default: the variant chosen at load time. */
   explicit NativeNet(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeNet>(info) {
+    std::string why = opsError;
+    ops_ = ops;
+    if (info.Length() > 10 && !info[10].IsUndefined()) {
+      if (!info[10].IsString()) throw Napi::TypeError::New(info.Env(), "isa must be a string");
+      ops_ = variantOps(info[10].As<Napi::String>().Utf8Value(), why);
+    }
+    if (!ops_) throw Napi::Error::New(info.Env(), why);
     NetConfig c;
     c.width = static_cast<int>(integer(info, 0, "width", 1, 1 << 16));
     c.depth = static_cast<int>(integer(info, 1, "depth", 0, 1 << 10));
@@ -111,19 +182,20 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
     }
     if (static_cast<int64_t>(params.ElementLength()) != expected)
       throw Napi::RangeError::New(info.Env(), "params has " + std::to_string(params.ElementLength()) + " values, expected " + std::to_string(expected));
-    net_ = guarded(info.Env(), [&] { return ops->create(c, params.Data()); });
+    net_ = guarded(info.Env(), [&] { return ops_->create(c, params.Data()); });
     count_ = expected;
   }
 
   ~NativeNet() override { release(); }
 
  private:
+  const NetOps* ops_ = nullptr;
   void* net_ = nullptr;
   int64_t count_ = 0;
   std::vector<float> snapshot_;  // early stopping's best weights, kept here: no copy through JS
 
   void release() {
-    if (net_) ops->destroy(net_);
+    if (net_) ops_->destroy(net_);
     net_ = nullptr;
   }
 
@@ -137,7 +209,7 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
   Napi::Value GetParams(const Napi::CallbackInfo& info) {
     void* n = live(info.Env());
     auto out = Napi::Float32Array::New(info.Env(), count_);
-    ops->getParams(n, out.Data());
+    ops_->getParams(n, out.Data());
     return out;
   }
 
@@ -145,7 +217,7 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
     void* n = live(info.Env());
     auto p = typed<Napi::Float32Array>(info, 0, napi_float32_array, "params");
     if (static_cast<int64_t>(p.ElementLength()) != count_) throw Napi::RangeError::New(info.Env(), "params has the wrong length");
-    ops->setParams(n, p.Data());
+    ops_->setParams(n, p.Data());
     return info.Env().Undefined();
   }
 
@@ -173,7 +245,7 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
     const uint32_t firstStep = static_cast<uint32_t>(integer(info, 6, "firstStep", 0, UINT32_MAX));
     const int64_t maxSteps = integer(info, 7, "maxSteps", -1, INT64_C(1) << 52);
     const mentia::TrainResult r =
-        guarded(info.Env(), [&] { return ops->train(n, d, order.Data(), order.ElementLength(), batch, p, firstStep, maxSteps); });
+        guarded(info.Env(), [&] { return ops_->train(n, d, order.Data(), order.ElementLength(), batch, p, firstStep, maxSteps); });
     auto out = Napi::Float64Array::New(info.Env(), 3);
     out[0] = r.lossSum;
     out[1] = static_cast<double>(r.steps);
@@ -191,7 +263,7 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
     auto grad = typed<Napi::Float32Array>(info, 6, napi_float32_array, "gradOut");
     if (static_cast<int64_t>(grad.ElementLength()) != count_) throw Napi::RangeError::New(info.Env(), "gradOut has the wrong length");
     const double loss =
-        guarded(info.Env(), [&] { return ops->lossAndGradient(n, d, rows.Data(), rows.ElementLength(), p, step, grad.Data()); });
+        guarded(info.Env(), [&] { return ops_->lossAndGradient(n, d, rows.Data(), rows.ElementLength(), p, step, grad.Data()); });
     return Napi::Number::New(info.Env(), loss);
   }
 
@@ -221,7 +293,7 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
     auto out = Napi::Float64Array::New(info.Env(), static_cast<size_t>(K) * 2);
     EvalDraw* draws = new EvalDraw[K];
     try {
-      guarded(info.Env(), [&] { ops->evaluate(n, d, c, K, draws, sampleLoss, sampleCorrect); });
+      guarded(info.Env(), [&] { ops_->evaluate(n, d, c, K, draws, sampleLoss, sampleCorrect); });
     } catch (...) {
       delete[] draws;
       throw;
@@ -234,24 +306,84 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
     return out;
   }
 
+  /** evaluateAll(x, y, n, pEvals: Float64Array, maskMode, rescale, batch, K, sampleLoss: Float64Array, sampleCorrect: Uint8Array)
+   *  → Float64Array [lossSum, correct] × K per p_eval (entries k >= 1 unused where p_eval = 0); sampleLoss/sampleCorrect
+   *  (nP·n) receive each p_eval's last draw per sample at offset p·n. */
+  Napi::Value EvaluateAll(const Napi::CallbackInfo& info) {
+    void* n = live(info.Env());
+    const DataView d = dataView(info, 0);
+    auto pe = typed<Napi::Float64Array>(info, 3, napi_float64_array, "pEvals");
+    const int nP = static_cast<int>(pe.ElementLength());
+    if (info.Length() < 6 || !info[4].IsBoolean() || !info[5].IsBoolean())
+      throw Napi::TypeError::New(info.Env(), "maskMode and rescale must be booleans");
+    EvalConfig c;
+    c.maskMode = info[4].As<Napi::Boolean>().Value();
+    c.rescale = info[5].As<Napi::Boolean>().Value();
+    c.batch = static_cast<int>(integer(info, 6, "batch", 1, 1 << 24));
+    const int K = static_cast<int>(integer(info, 7, "masks", 1, 1 << 24));
+    auto sl = typed<Napi::Float64Array>(info, 8, napi_float64_array, "sampleLoss");
+    auto sc = typed<Napi::Uint8Array>(info, 9, napi_uint8_array, "sampleCorrect");
+    if (static_cast<int64_t>(sl.ElementLength()) < nP * d.n || static_cast<int64_t>(sc.ElementLength()) < nP * d.n)
+      throw Napi::RangeError::New(info.Env(), "per-sample outputs are shorter than pEvals.length · n");
+    const size_t nd = static_cast<size_t>(nP) * K;
+    std::unique_ptr<EvalDraw[]> draws(new EvalDraw[nd]);
+    guarded(info.Env(), [&] { ops_->evaluateAll(n, d, c, nP, pe.Data(), K, draws.get(), sl.Data(), sc.Data()); });
+    auto out = Napi::Float64Array::New(info.Env(), nd * 2);
+    for (size_t i = 0; i < nd; i++) {
+      out[2 * i] = draws[i].lossSum;
+      out[2 * i + 1] = static_cast<double>(draws[i].correct);
+    }
+    return out;
+  }
+
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
     release();
     return info.Env().Undefined();
   }
 };
 
-/** gemmGflops(shape, M, N, K, seconds): this build's GEMM speed on one problem (shapes: net_impl.h). */
+/** The variant named by the optional string argument i, else the default one. */
+const NetOps* opsArg(const Napi::CallbackInfo& info, size_t i) {
+  std::string why = opsError;
+  const NetOps* o = ops;
+  if (info.Length() > i && !info[i].IsUndefined()) {
+    if (!info[i].IsString()) throw Napi::TypeError::New(info.Env(), "isa must be a string");
+    o = variantOps(info[i].As<Napi::String>().Utf8Value(), why);
+  }
+  if (!o) throw Napi::Error::New(info.Env(), why);
+  return o;
+}
+
+/** gemmGflops(shape, M, N, K, seconds, isa?): a variant's GEMM speed on one problem (shapes: net_impl.h). */
 Napi::Value GemmGflops(const Napi::CallbackInfo& info) {
   const int shape = static_cast<int>(integer(info, 0, "shape", 0, 3));
   const int M = static_cast<int>(integer(info, 1, "M", 1, 1 << 14));
   const int N = static_cast<int>(integer(info, 2, "N", 1, 1 << 14));
   const int K = static_cast<int>(integer(info, 3, "K", 1, 1 << 14));
   const double s = num(info, 4, "seconds");
-  return Napi::Number::New(info.Env(), guarded(info.Env(), [&] { return ops->gemmGflops(shape, M, N, K, s); }));
+  const NetOps* o = opsArg(info, 5);
+  return Napi::Number::New(info.Env(), guarded(info.Env(), [&] { return o->gemmGflops(shape, M, N, K, s); }));
 }
 
-/** setTuning(which, kc, mc, nc, packB, rowsOuter, packAMinN): GEMM blocking of one shape, for tuning experiments only. */
+/** whyNot(isa): "" when this build and CPU run the variant, else why not (one line). */
+Napi::Value WhyNot(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(info.Env(), "isa must be a string");
+  std::string why;
+  variantOps(info[0].As<Napi::String>().Utf8Value(), why);
+  return Napi::String::New(info.Env(), why);
+}
+
+/** fmaPeak(seconds, isa?): GFLOP/s of independent FMAs on a variant's vectors (one core). */
+Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
+  const double s = num(info, 0, "seconds");
+  const NetOps* o = opsArg(info, 1);
+  return Napi::Number::New(info.Env(), o->fmaPeak(s));
+}
+
+/** setTuning(which, kc, mc, nc, packB, rowsOuter, packAMinN): GEMM blocking of one shape (default variant), for
+ *  tuning experiments only. */
 Napi::Value SetTuning(const Napi::CallbackInfo& info) {
+  if (!ops) throw Napi::Error::New(info.Env(), opsError);
   ops->setTuning(static_cast<int>(num(info, 0, "which")), static_cast<int>(num(info, 1, "kc")), static_cast<int>(num(info, 2, "mc")),
                  static_cast<int>(num(info, 3, "nc")), static_cast<int>(num(info, 4, "packB")), static_cast<int>(num(info, 5, "rowsOuter")),
                  static_cast<int>(num(info, 6, "packAMinN")));
@@ -259,10 +391,19 @@ Napi::Value SetTuning(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  ops = chooseOps();
-  exports.Set("isa", Napi::String::New(env, ops->isa));
+  chooseOps();
+  // isa: the default variant's name ("" when MENTIA_ISA cannot be honoured; isaError says why);
+  // isas: the MENTIA_ISA values this build and CPU can run, best first
+  exports.Set("isa", Napi::String::New(env, ops ? ops->isa : ""));
+  exports.Set("isaError", Napi::String::New(env, opsError));
+  auto isas = Napi::Array::New(env);
+  for (const Variant& v : VARIANTS)
+    if (!lacking(v)) isas.Set(isas.Length(), Napi::String::New(env, v.name));
+  exports.Set("isas", isas);
   exports.Set("NativeNet", NativeNet::Init(env));
   exports.Set("gemmGflops", Napi::Function::New(env, GemmGflops));
+  exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak));
+  exports.Set("whyNot", Napi::Function::New(env, WhyNot));
   exports.Set("setTuning", Napi::Function::New(env, SetTuning));
   return exports;
 }

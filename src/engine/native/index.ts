@@ -5,7 +5,13 @@
  * without copying, and turns the addon's sums into the interface's results.
  *
  * `loadNativeEngine()` returns null (and remembers why) when the addon is missing or fails
- * to load, so callers can fall back to the reference engine.
+ * to load, so callers can fall back to the reference engine; it throws a MentiaError when
+ * MENTIA_ISA asks for an instruction-set variant this CPU (or build) cannot run.
+ *
+ * Instruction sets: the addon holds up to three compiled variants (generic, avx2 = AVX2+FMA,
+ * avx512) and runs the best one the CPU supports, or the one MENTIA_ISA names. avx2 and
+ * avx512 give bit-identical numbers (same reduction order, FMA in both); generic (no FMA)
+ * differs in the last bits.
  */
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -35,14 +41,24 @@ interface NativeNetHandle {
   train(x: Float32Array, y: Uint8Array, n: number, order: Int32Array, batch: number, pTrain: number, firstStep: number, maxSteps: number): Float64Array;
   lossAndGradient(x: Float32Array, y: Uint8Array, n: number, rows: Int32Array, pTrain: number, step: number, gradOut: Float32Array): number;
   evaluate(x: Float32Array, y: Uint8Array, n: number, pEval: number, maskMode: boolean, rescale: boolean, batch: number, masks: number, sampleLoss?: Float64Array, sampleCorrect?: Uint8Array): Float64Array;
+  evaluateAll(x: Float32Array, y: Uint8Array, n: number, pEvals: Float64Array, maskMode: boolean, rescale: boolean, batch: number, masks: number, sampleLoss: Float64Array, sampleCorrect: Uint8Array): Float64Array;
   dispose(): void;
 }
 
+/** MENTIA_ISA's values. */
+export type NativeIsaName = "generic" | "avx2" | "avx512";
+
 interface NativeAddon {
-  /** Instruction set of the compute variant chosen at load time: "avx2+fma" or "generic". */
+  /** Instruction set of the compute variant chosen at load time: "avx512", "avx2+fma" or
+   *  "generic"; "" when MENTIA_ISA cannot be honoured (isaError says why). */
   isa: string;
-  NativeNet: new (width: number, depth: number, adam: boolean, lr: number, beta1: number, beta2: number, eps: number, momentum: number, seed: number, params: Float32Array) => NativeNetHandle;
-  gemmGflops(shape: number, M: number, N: number, K: number, seconds: number): number;
+  isaError: string;
+  /** The MENTIA_ISA values this build and CPU can run, best first. */
+  isas: NativeIsaName[];
+  NativeNet: new (width: number, depth: number, adam: boolean, lr: number, beta1: number, beta2: number, eps: number, momentum: number, seed: number, params: Float32Array, isa?: NativeIsaName) => NativeNetHandle;
+  gemmGflops(shape: number, M: number, N: number, K: number, seconds: number, isa?: NativeIsaName): number;
+  fmaPeak(seconds: number, isa?: NativeIsaName): number;
+  whyNot(isa: string): string;
   setTuning(which: number, kc: number, mc: number, nc: number, packB: number, rowsOuter: number, packAMinN: number): void;
 }
 
@@ -79,17 +95,36 @@ export function nativeLoadError(): string {
 
 /** The instruction set the addon runs with, or null when it is not available. */
 export function nativeIsa(): string | null {
-  return loadAddon()?.isa ?? null;
+  return loadAddon()?.isa || null;
+}
+
+/** The instruction-set variants (MENTIA_ISA values) this build can run on this CPU, best first. */
+export function nativeIsas(): NativeIsaName[] {
+  return loadAddon()?.isas ?? [];
+}
+
+/** "" when this build and CPU can run the variant, else why not (e.g. "... needs avx512f, which this CPU lacks"). */
+export function nativeIsaUnavailable(isa: NativeIsaName): string {
+  const a = loadAddon();
+  return a ? a.whyNot(isa) : `native engine unavailable: ${loadError}`;
+}
+
+/** GFLOP/s of independent FMAs on one core with a variant's vectors (avx512: 512-bit,
+ *  avx2: 256-bit), best run over `seconds`: the arithmetic peak at that width. */
+export function nativeFmaPeak(seconds: number, isa?: NativeIsaName): number {
+  const a = loadAddon();
+  if (!a) throw new MentiaError(`native engine unavailable: ${loadError}`);
+  return a.fmaPeak(seconds, isa);
 }
 
 /**
  * The native GEMM's GFLOP/s on an M×N×K problem, best call over `seconds`. shape 0: plain
  * sgemm; 1 forward (+ bias, ReLU, dropout); 2 input gradient; 3 weight gradient + Adam.
  */
-export function nativeGemmGflops(M: number, N: number, K: number, seconds: number, shape = 0): number {
+export function nativeGemmGflops(M: number, N: number, K: number, seconds: number, shape = 0, isa?: NativeIsaName): number {
   const a = loadAddon();
   if (!a) throw new MentiaError(`native engine unavailable: ${loadError}`);
-  return a.gemmGflops(shape, M, N, K, seconds);
+  return a.gemmGflops(shape, M, N, K, seconds, isa);
 }
 
 /** GEMM blocking of one shape (0 forward, 1 input gradient, 2 weight gradient); for tuning
@@ -110,13 +145,13 @@ class NativeNetwork implements Network {
   readonly paramCount: number;
   private handle: NativeNetHandle | null;
 
-  constructor(readonly spec: NetworkSpec, params: Float32Array, opt: OptimizerConfig, seed: number, a: NativeAddon) {
+  constructor(readonly spec: NetworkSpec, params: Float32Array, opt: OptimizerConfig, seed: number, a: NativeAddon, isa?: NativeIsaName) {
     checkInt(spec.width, "width", 1);
     checkInt(spec.depth, "depth", 0);
     this.paramCount = paramCount(spec);
     if (params.length !== this.paramCount) throw new Error(`expected ${this.paramCount} parameters, got ${params.length}`);
     if (!Number.isInteger(seed)) throw new Error(`seed must be an integer, got ${seed}`);
-    this.handle = new a.NativeNet(spec.width, spec.depth, opt.optimizer === "adam", opt.lr, opt.beta1, opt.beta2, opt.eps, opt.momentum, seed >>> 0, params);
+    this.handle = new a.NativeNet(spec.width, spec.depth, opt.optimizer === "adam", opt.lr, opt.beta1, opt.beta2, opt.eps, opt.momentum, seed >>> 0, params, isa);
   }
 
   private get h(): NativeNetHandle {
@@ -160,24 +195,33 @@ class NativeNetwork implements Network {
   }
 
   evaluate(data: Dataset, opts: EvalOptions): EvalResult {
-    checkProbability(opts.pEval, "pEval");
+    return this.evaluateAll(data, [opts.pEval], opts)[0];
+  }
+
+  evaluateAll(data: Dataset, pEvals: readonly number[], opts: Omit<EvalOptions, "pEval">): EvalResult[] {
+    if (pEvals.length < 1) throw new MentiaError("at least one p_eval is needed");
+    for (const p of pEvals) checkProbability(p, "pEval");
     checkInt(opts.masks, "masks", 1);
     if (opts.mode !== "sample" && opts.mode !== "mask") throw new MentiaError(`eval mode must be 'sample' or 'mask', got '${String(opts.mode)}'`);
     const batch = opts.batch ?? 1000;
     checkInt(batch, "eval batch", 1);
     if (data.n < 1) throw new MentiaError("cannot evaluate on an empty dataset");
-    // p_eval = 0: every draw is the same network; compute one and replicate (summariseEval).
-    const K = opts.pEval === 0 ? 1 : opts.masks;
-    const sampleLoss = new Float64Array(data.n);
-    const sampleCorrect = new Uint8Array(data.n);
-    const sums = this.h.evaluate(data.x, data.y, data.n, opts.pEval, opts.mode === "mask", opts.rescale, batch, K, sampleLoss, sampleCorrect);
-    const maskLosses: number[] = [];
-    const maskAccuracies: number[] = [];
-    for (let k = 0; k < K; k++) {
-      maskLosses.push(sums[2 * k] / data.n);
-      maskAccuracies.push(sums[2 * k + 1] / data.n);
-    }
-    return summariseEval(maskLosses, maskAccuracies, opts.masks, opts.pEval > 0, sampleLoss, sampleCorrect);
+    // p_eval = 0: every draw is the same network; the addon computes one and summariseEval replicates it.
+    const K = opts.masks, nP = pEvals.length;
+    const sampleLoss = new Float64Array(nP * data.n);
+    const sampleCorrect = new Uint8Array(nP * data.n);
+    const sums = this.h.evaluateAll(data.x, data.y, data.n, Float64Array.from(pEvals), opts.mode === "mask", opts.rescale, batch, K, sampleLoss, sampleCorrect);
+    return pEvals.map((pEval, p) => {
+      const Kp = pEval === 0 ? 1 : K;
+      const maskLosses: number[] = [];
+      const maskAccuracies: number[] = [];
+      for (let k = 0; k < Kp; k++) {
+        maskLosses.push(sums[2 * (p * K + k)] / data.n);
+        maskAccuracies.push(sums[2 * (p * K + k) + 1] / data.n);
+      }
+      const rows = (a: Float64Array | Uint8Array) => a.subarray(p * data.n, (p + 1) * data.n);
+      return summariseEval(maskLosses, maskAccuracies, K, pEval > 0, rows(sampleLoss) as Float64Array, rows(sampleCorrect) as Uint8Array);
+    });
   }
 
   dispose(): void {
@@ -188,17 +232,31 @@ class NativeNetwork implements Network {
 
 let engine: Engine | null | undefined;
 
-/** The native engine, or null when the addon is unavailable (reason: nativeLoadError()). */
+/** The native engine, or null when the addon is unavailable (reason: nativeLoadError()).
+ *  Throws a MentiaError when MENTIA_ISA names a variant this CPU or build cannot run. */
 export function loadNativeEngine(): Engine | null {
   if (engine !== undefined) return engine;
   const a = loadAddon();
-  engine = a
-    ? {
-        name: "native",
-        createNetwork(spec: NetworkSpec, params: Float32Array, opt: OptimizerConfig, seed: number): Network {
-          return new NativeNetwork(spec, params, opt, seed, a);
-        },
-      }
-    : null;
+  if (a && a.isaError) throw new MentiaError(`native engine: ${a.isaError}`);
+  engine = a ? makeEngine(a) : null;
   return engine;
+}
+
+/** The native engine running one instruction-set variant, whatever MENTIA_ISA says (for tests
+ *  and benchmarks that compare variants in one process). Throws when it cannot run here. */
+export function nativeEngineFor(isa: NativeIsaName): Engine {
+  const a = loadAddon();
+  if (!a) throw new MentiaError(`native engine unavailable: ${loadError}`);
+  const why = a.whyNot(isa);
+  if (why) throw new MentiaError(`native engine: ${why}`);
+  return makeEngine(a, isa);
+}
+
+function makeEngine(a: NativeAddon, isa?: NativeIsaName): Engine {
+  return {
+    name: "native",
+    createNetwork(spec: NetworkSpec, params: Float32Array, opt: OptimizerConfig, seed: number): Network {
+      return new NativeNetwork(spec, params, opt, seed, a, isa);
+    },
+  };
 }

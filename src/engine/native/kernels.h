@@ -7,10 +7,15 @@
 //   input gradient   dAᵀ[k][b]  = Σ_n W[n][k] · dZᵀ[n][b]      broadcast W columns,  vector dZᵀ
 //   weight gradient  dW[n][k]   = Σ_b dZᵀ[n][b] · A[b][k]      broadcast dZᵀ,        vector A
 // (A = the layer input in natural layout, a cheap transpose of Aᵀ). One micro-kernel serves
-// all three: C[i][j] (MR × 16) = Σ_r a(i, r) · b(r, j), with a(i, r) = A[i·rsA + r·csA]
-// broadcast and b(r, ·) = 16 contiguous floats. The result goes to an epilogue functor
-// (bias + ReLU + dropout, dropout/ReLU derivative, Adam update, ...) while it is still in
-// registers.
+// all three: C[i][j] (MR × NR) = Σ_r a(i, r) · b(r, j), with a(i, r) = A[i·rsA + r·csA]
+// broadcast and b(r, ·) = NR contiguous floats (two vectors of VL lanes: 6 × 16 with 8-lane
+// vectors, 6 × 32 with AVX-512's 16 lanes, where a last panel of 16 columns uses one vector). The result goes to an epilogue functor (bias + ReLU + dropout, dropout/ReLU
+// derivative, Adam update, ...) while it is still in registers.
+//
+// Same numbers on every vector width: each C[i][j] is summed over r in the same order in
+// every variant (one accumulator per element, FMA, the same kc blocking along K, partial
+// sums added in the same order), and every epilogue is lane-wise. Only MR, NR, mc and nc
+// differ between variants; kc must not (it changes the order of the sum).
 //
 // This header is compiled once per instruction set (see net_impl.h), inside MENTIA_NS.
 #pragma once
@@ -27,63 +32,110 @@
 namespace MENTIA_NS {
 using namespace mentia_simd;
 
-constexpr int MR = 6;   // rows per micro-tile
-constexpr int NR = 16;  // columns per micro-tile (two 8-lane vectors)
+// The vector of this variant: VL float lanes (an AVX-512 register, or 8 lanes: one ymm
+// register on AVX2, two xmm halves on SSE2).
+// Tile shapes (MENTIA_MR × MENTIA_NV vectors) may be set by the variant's .cc file.
+#if defined(__AVX512F__)
+constexpr int VL = 16;
+#else
+constexpr int VL = 8;
+#endif
+#ifndef MENTIA_MR
+#define MENTIA_MR 6
+#endif
+#ifndef MENTIA_NV
+#define MENTIA_NV 2
+#endif
+typedef float vf __attribute__((vector_size(4 * VL)));
+typedef uint32_t vu __attribute__((vector_size(4 * VL)));
+typedef int32_t vi __attribute__((vector_size(4 * VL)));
 
-template <int R, class Epi>
+constexpr int MR = MENTIA_MR;       // rows per micro-tile
+constexpr int NR = MENTIA_NV * VL;  // columns per micro-tile (N is a multiple of 16)
+static_assert(NR == 16 || NR == 32, "tiles are 16 or 32 columns wide");
+
+static inline __attribute__((always_inline)) vf loadv(const float* p) {
+  vf r;
+  std::memcpy(&r, p, sizeof r);
+  return r;
+}
+static inline __attribute__((always_inline)) void storev(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
+static inline __attribute__((always_inline)) vf bcastv(float s) {
+#if defined(__AVX512F__)
+  return (vf){s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s};
+#else
+  return (vf){s, s, s, s, s, s, s, s};
+#endif
+}
+static inline __attribute__((always_inline)) vf zerov() { return vf{}; }
+static inline __attribute__((always_inline)) vf vmaxv(vf a, vf b) { return a > b ? a : b; }
+
+/** C (R × NV·VL) = Σ_r a(i, r) · b(r, ·), then + the partial sums (unless first), then the
+ *  epilogue (if last) or back into the partial sums. */
+template <int R, int NV, class Epi>
 static inline __attribute__((always_inline)) void microTile(int kc, const float* __restrict A, ptrdiff_t rsA, ptrdiff_t csA,
                                                             const float* __restrict B, ptrdiff_t ldb, float* part, ptrdiff_t ldp,
                                                             bool first, bool last, const Epi& epi, int i0, int j0) {
-  v8f c[R][2];
+  vf c[R][NV];
   if (!first) {
     // the partial sums are loaded after the loop: start fetching them now (BLIS does the same)
-#pragma GCC unroll 6
+#pragma GCC unroll 16
     for (int i = 0; i < R; i++) __builtin_prefetch(part + i * ldp, 1);
   }
-#pragma GCC unroll 6
-  for (int i = 0; i < R; i++) c[i][0] = c[i][1] = zero8();
+#pragma GCC unroll 16
+  for (int i = 0; i < R; i++)
+#pragma GCC unroll 2
+    for (int h = 0; h < NV; h++) c[i][h] = zerov();
 #pragma GCC unroll 4
   for (int r = 0; r < kc; r++) {
-    const v8f b0 = load8(B), b1 = load8(B + 8);
-#pragma GCC unroll 6
+    vf b[NV];
+#pragma GCC unroll 2
+    for (int h = 0; h < NV; h++) b[h] = loadv(B + VL * h);
+#pragma GCC unroll 16
     for (int i = 0; i < R; i++) {
-      const v8f a = bcast(A[i * rsA]);
-      c[i][0] += a * b0;
-      c[i][1] += a * b1;
+      const vf a = bcastv(A[i * rsA]);
+#pragma GCC unroll 2
+      for (int h = 0; h < NV; h++) c[i][h] += a * b[h];
     }
     A += csA;
     B += ldb;
   }
   if (!first) {
-#pragma GCC unroll 6
-    for (int i = 0; i < R; i++) {
-      c[i][0] += load8(part + i * ldp);
-      c[i][1] += load8(part + i * ldp + 8);
-    }
+#pragma GCC unroll 16
+    for (int i = 0; i < R; i++)
+#pragma GCC unroll 2
+      for (int h = 0; h < NV; h++) c[i][h] += loadv(part + i * ldp + VL * h);
   }
   if (last) {
-    epi.template apply<R>(i0, j0, c);
+    epi.template apply<R, NV>(i0, j0, c);
   } else {
-#pragma GCC unroll 6
-    for (int i = 0; i < R; i++) {
-      store8(part + i * ldp, c[i][0]);
-      store8(part + i * ldp + 8, c[i][1]);
-    }
+#pragma GCC unroll 16
+    for (int i = 0; i < R; i++)
+#pragma GCC unroll 2
+      for (int h = 0; h < NV; h++) storev(part + i * ldp + VL * h, c[i][h]);
   }
 }
 
+/** microTile<mr, NV> for a run-time mr in 1..MR. */
+template <int R, int NV, class Epi>
+static inline __attribute__((always_inline)) void tileRows(int mr, int kc, const float* A, ptrdiff_t rsA, ptrdiff_t csA, const float* B,
+                                                           ptrdiff_t ldb, float* part, ptrdiff_t ldp, bool first, bool last,
+                                                           const Epi& epi, int i0, int j0) {
+  if constexpr (R > 1) {
+    if (mr < R) return tileRows<R - 1, NV>(mr, kc, A, rsA, csA, B, ldb, part, ldp, first, last, epi, i0, j0);
+  }
+  microTile<R, NV>(kc, A, rsA, csA, B, ldb, part, ldp, first, last, epi, i0, j0);
+}
+
+/** One micro-tile of mr rows and nr columns (NR, or 16 for the last panel when VL = 16). */
 template <class Epi>
-static __attribute__((noinline)) void tileRow(int mr, int kc, const float* A, ptrdiff_t rsA, ptrdiff_t csA, const float* B,
+static __attribute__((noinline)) void tileRow(int mr, int nr, int kc, const float* A, ptrdiff_t rsA, ptrdiff_t csA, const float* B,
                                               ptrdiff_t ldb, float* part, ptrdiff_t ldp, bool first, bool last, const Epi& epi,
                                               int i0, int j0) {
-  switch (mr) {
-    case 6: microTile<6>(kc, A, rsA, csA, B, ldb, part, ldp, first, last, epi, i0, j0); break;
-    case 5: microTile<5>(kc, A, rsA, csA, B, ldb, part, ldp, first, last, epi, i0, j0); break;
-    case 4: microTile<4>(kc, A, rsA, csA, B, ldb, part, ldp, first, last, epi, i0, j0); break;
-    case 3: microTile<3>(kc, A, rsA, csA, B, ldb, part, ldp, first, last, epi, i0, j0); break;
-    case 2: microTile<2>(kc, A, rsA, csA, B, ldb, part, ldp, first, last, epi, i0, j0); break;
-    default: microTile<1>(kc, A, rsA, csA, B, ldb, part, ldp, first, last, epi, i0, j0); break;
+  if constexpr (NR > 16) {
+    if (nr < NR) return tileRows<MR, 16 / VL>(mr, kc, A, rsA, csA, B, ldb, part, ldp, first, last, epi, i0, j0);
   }
+  tileRows<MR, NR / VL>(mr, kc, A, rsA, csA, B, ldb, part, ldp, first, last, epi, i0, j0);
 }
 
 /** How one GEMM call is blocked. */
@@ -94,12 +146,13 @@ struct Blocking {
   int packAMinN;   // copy the broadcast operand into contiguous MR-interleaved panels when N >= this
 };
 
-static void transposePanel(const float* src, ptrdiff_t lds, int kc, int nValid, float* d);
+static void transposePanel(const float* src, ptrdiff_t lds, int kc, int nr, int nValid, float* d);
 static void packA(const float* A, ptrdiff_t rsA, ptrdiff_t csA, int mr, int kc, float* d);
 static void packAColumns(const float* A, ptrdiff_t csA, int mc, int kc, float* d);
 
 /**
- * C (M × N, N a multiple of 16) = Σ_{r<K} a(i, r) · b(r, j), handed to `epi` tile by tile.
+ * C (M × N, N a multiple of 16) = Σ_{r<K} a(i, r) · b(r, j), handed to `epi` tile by tile
+ * (MR × NR tiles; the last column panel may be 16 wide when NR = 32).
  * b(r, j) = B[r·ldb + j]; or, when bTransValid >= 0, b(r, j) = B[j·ldb + r] for
  * j < bTransValid and 0 beyond (the operand is then always packed, transposing on the fly).
  * `part` (M × N, leading dimension ldp) holds partial sums when K is split into blocks; it
@@ -119,21 +172,23 @@ static void gemm(int M, int N, int K, const float* A, ptrdiff_t rsA, ptrdiff_t c
       const int kc = std::min(kcMax, K - k0);
       const bool first = k0 == 0, last = k0 + kc >= K;
       const float* Bb = B + k0 * ldb + jc;
+      // column panel j (width nr = NR, or 16 at the end) of the packed operand: pack + j·kc
       if (bTransValid >= 0) {
-        for (int j = 0; j < nc; j += NR)
-          transposePanel(B + (jc + j) * ldb + k0, ldb, kc, std::max(0, std::min(NR, bTransValid - (jc + j))), pack + (j / NR) * kc * NR);
+        for (int j = 0; j < nc; j += NR) {
+          const int nr = std::min(NR, nc - j);
+          transposePanel(B + (jc + j) * ldb + k0, ldb, kc, nr, std::max(0, std::min(nr, bTransValid - (jc + j))), pack + j * kc);
+        }
       } else if (bl.packB) {
         for (int j = 0; j < nc; j += NR) {
-          float* d = pack + (j / NR) * kc * NR;
+          const int nr = std::min(NR, nc - j);
+          float* d = pack + j * kc;
           const float* s = Bb + j;
-          for (int r = 0; r < kc; r++, d += NR, s += ldb) {
-            store8(d, load8(s));
-            store8(d + 8, load8(s + 8));
-          }
+          for (int r = 0; r < kc; r++, d += nr, s += ldb)
+            for (int h = 0; h < nr; h += 8) store8(d + h, load8(s + h));
         }
       }
-      const ptrdiff_t lb = bl.packB ? NR : ldb;
-      auto panel = [&](int j) { return bl.packB ? pack + (j / NR) * kc * NR : Bb + j; };
+      auto panel = [&](int j) { return bl.packB ? pack + j * kc : Bb + j; };
+      auto ldPanel = [&](int nr) { return bl.packB ? static_cast<ptrdiff_t>(nr) : ldb; };
       for (int i0 = 0; i0 < M; i0 += bl.mc) {
         const int mcEnd = std::min(M, i0 + bl.mc);
         if (doPackA) {
@@ -143,24 +198,29 @@ static void gemm(int M, int N, int K, const float* A, ptrdiff_t rsA, ptrdiff_t c
             for (int i = i0; i < mcEnd; i += MR)
               packA(A + i * rsA + k0 * csA, rsA, csA, std::min(MR, mcEnd - i), kc, packedA + ((i - i0) / MR) * kc * MR);
           for (int j = 0; j < nc; j += NR) {
+            const int nr = std::min(NR, nc - j);
             const float* Bp = panel(j);
             for (int i = i0; i < mcEnd; i += MR)
-              tileRow(std::min(MR, mcEnd - i), kc, packedA + ((i - i0) / MR) * kc * MR, 1, MR, Bp, lb, part + i * ldp + jc + j, ldp, first,
-                      last, epi, i, jc + j);
+              tileRow(std::min(MR, mcEnd - i), nr, kc, packedA + ((i - i0) / MR) * kc * MR, 1, MR, Bp, ldPanel(nr), part + i * ldp + jc + j,
+                      ldp, first, last, epi, i, jc + j);
           }
         } else if (bl.rowsOuter) {
           for (int i = i0; i < mcEnd; i += MR) {
             const int mr = std::min(MR, mcEnd - i);
-            for (int j = 0; j < nc; j += NR)
-              tileRow(mr, kc, A + i * rsA + k0 * csA, rsA, csA, panel(j), lb, part + i * ldp + jc + j, ldp, first, last, epi, i,
-                      jc + j);
+            for (int j = 0; j < nc; j += NR) {
+              const int nr = std::min(NR, nc - j);
+              tileRow(mr, nr, kc, A + i * rsA + k0 * csA, rsA, csA, panel(j), ldPanel(nr), part + i * ldp + jc + j, ldp, first, last, epi,
+                      i, jc + j);
+            }
           }
         } else {
           for (int j = 0; j < nc; j += NR) {
+            const int nr = std::min(NR, nc - j);
             const float* Bp = panel(j);
             for (int i = i0; i < mcEnd; i += MR) {
               const int mr = std::min(MR, mcEnd - i);
-              tileRow(mr, kc, A + i * rsA + k0 * csA, rsA, csA, Bp, lb, part + i * ldp + jc + j, ldp, first, last, epi, i, jc + j);
+              tileRow(mr, nr, kc, A + i * rsA + k0 * csA, rsA, csA, Bp, ldPanel(nr), part + i * ldp + jc + j, ldp, first, last, epi, i,
+                      jc + j);
             }
           }
         }
@@ -210,50 +270,53 @@ static inline __attribute__((always_inline)) void transpose8x8(const float* src,
 }
 #endif
 
-/** d[r·16 + j] = src[j·lds + r] for r < kc, j < nValid; 0 for nValid <= j < 16. */
-static void transposePanel(const float* src, ptrdiff_t lds, int kc, int nValid, float* d) {
+/** d[r·nr + j] = src[j·lds + r] for r < kc, j < nValid; 0 for nValid <= j < nr. */
+static void transposePanel(const float* src, ptrdiff_t lds, int kc, int nr, int nValid, float* d) {
   int r0 = 0;
 #if defined(__AVX__)
-  if (nValid == NR) {
-    for (; r0 + 8 <= kc; r0 += 8) {
-      transpose8x8(src + r0, lds, d + r0 * NR, NR);
-      transpose8x8(src + 8 * lds + r0, lds, d + r0 * NR + 8, NR);
-    }
+  if (nValid == nr) {
+    for (; r0 + 8 <= kc; r0 += 8)
+      for (int q = 0; q < nr; q += 8) transpose8x8(src + q * lds + r0, lds, d + r0 * nr + q, nr);
   }
 #endif
   for (int r = r0; r < kc; r++)
-    for (int j = 0; j < NR; j++) d[r * NR + j] = j < nValid ? src[j * lds + r] : 0.0f;
+    for (int j = 0; j < nr; j++) d[r * nr + j] = j < nValid ? src[j * lds + r] : 0.0f;
 }
 
 /** d[r·MR + i] = a(i, r) = A[i·rsA + r·csA] for i < mr, r < kc; rows mr..MR-1 are 0.
- *  May write up to 2 floats past the panel (callers leave slack). */
+ *  May write up to 7 floats past the panel (callers leave slack). */
 static void packA(const float* A, ptrdiff_t rsA, ptrdiff_t csA, int mr, int kc, float* d) {
   int r0 = 0;
 #if defined(__AVX__)
   if (mr == MR && csA == 1) {
-    // rows of A: 8×8 transposes of 6 rows (+2 ignored), stored with overlap
+    // rows of A, 8 at a time: 8×8 transposes (rows beyond MR are 0), each stored as 8 floats
+    // at d + r·MR + 8g; the extra floats of a group land on row r + 1, written next
+    constexpr int G = (MR + 7) / 8;
     const __m256 z = _mm256_setzero_ps();
     for (; r0 + 8 <= kc; r0 += 8) {
-      __m256 r[8], t[8];
-      for (int i = 0; i < 6; i++) r[i] = _mm256_loadu_ps(A + i * rsA + r0);
-      r[6] = r[7] = z;
-      for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-      }
-      for (int i = 0; i < 8; i += 4) {
-        r[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-        r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-        r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-        r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+      __m256 col[G][8];
+      for (int g = 0; g < G; g++) {
+        __m256 r[8], t[8];
+        for (int i = 0; i < 8; i++) r[i] = 8 * g + i < MR ? _mm256_loadu_ps(A + (8 * g + i) * rsA + r0) : z;
+        for (int i = 0; i < 8; i += 2) {
+          t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+          t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+        }
+        for (int i = 0; i < 8; i += 4) {
+          r[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+          r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+          r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+          r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+        }
+        for (int i = 0; i < 4; i++) {
+          col[g][i] = _mm256_permute2f128_ps(r[i], r[i + 4], 0x20);
+          col[g][i + 4] = _mm256_permute2f128_ps(r[i], r[i + 4], 0x31);
+        }
       }
       float* o = d + r0 * MR;
-      for (int i = 0; i < 4; i++) _mm256_storeu_ps(o + i * MR, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
-      for (int i = 0; i < 4; i++) _mm256_storeu_ps(o + (i + 4) * MR, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+      for (int r = 0; r < 8; r++)
+        for (int g = 0; g < G; g++) _mm256_storeu_ps(o + r * MR + 8 * g, col[g][r]);
     }
-  } else if (mr == MR && rsA == 1) {
-    // columns of A: 6 consecutive floats per r (8 loaded, 2 overwritten by the next store)
-    for (; r0 < kc - 1; r0++) _mm256_storeu_ps(d + r0 * MR, _mm256_loadu_ps(A + r0 * csA));
   }
 #endif
   for (int r = r0; r < kc; r++)
@@ -272,8 +335,9 @@ static void packAColumns(const float* A, ptrdiff_t csA, int mc, int kc, float* d
     float* o = d + r * MR;
 #if defined(__AVX__)
     if (r + 1 < kc) {
-      // 8 floats stored per 6: the 2 extra land on row r + 1 of the same panel, written next
-      for (int q = 0; q < full; q++) _mm256_storeu_ps(o + q * kc * MR, _mm256_loadu_ps(row + q * MR));
+      // MR floats copied 8 at a time: the extra ones land on row r + 1 of the same panel, written next
+      for (int q = 0; q < full; q++)
+        for (int i = 0; i < MR; i += 8) _mm256_storeu_ps(o + q * kc * MR + i, _mm256_loadu_ps(row + q * MR + i));
     } else
 #endif
       for (int q = 0; q < full; q++)

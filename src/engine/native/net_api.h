@@ -1,5 +1,5 @@
 // The instruction-set independent face of the native engine: addon.cc talks to one of the
-// compiled variants (generic, AVX2+FMA) only through this table of functions.
+// compiled variants (generic, AVX2+FMA, AVX-512) only through this table of functions.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -42,7 +42,7 @@ struct EvalConfig {
 /** Thrown (as std::runtime_error) for invalid input: bad row index, label > 9, ... */
 
 struct NetOps {
-  const char* isa;  // "avx2+fma" or "generic"
+  const char* isa;  // "avx512", "avx2+fma" or "generic"
   void* (*create)(const NetConfig& cfg, const float* params);
   void (*destroy)(void* net);
   int64_t (*paramCount)(void* net);
@@ -58,14 +58,23 @@ struct NetOps {
    *  values of the last draw. */
   void (*evaluate)(void* net, const DataView& d, const EvalConfig& cfg, int K, EvalDraw* draws, double* sampleLoss,
                    uint8_t* sampleCorrect);
+  /** evaluate() at nP removal rates in one pass (cfg.pEval unused): draws[p·K + k] (K_p = 1 when
+   *  pEvals[p] = 0); sampleLoss/sampleCorrect (nP·n each, when given) get p's last draw at p·n. */
+  void (*evaluateAll)(void* net, const DataView& d, const EvalConfig& cfg, int nP, const double* pEvals, int K, EvalDraw* draws,
+                      double* sampleLoss, uint8_t* sampleCorrect);
   /** GFLOP/s of this variant's GEMM on an M×N×K problem of one shape (see net_impl.h). */
   double (*gemmGflops)(int shape, int M, int N, int K, double seconds);
   /** Set the blocking of one GEMM shape (0 forward, 1 input gradient, 2 weight gradient), for
    *  tuning experiments; values < 0 (kc, mc, nc: <= 0) keep the current setting. */
   void (*setTuning)(int which, int kc, int mc, int nc, int packB, int rowsOuter, int packAMinN);
+  /** GFLOP/s of a plain loop of independent FMAs on this variant's vectors (2·lanes flops per
+   *  FMA; mul + add where the variant has no FMA), best of repeated runs over `seconds`: the
+   *  CPU's arithmetic peak at this vector width on one core. */
+  double (*fmaPeak)(double seconds);
 };
 
 extern const NetOps genericOps;
-extern const NetOps avx2Ops;  // only built on x86-64 (MENTIA_HAVE_AVX2)
+extern const NetOps avx2Ops;    // only built on x86-64 (MENTIA_HAVE_X86)
+extern const NetOps avx512Ops;  // only built on x86-64 (MENTIA_HAVE_X86)
 
 }  // namespace mentia

@@ -16,6 +16,8 @@ extern const NetOps avx2Ops = {"avx2+fma",
                         mentia_avx2::train,
                         mentia_avx2::lossAndGradient,
                         mentia_avx2::evaluate,
+                        mentia_avx2::evaluateAll,
                         mentia_avx2::gemmGflops,
-                        mentia_avx2::setTuning};
+                        mentia_avx2::setTuning,
+                        mentia_avx2::fmaPeak};
 }

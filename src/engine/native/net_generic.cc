@@ -12,6 +12,8 @@ extern const NetOps genericOps = {"generic",
                            mentia_generic::train,
                            mentia_generic::lossAndGradient,
                            mentia_generic::evaluate,
+                           mentia_generic::evaluateAll,
                            mentia_generic::gemmGflops,
-                           mentia_generic::setTuning};
+                           mentia_generic::setTuning,
+                           mentia_generic::fmaPeak};
 }

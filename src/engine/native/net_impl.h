@@ -3,8 +3,8 @@
 // allocated once and only grow when a larger batch arrives. Semantics: see
 // src/engine/types.ts and src/engine/reference.ts; masks: hash.h (= src/engine/rng.ts).
 //
-// Included by net_generic.cc and net_avx2.cc with MENTIA_NS set, so one source gives one
-// variant per instruction set; addon.cc picks one at run time.
+// Included by net_generic.cc, net_avx2.cc and net_avx512.cc with MENTIA_NS set, so one source
+// gives one variant per instruction set; addon.cc picks one at run time.
 #pragma once
 #include <cmath>
 #include <cstdio>
@@ -116,8 +116,14 @@ struct MaskSpec {
 };
 
 // ---------- epilogues ----------
+// Each gets a tile c[i][h] (R rows × NV vectors of VL lanes) of the result at rows i0 + i,
+// columns j0 + VL·h, and works lane by lane (the same numbers on every vector width).
 
-static const v8u LANES = {0, 1, 2, 3, 4, 5, 6, 7};
+#if defined(__AVX512F__)
+static const vu LANES = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+#else
+static const vu LANES = {0, 1, 2, 3, 4, 5, 6, 7};
+#endif
 
 /** Hidden layer forward: bias, ReLU, dropout. */
 struct EpiHidden {
@@ -125,21 +131,20 @@ struct EpiHidden {
   ptrdiff_t ld;
   const float* bias;
   MaskSpec m;
-  template <int R>
-  inline __attribute__((always_inline)) void apply(int i0, int j0, v8f (&c)[R][2]) const {
-#pragma GCC unroll 6
+  template <int R, int NV>
+  inline __attribute__((always_inline)) void apply(int i0, int j0, vf (&c)[R][NV]) const {
+#pragma GCC unroll 16
     for (int i = 0; i < R; i++) {
-      const v8f bi = bcast(bias[i0 + i]);
+      const vf bi = bcastv(bias[i0 + i]);
 #pragma GCC unroll 2
-      for (int h = 0; h < 2; h++) {
-        v8f z = vmax(c[i][h] + bi, zero8());
+      for (int h = 0; h < NV; h++) {
+        vf z = vmaxv(c[i][h] + bi, zerov());
         if (m.drop) {
-          const v8u idx = (LANES + bcastu(static_cast<uint32_t>(j0 + 8 * h))) * bcastu(m.colMul) +
-                          bcastu(m.colBase + static_cast<uint32_t>(i0 + i));
-          const v8i rm = removed8(m.key, idx, m.threshold);
-          z = rm ? zero8() : z * bcast(m.scale);
+          const vu idx = (LANES + static_cast<uint32_t>(j0 + VL * h)) * m.colMul + (m.colBase + static_cast<uint32_t>(i0 + i));
+          const vi rm = removedV<vu, vi>(m.key, idx, m.threshold);
+          z = rm ? zerov() : z * bcastv(m.scale);
         }
-        store8(out + (i0 + i) * ld + j0 + 8 * h, z);
+        storev(out + (i0 + i) * ld + j0 + VL * h, z);
       }
     }
   }
@@ -150,13 +155,13 @@ struct EpiLogits {
   float* out;
   ptrdiff_t ld;
   const float* bias;
-  template <int R>
-  inline __attribute__((always_inline)) void apply(int i0, int j0, v8f (&c)[R][2]) const {
-#pragma GCC unroll 6
+  template <int R, int NV>
+  inline __attribute__((always_inline)) void apply(int i0, int j0, vf (&c)[R][NV]) const {
+#pragma GCC unroll 16
     for (int i = 0; i < R; i++) {
-      const v8f bi = bcast(bias[i0 + i]);
-      store8(out + (i0 + i) * ld + j0, c[i][0] + bi);
-      store8(out + (i0 + i) * ld + j0 + 8, c[i][1] + bi);
+      const vf bi = bcastv(bias[i0 + i]);
+#pragma GCC unroll 2
+      for (int h = 0; h < NV; h++) storev(out + (i0 + i) * ld + j0 + VL * h, c[i][h] + bi);
     }
   }
 };
@@ -168,15 +173,15 @@ struct EpiBack {
   const float* act;
   ptrdiff_t ld;
   float scale;
-  template <int R>
-  inline __attribute__((always_inline)) void apply(int i0, int j0, v8f (&c)[R][2]) const {
-#pragma GCC unroll 6
+  template <int R, int NV>
+  inline __attribute__((always_inline)) void apply(int i0, int j0, vf (&c)[R][NV]) const {
+#pragma GCC unroll 16
     for (int i = 0; i < R; i++) {
 #pragma GCC unroll 2
-      for (int h = 0; h < 2; h++) {
-        const ptrdiff_t o = (i0 + i) * ld + j0 + 8 * h;
-        const v8f a = load8(act + o);
-        store8(out + o, a > zero8() ? c[i][h] * bcast(scale) : zero8());
+      for (int h = 0; h < NV; h++) {
+        const ptrdiff_t o = (i0 + i) * ld + j0 + VL * h;
+        const vf a = loadv(act + o);
+        storev(out + o, a > zerov() ? c[i][h] * bcastv(scale) : zerov());
       }
     }
   }
@@ -186,22 +191,23 @@ struct EpiBack {
 struct EpiStore {
   float* out;
   ptrdiff_t ld;
-  template <int R>
-  inline __attribute__((always_inline)) void apply(int i0, int j0, v8f (&c)[R][2]) const {
-#pragma GCC unroll 6
-    for (int i = 0; i < R; i++) {
-      store8(out + (i0 + i) * ld + j0, c[i][0]);
-      store8(out + (i0 + i) * ld + j0 + 8, c[i][1]);
-    }
+  template <int R, int NV>
+  inline __attribute__((always_inline)) void apply(int i0, int j0, vf (&c)[R][NV]) const {
+#pragma GCC unroll 16
+    for (int i = 0; i < R; i++)
+#pragma GCC unroll 2
+      for (int h = 0; h < NV; h++) storev(out + (i0 + i) * ld + j0 + VL * h, c[i][h]);
   }
 };
 
-static inline v8f vsqrt(v8f x) {
-#if defined(__AVX__)
-  return (v8f)_mm256_sqrt_ps((__m256)x);
+static inline vf vsqrt(vf x) {
+#if defined(__AVX512F__)
+  return (vf)_mm512_maskz_sqrt_ps(static_cast<__mmask16>(0xFFFF), (__m512)x);  // (maskz: no "undefined" source operand)
+#elif defined(__AVX__)
+  return (vf)_mm256_sqrt_ps((__m256)x);
 #else
-  v8f r;
-  for (int k = 0; k < 8; k++) r[k] = std::sqrt(x[k]);
+  vf r;
+  for (int k = 0; k < VL; k++) r[k] = std::sqrt(x[k]);
   return r;
 #endif
 }
@@ -211,13 +217,13 @@ struct AdamStep {
   float b1, b2, omb1, omb2, stepSize, invSqrtBc2, eps;
 };
 
-static inline __attribute__((always_inline)) void adam8(float* p, float* m, float* v, v8f g, const AdamStep& s) {
-  const v8f mm = bcast(s.b1) * load8(m) + bcast(s.omb1) * g;
-  const v8f vv = bcast(s.b2) * load8(v) + bcast(s.omb2) * (g * g);
-  store8(m, mm);
-  store8(v, vv);
-  const v8f denom = vsqrt(vv) * bcast(s.invSqrtBc2) + bcast(s.eps);
-  store8(p, load8(p) - bcast(s.stepSize) * (mm / denom));
+static inline __attribute__((always_inline)) void adamV(float* p, float* m, float* v, vf g, const AdamStep& s) {
+  const vf mm = bcastv(s.b1) * loadv(m) + bcastv(s.omb1) * g;
+  const vf vv = bcastv(s.b2) * loadv(v) + bcastv(s.omb2) * (g * g);
+  storev(m, mm);
+  storev(v, vv);
+  const vf denom = vsqrt(vv) * bcastv(s.invSqrtBc2) + bcastv(s.eps);
+  storev(p, loadv(p) - bcastv(s.stepSize) * (mm / denom));
 }
 
 static inline void adam1(float* p, float* m, float* v, float g, const AdamStep& s) {
@@ -234,14 +240,14 @@ struct EpiAdam {
   float *W, *m, *v;
   ptrdiff_t ld;
   AdamStep s;
-  template <int R>
-  inline __attribute__((always_inline)) void apply(int i0, int j0, v8f (&c)[R][2]) const {
-#pragma GCC unroll 6
+  template <int R, int NV>
+  inline __attribute__((always_inline)) void apply(int i0, int j0, vf (&c)[R][NV]) const {
+#pragma GCC unroll 16
     for (int i = 0; i < R; i++) {
 #pragma GCC unroll 2
-      for (int h = 0; h < 2; h++) {
-        const ptrdiff_t o = (i0 + i) * ld + j0 + 8 * h;
-        adam8(W + o, m + o, v + o, c[i][h], s);
+      for (int h = 0; h < NV; h++) {
+        const ptrdiff_t o = (i0 + i) * ld + j0 + VL * h;
+        adamV(W + o, m + o, v + o, c[i][h], s);
       }
     }
   }
@@ -252,10 +258,10 @@ struct SgdStep {
   bool first;
 };
 
-static inline __attribute__((always_inline)) void sgd8(float* p, float* buf, v8f g, const SgdStep& s) {
-  const v8f bb = s.first ? g : bcast(s.momentum) * load8(buf) + g;
-  store8(buf, bb);
-  store8(p, load8(p) - bcast(s.lr) * bb);
+static inline __attribute__((always_inline)) void sgdV(float* p, float* buf, vf g, const SgdStep& s) {
+  const vf bb = s.first ? g : bcastv(s.momentum) * loadv(buf) + g;
+  storev(buf, bb);
+  storev(p, loadv(p) - bcastv(s.lr) * bb);
 }
 
 /** Weight gradient fused with the SGD(momentum) update. */
@@ -263,42 +269,29 @@ struct EpiSgd {
   float *W, *buf;
   ptrdiff_t ld;
   SgdStep s;
-  template <int R>
-  inline __attribute__((always_inline)) void apply(int i0, int j0, v8f (&c)[R][2]) const {
-#pragma GCC unroll 6
+  template <int R, int NV>
+  inline __attribute__((always_inline)) void apply(int i0, int j0, vf (&c)[R][NV]) const {
+#pragma GCC unroll 16
     for (int i = 0; i < R; i++) {
 #pragma GCC unroll 2
-      for (int h = 0; h < 2; h++) {
-        const ptrdiff_t o = (i0 + i) * ld + j0 + 8 * h;
-        sgd8(W + o, buf + o, c[i][h], s);
+      for (int h = 0; h < NV; h++) {
+        const ptrdiff_t o = (i0 + i) * ld + j0 + VL * h;
+        sgdV(W + o, buf + o, c[i][h], s);
       }
     }
   }
 };
 
-template <int R, class Epi>
-static inline void applyTile(const float* src, ptrdiff_t ld, int i0, int j0, const Epi& epi) {
-  v8f c[R][2];
-  for (int i = 0; i < R; i++) {
-    c[i][0] = load8(src + (i0 + i) * ld + j0);
-    c[i][1] = load8(src + (i0 + i) * ld + j0 + 8);
-  }
-  epi.template apply<R>(i0, j0, c);
-}
-
-/** Runs an epilogue over a stored M × N result (N a multiple of 16), tile by tile. */
+/** Runs an epilogue over a stored M × N result (N a multiple of 16), row by row, 16 columns
+ *  at a time. */
 template <class Epi>
 static void applyTiles(int M, int N, const float* src, ptrdiff_t ld, const Epi& epi) {
-  for (int i0 = 0; i0 < M; i0 += MR) {
-    for (int j0 = 0; j0 < N; j0 += NR) {
-      switch (std::min(MR, M - i0)) {
-        case 6: applyTile<6>(src, ld, i0, j0, epi); break;
-        case 5: applyTile<5>(src, ld, i0, j0, epi); break;
-        case 4: applyTile<4>(src, ld, i0, j0, epi); break;
-        case 3: applyTile<3>(src, ld, i0, j0, epi); break;
-        case 2: applyTile<2>(src, ld, i0, j0, epi); break;
-        default: applyTile<1>(src, ld, i0, j0, epi); break;
-      }
+  constexpr int NV = 16 / VL;
+  for (int i = 0; i < M; i++) {
+    for (int j0 = 0; j0 < N; j0 += 16) {
+      vf c[1][NV];
+      for (int h = 0; h < NV; h++) c[0][h] = loadv(src + i * ld + j0 + VL * h);
+      epi.template apply<1, NV>(i, j0, c);
     }
   }
 }
@@ -396,19 +389,32 @@ class Net {
   }
 
   void evaluate(const DataView& d, const EvalConfig& ec, int K, EvalDraw* draws, double* sampleLoss, uint8_t* sampleCorrect) {
-    checkP(ec.pEval, "pEval");
+    evaluateAll(d, ec, 1, &ec.pEval, K, draws, sampleLoss, sampleCorrect);
+  }
+
+  /**
+   * Evaluation at nP removal rates pEvals[0..nP) (ec.pEval unused) in one pass over the data:
+   * draws[p·K + k] gets draw k at pEvals[p] (K_p = 1 draw when pEvals[p] = 0, else K); when
+   * given, sampleLoss/sampleCorrect + p·n get the per-sample values of p's last draw. Each
+   * (p, k) gets exactly the numbers of a separate evaluate() at pEvals[p] (same masks, same
+   * operations in the same order).
+   */
+  void evaluateAll(const DataView& d, const EvalConfig& ec, int nP, const double* pEvals, int K, EvalDraw* draws, double* sampleLoss,
+                   uint8_t* sampleCorrect) {
+    if (nP < 1) throw std::runtime_error("at least one p_eval is needed");
+    for (int p = 0; p < nP; p++) checkP(pEvals[p], "pEval");
     if (K < 1) throw std::runtime_error("masks must be >= 1");
     const int Be = std::max(1, static_cast<int>(std::min<int64_t>(ec.batch, std::max<int64_t>(d.n, 1))));
-    const uint32_t thr = dropThreshold(ec.pEval);
-    const float scale = ec.rescale ? static_cast<float>(1.0 / (1.0 - ec.pEval)) : 1.0f;
     for (int64_t r = 0; r < d.n; r++)
       if (d.y[r] >= CLASSES) fail("label %lld of row %lld is not in 0..9", d.y[r], r);
     ensureCapacity(Be);
-    for (int k = 0; k < K; k++) draws[k] = EvalDraw{};
-    // Layer 0's pre-activations do not depend on the masks: with several draws they are
-    // computed once per chunk and each draw applies its own masks to them (the same
+    int passes = 0;  // forward passes per chunk
+    for (int p = 0; p < nP; p++) passes += pEvals[p] > 0 ? K : 1;
+    for (int i = 0; i < nP * K; i++) draws[i] = EvalDraw{};
+    // Layer 0's pre-activations do not depend on the masks: with several passes per chunk they
+    // are computed once and each (p_eval, draw) applies its own masks to them (the same
     // operations in the same order as the fused path, so the same numbers).
-    const bool share = K > 1 && cfg_.depth > 0;
+    const bool share = passes > 1 && cfg_.depth > 0;
     for (int64_t r0 = 0; r0 < d.n; r0 += Be) {
       const int B = static_cast<int>(std::min<int64_t>(Be, d.n - r0));
       Bp_ = round16(B);
@@ -418,29 +424,36 @@ class Net {
         const Layer& L = layers_[0];
         gemm(L.out, Bp_, L.in, L.W.get(), L.ld, 1, x0, IN, z0_.get(), Bp_, EpiStore{z0_.get(), Bp_}, pack_.get(), tuning().fwd, B);
       }
-      for (int k = 0; k < K; k++) {
-        for (int l = 0; l < cfg_.depth; l++) {
-          MaskSpec& m = masks_[l];
-          m.drop = thr > 0;
-          m.threshold = thr;
-          m.scale = scale;
-          if (ec.maskMode) {
-            m.key = streamKey(cfg_.seed, STREAM_EVAL_MASK, static_cast<uint32_t>(k), static_cast<uint32_t>(l));
-            m.colMul = 0;
-            m.colBase = 0;
-          } else {
-            m.key = streamKey(cfg_.seed, STREAM_EVAL_SAMPLE, static_cast<uint32_t>(k), static_cast<uint32_t>(l));
-            m.colMul = static_cast<uint32_t>(cfg_.width);
-            m.colBase = static_cast<uint32_t>(r0) * static_cast<uint32_t>(cfg_.width);
+      for (int p = 0; p < nP; p++) {
+        const double pEval = pEvals[p];
+        const uint32_t thr = dropThreshold(pEval);
+        const float scale = ec.rescale ? static_cast<float>(1.0 / (1.0 - pEval)) : 1.0f;
+        const int Kp = pEval > 0 ? K : 1;
+        for (int k = 0; k < Kp; k++) {
+          for (int l = 0; l < cfg_.depth; l++) {
+            MaskSpec& m = masks_[l];
+            m.drop = thr > 0;
+            m.threshold = thr;
+            m.scale = scale;
+            if (ec.maskMode) {
+              m.key = streamKey(cfg_.seed, STREAM_EVAL_MASK, static_cast<uint32_t>(k), static_cast<uint32_t>(l));
+              m.colMul = 0;
+              m.colBase = 0;
+            } else {
+              m.key = streamKey(cfg_.seed, STREAM_EVAL_SAMPLE, static_cast<uint32_t>(k), static_cast<uint32_t>(l));
+              m.colMul = static_cast<uint32_t>(cfg_.width);
+              m.colBase = static_cast<uint32_t>(r0) * static_cast<uint32_t>(cfg_.width);
+            }
           }
+          if (share) {
+            applyTiles(cfg_.width, Bp_, z0_.get(), Bp_, EpiHidden{act_[0].get(), Bp_, layers_[0].b.get(), masks_[0]});
+            forward(B, act_[0].get(), 1);
+          } else {
+            forward(B, x0);
+          }
+          scoreBatch(B, draws[p * K + k], sampleLoss ? sampleLoss + p * d.n + r0 : nullptr,
+                     sampleCorrect ? sampleCorrect + p * d.n + r0 : nullptr);
         }
-        if (share) {
-          applyTiles(cfg_.width, Bp_, z0_.get(), Bp_, EpiHidden{act_[0].get(), Bp_, layers_[0].b.get(), masks_[0]});
-          forward(B, act_[0].get(), 1);
-        } else {
-          forward(B, x0);
-        }
-        scoreBatch(B, draws[k], sampleLoss ? sampleLoss + r0 : nullptr, sampleCorrect ? sampleCorrect + r0 : nullptr);
       }
     }
   }
@@ -676,6 +689,10 @@ static void evaluate(void* n, const DataView& d, const EvalConfig& cfg, int K, E
                      uint8_t* sampleCorrect) {
   static_cast<Net*>(n)->evaluate(d, cfg, K, draws, sampleLoss, sampleCorrect);
 }
+static void evaluateAll(void* n, const DataView& d, const EvalConfig& cfg, int nP, const double* pEvals, int K, EvalDraw* draws,
+                        double* sampleLoss, uint8_t* sampleCorrect) {
+  static_cast<Net*>(n)->evaluateAll(d, cfg, nP, pEvals, K, draws, sampleLoss, sampleCorrect);
+}
 
 /**
  * GFLOP/s (2·M·N·K per call, best call over `seconds`) of one GEMM shape with its real
@@ -721,6 +738,35 @@ static double gemmGflops(int shape, int M, int N, int K, double seconds) {
     reps++;
   } while (clock::now() < end || reps < 3);
   return 2.0 * M * N * K / best / 1e9;
+}
+
+static double fmaPeak(double seconds) {
+  constexpr int ITERS = 1 << 16;
+  // 12 independent accumulators (FMA latency × pipes is 8 on current x86 cores), in registers
+  vf c0 = bcastv(1.0f), c1 = c0 + 1e-3f, c2 = c0 + 2e-3f, c3 = c0 + 3e-3f, c4 = c0 + 4e-3f, c5 = c0 + 5e-3f;
+  vf c6 = c0 + 6e-3f, c7 = c0 + 7e-3f, c8 = c0 + 8e-3f, c9 = c0 + 9e-3f, c10 = c0 + 1e-2f, c11 = c0 + 1.1e-2f;
+  vf a = bcastv(0.999999f), b = bcastv(1e-7f);
+  using clock = std::chrono::steady_clock;
+  double best = 1e30;
+  const auto end = clock::now() + std::chrono::duration<double>(seconds);
+  int reps = 0;
+  do {
+    const auto t0 = clock::now();
+    for (int it = 0; it < ITERS; it++) {
+      c0 = c0 * a + b, c1 = c1 * a + b, c2 = c2 * a + b, c3 = c3 * a + b, c4 = c4 * a + b, c5 = c5 * a + b;
+      c6 = c6 * a + b, c7 = c7 * a + b, c8 = c8 * a + b, c9 = c9 * a + b, c10 = c10 * a + b, c11 = c11 * a + b;
+#if defined(__AVX__)
+      // keeps every accumulator in a register and the loop from being folded
+      asm volatile("" : "+v"(c0), "+v"(c1), "+v"(c2), "+v"(c3), "+v"(c4), "+v"(c5), "+v"(c6), "+v"(c7), "+v"(c8), "+v"(c9), "+v"(c10),
+                   "+v"(c11), "+v"(a), "+v"(b));
+#endif
+    }
+    best = std::min(best, std::chrono::duration<double>(clock::now() - t0).count());
+    reps++;
+  } while (clock::now() < end || reps < 3);
+  const vf sum = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;
+  if (sum[0] == 12345.678f) std::puts("");  // the results are used
+  return 2.0 * VL * 12 * ITERS / best / 1e9;
 }
 
 static void setTuning(int which, int kc, int mc, int nc, int packB, int rowsOuter, int packAMinN) {

@@ -1,0 +1,143 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { MentiaError } from "../errors.js";
+import { loadMnist, nestedSubset } from "../data/mnist.js";
+import { loadNativeEngine, nativeIsa } from "../engine/native/index.js";
+import { INPUT_SIZE } from "../engine/types.js";
+import { parseConfig } from "../sweep/config.js";
+import { planJobs } from "../sweep/plan.js";
+import { runJob } from "../train/train.js";
+
+/**
+ * `mentia bench --study`: the number a user cares about — jobs per second on a fixed small
+ * study, run end to end (train + evaluate every p_eval) by mentia's native engine and by a
+ * PyTorch script doing the same jobs (bench/pytorch_study.py, PyTorch tuned as in the bench),
+ * one core each, one after the other in the same run. Real MNIST.
+ *
+ * The study: width 128, depth 2, p_train ∈ {0, 0.5}, N ∈ {250, 500, 1000, 2000}, seeds 0–3
+ * (32 jobs; --quick: seed 0, 8 jobs), the default protocol (configs/default.yaml: Adam, batch
+ * 64, max(20 epochs, 1,000 steps), 11 p_eval, 2 draws of a fresh mask per sample). PyTorch
+ * trains each job for exactly the number of steps mentia took.
+ */
+/** The environment of the tuned PyTorch run (see bench.ts). */
+export function tunedPytorchEnv(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base, MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "4294967296" };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  return env;
+}
+
+/** Why /usr/bin/python3 cannot run PyTorch, or "" when it can. */
+export function pytorchUnavailable(): string {
+  const python = "/usr/bin/python3";
+  if (!existsSync(python)) return `${python} not found`;
+  const probe = spawnSync(python, ["-c", "import torch"], { encoding: "utf8" });
+  return probe.status !== 0 ? "/usr/bin/python3 cannot import torch (see bench/README.md)" : "";
+}
+
+export const STUDY_CONFIG = {
+  widths: [128],
+  depths: [2],
+  pTrain: [0, 0.5],
+  pEval: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95],
+  sizes: [250, 500, 1000, 2000],
+  seeds: [0, 1, 2, 3],
+  epochs: 20,
+  steps: 1000,
+  batch: 64,
+  optimizer: "adam",
+  lr: 0.001,
+  evalMode: "sample",
+  masks: 2,
+  rescale: true,
+  subsetSeed: 0,
+};
+
+export interface StudyBenchSide {
+  jobs: number;
+  seconds: number;
+  jobsPerSecond: number;
+  trainSeconds: number;
+  evalSeconds: number;
+}
+
+export interface StudyBenchReport {
+  nativeIsa: string | null;
+  mentia: StudyBenchSide;
+  pytorch: (StudyBenchSide & { torch: string }) | null;
+  /** mentia's jobs/s over PyTorch's. */
+  ratio: number | null;
+}
+
+export async function runStudyBench(o: { quick: boolean; json: boolean; log: (s: string) => void }): Promise<number> {
+  const native = loadNativeEngine();
+  if (!native) throw new MentiaError("bench --study needs the native engine (run 'npm run build:native')");
+  const config = parseConfig({ ...STUDY_CONFIG, seeds: o.quick ? [0] : STUDY_CONFIG.seeds }, "the study benchmark");
+  const planned = planJobs(config);
+  const data = loadMnist();
+  o.log(`mentia bench --study: ${planned.length} jobs (width 128, depth 2, N 250–2000, 11 p_eval × 2 draws) on real MNIST, one core each`);
+
+  o.log(`running them with mentia (native, ${nativeIsa()}) ...`);
+  const steps: number[] = [];
+  let trainSeconds = 0, evalSeconds = 0;
+  const t0 = performance.now();
+  for (const { job } of planned) {
+    const r = runJob(job, data, native);
+    steps.push(r.steps);
+    trainSeconds += r.trainSeconds;
+    evalSeconds += r.evalSeconds;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const mentia: StudyBenchSide = { jobs: planned.length, seconds, jobsPerSecond: planned.length / seconds, trainSeconds, evalSeconds };
+  o.log(`  ${seconds.toFixed(1)} s (training ${trainSeconds.toFixed(1)} s, evaluation ${evalSeconds.toFixed(1)} s)`);
+
+  let pytorch: StudyBenchReport["pytorch"] = null;
+  const why = pytorchUnavailable();
+  if (why) o.log(`PyTorch skipped: ${why}`);
+  else {
+    o.log("running them with PyTorch (bench/pytorch_study.py, tuned) ...");
+    const dir = mkdtempSync(path.join(tmpdir(), "mentia-study-"));
+    try {
+      const maxN = Math.max(...planned.map((p) => p.job.n));
+      const rows = nestedSubset(maxN, config.subsetSeed);
+      const x = new Float32Array(maxN * INPUT_SIZE), y = new Uint8Array(maxN);
+      rows.forEach((r, i) => {
+        x.set(data.train.x.subarray(r * INPUT_SIZE, (r + 1) * INPUT_SIZE), i * INPUT_SIZE);
+        y[i] = data.train.y[r];
+      });
+      const bytes = (a: Float32Array | Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+      writeFileSync(path.join(dir, "train_x.f32"), bytes(x));
+      writeFileSync(path.join(dir, "train_y.u8"), bytes(y));
+      writeFileSync(path.join(dir, "test_x.f32"), bytes(data.test.x.subarray(0, data.test.n * INPUT_SIZE)));
+      writeFileSync(path.join(dir, "test_y.u8"), bytes(data.test.y.subarray(0, data.test.n)));
+      const jobs = planned.map(({ job }, i) => ({ width: job.width, depth: job.depth, pTrain: job.pTrain, n: job.n, seed: job.seed, steps: steps[i], batch: job.batch, lr: job.lr, pEvals: job.pEvals, masks: job.masks }));
+      writeFileSync(path.join(dir, "jobs.json"), JSON.stringify(jobs));
+      const script = fileURLToPath(new URL("../../../bench/pytorch_study.py", import.meta.url));
+      const env = tunedPytorchEnv({ ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" });
+      const r = spawnSync("/usr/bin/python3", [script, dir], { encoding: "utf8", env, maxBuffer: 16 << 20 });
+      if (r.status !== 0) o.log(`PyTorch failed: ${(r.stderr || "").trim().split("\n").pop() ?? ""}`);
+      else {
+        const out = JSON.parse(r.stdout) as { torch: string; jobs: number; seconds: number; trainSeconds: number; evalSeconds: number };
+        pytorch = { torch: out.torch, jobs: out.jobs, seconds: out.seconds, jobsPerSecond: out.jobs / out.seconds, trainSeconds: out.trainSeconds, evalSeconds: out.evalSeconds };
+        o.log(`  ${out.seconds.toFixed(1)} s (training ${out.trainSeconds.toFixed(1)} s, evaluation ${out.evalSeconds.toFixed(1)} s), PyTorch ${out.torch}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const report: StudyBenchReport = { nativeIsa: nativeIsa(), mentia, pytorch, ratio: pytorch ? mentia.jobsPerSecond / pytorch.jobsPerSecond : null };
+  if (o.json) {
+    console.log(JSON.stringify(report));
+    return 0;
+  }
+  const line = (name: string, s: StudyBenchSide) =>
+    `  ${name.padEnd(22)} ${s.jobsPerSecond.toFixed(3)} jobs/s   (${s.jobs} jobs in ${s.seconds.toFixed(1)} s: training ${s.trainSeconds.toFixed(1)} s, evaluation ${s.evalSeconds.toFixed(1)} s)`;
+  console.log("");
+  console.log(line(`mentia (${nativeIsa()})`, mentia));
+  if (pytorch) console.log(line(`PyTorch ${pytorch.torch} tuned`, pytorch));
+  if (report.ratio !== null) console.log(`\nmentia / PyTorch: ${report.ratio.toFixed(2)}× the jobs per second`);
+  return 0;
+}
