@@ -74,7 +74,8 @@ export const command: Command = {
       }));
       return 0;
     }
-    console.log(`trained in ${result.trainSeconds.toFixed(1)} s (${result.steps} steps), final train loss ${result.finalTrainLoss.toFixed(4)}`);
+    const took = result.trainSeconds >= 10 ? `${result.trainSeconds.toFixed(1)} s` : result.trainSeconds >= 0.1 ? `${result.trainSeconds.toFixed(2)} s` : `${(result.trainSeconds * 1000).toFixed(1)} ms`;
+    console.log(`trained in ${took} (${result.steps} steps), final train loss ${result.finalTrainLoss.toFixed(4)}`);
     console.log(`\n  p_eval   test loss ± stderr        accuracy`);
     for (const e of result.evals) console.log(`  ${e.pEval.toFixed(3).padStart(6)}   ${e.loss.toFixed(4).padStart(8)} ± ${e.lossStderr.toFixed(4).padEnd(8)}   ${(100 * e.accuracy).toFixed(2).padStart(6)} %`);
     return 0;

@@ -151,6 +151,7 @@ const ARRAYS = ["curves", "fits", "phases", "boundaries", "crossovers", "lengthS
 /** Reads and checks DIR/analysis.json (shape only: the analysis stage wrote it). */
 export function readAnalysis(dir: string): Analysis {
   const path = join(dir, "analysis.json");
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new MentiaError(`${dir}: no such directory`);
   if (!existsSync(path)) throw new MentiaError(`${path} not found: run 'mentia analyze ${dir}' first`);
   let raw: unknown;
   try {
