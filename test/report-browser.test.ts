@@ -99,10 +99,15 @@ test("report in headless Chromium: figures render, no errors, no network, contro
     assert.ok(after.key?.endsWith(`-pt${other}`), `fig2 shows p_train ${other}: ${after.key}`);
     assert.notEqual(after.svg, before.svg, "fig2's plot changed");
     assert.equal(after.phase, before.phase, "the phase diagram does not depend on p_train");
-    // The width control switches the per-architecture figures.
+    // The width control opens the page of the other architecture (one page per architecture),
+    // keeping the chosen p_train.
+    assert.deepEqual(result.pages, ["index.html", "w64-d2.html"]);
     const widths = await page.$$eval("#ctl-width option", (os) => os.map((o) => (o as HTMLOptionElement).value));
-    await page.selectOption("#ctl-width", widths[widths.length - 1]);
+    await Promise.all([page.waitForURL(/w64-d2\.html/), page.selectOption("#ctl-width", widths[widths.length - 1])]);
+    await page.waitForLoadState("load");
     assert.equal(await shownKey("fig1-phase-diagram"), `w${widths[widths.length - 1]}-d2`);
+    assert.equal(await shownKey("fig2-loss-vs-n"), `w${widths[widths.length - 1]}-d2-pt${other}`);
+    assert.equal(await page.$$eval("#fig1-phase-diagram .variant", (vs) => vs.length), 1, "a page holds its own architecture's plots only");
 
     // Hovering a data point shows its values (SVG <title>, the browser's tooltip).
     const hoverTitle = await page.$eval("#fig2-loss-vs-n .variant:not([hidden]) [role='graphics-symbol'][aria-roledescription='point'] > title", (t) => t.textContent ?? "");
@@ -114,7 +119,8 @@ test("report in headless Chromium: figures render, no errors, no network, contro
 
     assert.deepEqual(errors, [], "no console errors or warnings");
     assert.deepEqual(foreign, [], "no network requests");
-    assert.ok(requests.every((u) => u === url || u.startsWith("data:")), `only the page itself was loaded: ${requests.join(", ")}`);
+    const pageUrls = result.pages.map((f) => pathToFileURL(join(result.outDir, f)).href);
+    assert.ok(requests.every((u) => pageUrls.includes(u.replace(/\?.*$/, "")) || u.startsWith("data:")), `only the report's pages were loaded: ${requests.join(", ")}`);
     console.log(`# report ${result.indexPath} (${result.figureFiles.length / 2} figures, built in ${result.seconds.toFixed(1)} s); screenshot ${shot}`);
   } finally {
     await context.close();

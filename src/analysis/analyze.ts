@@ -10,6 +10,7 @@
  */
 import { MentiaError } from "../errors.js";
 import type { EvalRecord } from "../sweep/records.js";
+import { decidingLevers } from "./advice.js";
 import { collapseNotDetermined, lengthScaleNotDetermined } from "./determined.js";
 import { completeCells, incompleteWarning, type ExpectedGrid } from "./completeness.js";
 import { collapseBkt, collapsePower, type CollapseDatum } from "./collapse.js";
@@ -113,6 +114,7 @@ export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<
     return { curve: c, fit: w.fit, bootAlphas: w.bootAlphas, errorFactor: w.errorFactor };
   });
   const phases = classifyPhases(inputs, o);
+  warnings.push(...decidingLevers(phases, curves, o.ciLevel));
   const boundaries = phaseBoundaries(inputs, phases, o);
 
   const crossovers: CrossoverSize[] = curves.map((c) => {

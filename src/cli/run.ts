@@ -85,7 +85,7 @@ export const command: Command = {
       console.log(
         `${s.interrupted ? "interrupted" : "finished"}: ${s.planned - s.remaining}/${s.planned} jobs done${failedTotal}; this run: ${s.done} done, ${s.failed} failed in ${formatDuration(s.seconds)}; results in ${s.dbPath}`,
       );
-      if (s.interrupted) console.log(`resume with the same command: mentia run ${positional[0]} --out ${outDir}${opts.shard ? ` --shard ${f.shard}` : ""}`);
+      if (s.interrupted) console.log(`resume with the same command: mentia run ${positional[0]} --out ${outDir}${opts.shard ? ` --shard ${f.shard}` : ""}${f.workers !== undefined ? ` --workers ${f.workers}` : ""}`);
       else if (s.remaining > 0) console.log(`see the failures with: mentia status ${outDir}`);
       return s.interrupted ? 130 : 0;
     } catch (err) {

@@ -16,7 +16,7 @@ const FLAGS: Record<string, FlagSpec> = {
   workers: { kind: "int", help: "worker threads (default: one per core)", metavar: "K" },
 };
 
-const USAGE = "mentia start [--out DIR] [--config FILE]";
+const USAGE = "mentia start [--out DIR] [--config FILE] [--workers K]";
 const DESCRIPTION =
   "Runs the default study (configs/default.yaml: width 128, depth 2, p_train × p_eval grid, N = 250…16000,\n4 seeds) on real MNIST, resuming if DIR already holds part of it, then analyses it and writes the report.";
 

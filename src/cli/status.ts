@@ -34,7 +34,8 @@ export const command: Command = {
     const st = sweepStatus(positional[0]);
     if (st.config) {
       const c = st.config;
-      console.log(`sweep ${st.dir}: ${st.planned} jobs = ${c.widths.length} widths × ${c.depths.length} depths × ${c.pTrain.length} pTrain × ${c.sizes.length} sizes × ${c.seeds.length} seeds, ${c.pEval.length} pEval each`);
+      const n = (k: number, one: string, many = `${one}s`): string => `${k} ${k === 1 ? one : many}`;
+      console.log(`sweep ${st.dir}: ${n(st.planned ?? 0, "job")} = ${n(c.widths.length, "width")} × ${n(c.depths.length, "depth")} × ${c.pTrain.length} pTrain × ${n(c.sizes.length, "size")} × ${n(c.seeds.length, "seed")}, ${c.pEval.length} pEval each`);
     }
     if (st.results) console.log(line("results.sqlite", st.results, st.results.shard ? undefined : st.planned));
     for (const s of st.shards) console.log(line(`shard ${s.shard ?? "?"}`, s));

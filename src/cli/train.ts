@@ -99,7 +99,8 @@ export const command: Command = {
       return 0;
     }
     const why = { patience: `stopped after ${job.patience} validations without improvement`, "max-steps": "stopped at maxSteps", budget: "the policy's fixed length" }[t.stoppedBy];
-    console.log(`trained ${result.steps} steps in ${result.trainSeconds.toFixed(2)} s (${why}), final train loss ${result.finalTrainLoss.toFixed(4)}`);
+    const took = result.trainSeconds >= 10 ? `${result.trainSeconds.toFixed(1)} s` : result.trainSeconds >= 0.1 ? `${result.trainSeconds.toFixed(2)} s` : `${(result.trainSeconds * 1000).toFixed(1)} ms`;
+    console.log(`trained ${result.steps} steps in ${took} (${why}), final train loss ${result.finalTrainLoss.toFixed(4)}`);
     if (t.bestValLoss !== null) console.log(`evaluated the weights of step ${t.bestStep}: best validation loss ${t.bestValLoss.toFixed(4)} over ${t.validations} validations on ${job.validation} held-out images`);
     console.log(`\n  p_eval   test loss ± stderr        accuracy`);
     for (const e of result.evals) console.log(`  ${e.pEval.toFixed(3).padStart(6)}   ${e.loss.toFixed(4).padStart(8)} ± ${e.lossStderr.toFixed(4).padEnd(8)}   ${(100 * e.accuracy).toFixed(2).padStart(6)} %`);

@@ -1,18 +1,20 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { parse, View } from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
-import { ANALYSIS_SCHEMA_VERSION, type Analysis } from "../analysis/schema.js";
+import { ANALYSIS_SCHEMA_VERSION, type Analysis, type Architecture } from "../analysis/schema.js";
 import { MentiaError } from "../errors.js";
-import { buildFigures } from "./figures.js";
-import { renderPage, type RenderedFigure } from "./html.js";
+import { archKey, architectures, buildFigures, type Figure } from "./figures.js";
+import { renderPage, type PageRef, type RenderedFigure, type RenderedVariant } from "./html.js";
 import { readReportMetaOrNote, type ReportMeta } from "./meta.js";
-import { addTooltips, fontSetup, prefixSvgIds, roundSvgGeometry, svgToPng } from "./render.js";
+import { RenderPool } from "./pool.js";
+import { fontSetup } from "./render.js";
 import { buildTables, toCsv } from "./tables.js";
+
+export { renderFigureSvg } from "./vega.js";
 
 /**
  * `buildReport`: analysis.json + run metadata → a report folder:
- *   index.html       the self-contained page (inline SVG, CSS and script; no network)
+ *   index.html       the self-contained page of the first architecture (inline SVG, CSS and
+ *                    script; no network); w<W>-d<D>.html the page of each other architecture
  *   <figure>.svg/png each figure variant, e.g. fig2-loss-vs-n-w128-d2-pt0.5.svg
  *   <table>.csv      every table
  * The folder is written next to its final place and swapped in at the end, so an
@@ -23,13 +25,19 @@ export interface BuildReportOptions {
   pngScale?: number;
   /** Report time written into the page (default: now). */
   now?: Date;
-  /** Called with one line per finished figure (progress). */
+  /** Called with one line per finished page (progress). */
   onProgress?: (line: string) => void;
+  /** Rendering threads (default: by the number of plots and the cores; 1 = this thread only). */
+  threads?: number;
 }
 
 export interface ReportResult {
   outDir: string;
   indexPath: string;
+  /** Page files (index.html first), one per architecture. */
+  pages: string[];
+  /** Size of the largest page in bytes. */
+  largestPageBytes: number;
   /** Figure files written (relative to outDir). */
   figureFiles: string[];
   tableFiles: string[];
@@ -40,58 +48,30 @@ export interface ReportResult {
   seconds: number;
 }
 
-interface Captured {
-  warnings: string[];
-}
-
-/** A vega / vega-lite logger (structurally vega-util's LoggerInterface) that keeps warnings instead of printing them. */
-class CapturingLogger {
-  private lvl = 2;
-  constructor(
-    private readonly into: Captured,
-    private readonly where: string,
-  ) {}
-  level(l?: number): number | CapturingLogger {
-    if (l === undefined) return this.lvl;
-    this.lvl = l;
-    return this;
-  }
-  error(...args: unknown[]): this {
-    this.into.warnings.push(`${this.where}: error: ${args.map(String).join(" ")}`);
-    return this;
-  }
-  warn(...args: unknown[]): this {
-    this.into.warnings.push(`${this.where}: ${args.map(String).join(" ")}`);
-    return this;
-  }
-  info(): this {
-    return this;
-  }
-  debug(): this {
-    return this;
-  }
-}
-
-/** Vega-Lite → SVG, collecting compiler and runtime warnings. */
-export async function renderFigureSvg(spec: TopLevelSpec, where: string, captured: Captured): Promise<string> {
-  const logger = new CapturingLogger(captured, where);
-  const vg = compile(spec, { logger }).spec;
-  const view = new View(parse(vg), { renderer: "none", logger, logLevel: 2 });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
-}
-
 function fileSafe(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, "_");
 }
 
-function writeAll(dir: string, files: Array<[string, string | Buffer]>): void {
-  for (const [name, content] of files) writeFileSync(join(dir, name), content);
+/** The page of each architecture: the first one is index.html; one page when there is at most one. */
+export function reportPages(archs: readonly Architecture[]): PageRef[] {
+  if (archs.length === 0) return [{ arch: null, file: "index.html" }];
+  return archs.map((arch, i) => ({ arch, file: i === 0 ? "index.html" : `${archKey(arch)}.html` }));
 }
 
+/** Whether a figure variant belongs on the page of `arch` (figures of every architecture go on every page). */
+function onPage(key: string, arch: Architecture | null): boolean {
+  if (key === "all" || arch === null) return true;
+  const k = archKey(arch);
+  return key === k || key.startsWith(`${k}-pt`);
+}
+
+/**
+ * The report, drawn so that it scales to a full study (hundreds of plots): every variant is
+ * rendered once, on worker threads when there are many, straight into its SVG and PNG files;
+ * the page is split per architecture (index.html = the first; the width/depth controls open
+ * the others), each page inlining only its own plots, and a page's SVG text is dropped once
+ * the page is written, so memory holds one architecture's plots at a time.
+ */
 export async function buildReport(analysis: Analysis, meta: ReportMeta, outDir: string, options: BuildReportOptions = {}): Promise<ReportResult> {
   const t0 = performance.now();
   const target = resolve(outDir);
@@ -102,58 +82,68 @@ export async function buildReport(analysis: Analysis, meta: ReportMeta, outDir: 
   } catch (err) {
     throw new MentiaError(`cannot create ${parent} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-
-  const captured: Captured = { warnings: [] };
-  const fonts = fontSetup();
-  if (fonts.files === 0) captured.warnings.push("no fonts found under /usr/share/fonts: text will be missing from the PNG files (install e.g. fonts-dejavu-core)");
-
-  const files: Array<[string, string | Buffer]> = [];
-  const figureFiles: string[] = [];
-  const rendered: RenderedFigure[] = [];
-  const scale = options.pngScale ?? 2;
-  for (const figure of buildFigures(analysis)) {
-    const variants: RenderedFigure["variants"] = [];
-    for (const v of figure.variants) {
-      if (!v.spec) {
-        variants.push({ key: v.key, label: v.label, svg: null, note: v.note });
-        continue;
-      }
-      const stem = fileSafe(v.key === "all" ? figure.id : `${figure.id}-${v.key}`);
-      const raw = await renderFigureSvg(v.spec, stem, captured);
-      const svg = prefixSvgIds(addTooltips(roundSvgGeometry(raw)), stem);
-      const png = svgToPng(svg, scale);
-      files.push([`${stem}.svg`, svg], [`${stem}.png`, png]);
-      figureFiles.push(`${stem}.svg`, `${stem}.png`);
-      variants.push({ key: v.key, label: v.label, svg, svgFile: `${stem}.svg`, pngFile: `${stem}.png` });
-    }
-    rendered.push({ figure, variants });
-    options.onProgress?.(`${figure.title}: ${variants.filter((v) => v.svg).length} plot${variants.length === 1 ? "" : "s"}`);
-  }
-
-  const tables = buildTables(analysis);
-  const tableFiles = tables.map((t) => `${t.name}.csv`);
-  for (const t of tables) files.push([`${t.name}.csv`, toCsv(t)]);
-
-  const html = renderPage({ analysis, meta, figures: rendered, tables, createdAt: (options.now ?? new Date()).toISOString(), renderWarnings: captured.warnings });
-  files.push(["index.html", html]);
-
-  // Write next to the target, then swap it in.
+  // Written next to the target, then swapped in.
   const tmp = join(parent, `.${basename(target)}.tmp-${process.pid}`);
   const old = join(parent, `.${basename(target)}.old-${process.pid}`);
+  const warnings: string[] = [];
+  const fonts = fontSetup();
+  if (fonts.files === 0) warnings.push("no fonts found under /usr/share/fonts: text will be missing from the PNG files (install e.g. fonts-dejavu-core)");
+
+  const figures = buildFigures(analysis);
+  const pages = reportPages(architectures(analysis));
+  const total = figures.reduce((a, f) => a + f.variants.filter((v) => v.spec).length, 0);
+  const pool = new RenderPool(RenderPool.threadsFor(total, options.threads));
+  const scale = options.pngScale ?? 2;
+  const figureFiles: string[] = [];
+  const tables = buildTables(analysis);
+  let pageBytes = 0;
+  const pageFiles: string[] = [];
   try {
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp);
-    writeAll(tmp, files);
+    const renderVariants = async (figure: Figure, keep: (key: string) => boolean): Promise<RenderedFigure> => {
+      const variants = await Promise.all(
+        figure.variants.filter((v) => keep(v.key)).map(async (v): Promise<RenderedVariant> => {
+          if (!v.spec) return { key: v.key, label: v.label, svg: null, note: v.note };
+          const stem = fileSafe(v.key === "all" ? figure.id : `${figure.id}-${v.key}`);
+          const done = await pool.render({ spec: v.spec, stem, dir: tmp, pngScale: scale });
+          warnings.push(...done.warnings);
+          figureFiles.push(done.svgFile, done.pngFile);
+          return { key: v.key, label: v.label, svg: done.svg, svgFile: done.svgFile, pngFile: done.pngFile };
+        }),
+      );
+      return { figure, variants };
+    };
+    // Figures of all architectures at once (dims "none"): drawn once, shown on every page.
+    const shared = new Map<string, RenderedFigure>();
+    for (const f of figures.filter((x) => x.dims === "none")) shared.set(f.id, await renderVariants(f, () => true));
+    // index.html last, so that its list of warnings is complete.
+    for (const page of [...pages.slice(1), pages[0]]) {
+      const rendered = await Promise.all(figures.map((f) => shared.get(f.id) ?? renderVariants(f, (key) => onPage(key, page.arch))));
+      const html = renderPage({ analysis, meta, figures: rendered, tables, createdAt: (options.now ?? new Date()).toISOString(), renderWarnings: warnings, page, pages });
+      writeFileSync(join(tmp, page.file), html);
+      pageBytes = Math.max(pageBytes, Buffer.byteLength(html));
+      pageFiles.push(page.file);
+      options.onProgress?.(`${page.file}: ${rendered.reduce((a, r) => a + r.variants.filter((v) => v.svg).length, 0)} plots`);
+    }
+    for (const t of tables) writeFileSync(join(tmp, `${t.name}.csv`), toCsv(t));
     if (existsSync(target)) renameSync(target, old);
     renameSync(tmp, target);
     rmSync(old, { recursive: true, force: true });
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     if (existsSync(old) && !existsSync(target)) renameSync(old, target);
-    throw new MentiaError(`cannot write the report to ${outDir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    if (err instanceof MentiaError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code) throw new MentiaError(`cannot write the report to ${outDir} (${code})`);
+    throw err;
+  } finally {
+    await pool.close();
   }
+  figureFiles.sort();
+  const tableFiles = tables.map((t) => `${t.name}.csv`);
   const phaseDiagramPngs = figureFiles.filter((f) => f.startsWith("fig1-phase-diagram") && f.endsWith(".png")).map((f) => join(target, f));
-  return { outDir: target, indexPath: join(target, "index.html"), figureFiles, tableFiles, phaseDiagramPngs, warnings: captured.warnings, seconds: (performance.now() - t0) / 1000 };
+  return { outDir: target, indexPath: join(target, "index.html"), pages: pages.map((p) => p.file), largestPageBytes: pageBytes, figureFiles, tableFiles, phaseDiagramPngs, warnings, seconds: (performance.now() - t0) / 1000 };
 }
 
 const ARRAYS = ["curves", "fits", "phases", "boundaries", "crossovers", "lengthScaleFits", "collapses", "warnings"] as const;
@@ -161,6 +151,7 @@ const ARRAYS = ["curves", "fits", "phases", "boundaries", "crossovers", "lengthS
 /** Reads and checks DIR/analysis.json (shape only: the analysis stage wrote it). */
 export function readAnalysis(dir: string): Analysis {
   const path = join(dir, "analysis.json");
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new MentiaError(`${dir}: no such directory`);
   if (!existsSync(path)) throw new MentiaError(`${path} not found: run 'mentia analyze ${dir}' first`);
   let raw: unknown;
   try {

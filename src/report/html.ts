@@ -29,6 +29,12 @@ export interface RenderedFigure {
   variants: RenderedVariant[];
 }
 
+/** One page of the report: the architecture it shows (null: no architecture at all) and its file. */
+export interface PageRef {
+  arch: Architecture | null;
+  file: string;
+}
+
 export interface PageInput {
   analysis: Analysis;
   meta: ReportMeta;
@@ -38,6 +44,9 @@ export interface PageInput {
   createdAt: string;
   /** Problems met while rendering (shown in the page). */
   renderWarnings: string[];
+  /** This page and all pages (default: one page, index.html, of the first architecture). */
+  page?: PageRef;
+  pages?: PageRef[];
 }
 
 const CSS = `
@@ -81,6 +90,14 @@ summary { cursor: pointer; color: #0b5cad; }
 const SCRIPT = `
 (function () {
   var sel = { width: document.getElementById("ctl-width"), depth: document.getElementById("ctl-depth"), pTrain: document.getElementById("ctl-ptrain") };
+  var pages = JSON.parse(document.getElementById("pages").textContent), here = document.body.getAttribute("data-arch");
+  function archChanged() {
+    var k = "w" + sel.width.value + "-d" + sel.depth.value;
+    if (k !== here && pages[k]) { location.href = pages[k] + "?pt=" + encodeURIComponent(sel.pTrain.value); return; }
+    update();
+  }
+  var pt = /[?&]pt=([^&]*)/.exec(location.search);
+  if (pt && sel.pTrain) for (var i = 0; i < sel.pTrain.options.length; i++) if (sel.pTrain.options[i].value === decodeURIComponent(pt[1])) sel.pTrain.value = sel.pTrain.options[i].value;
   function keyFor(dims) {
     if (dims === "none") return "all";
     var k = "w" + sel.width.value + "-d" + sel.depth.value;
@@ -100,7 +117,9 @@ const SCRIPT = `
       if (missing) missing.hidden = found || vs.length === 0;
     }
   }
-  for (var name in sel) if (sel[name]) sel[name].addEventListener("change", update);
+  if (sel.width) sel.width.addEventListener("change", archChanged);
+  if (sel.depth) sel.depth.addEventListener("change", archChanged);
+  if (sel.pTrain) sel.pTrain.addEventListener("change", update);
   update();
 })();
 `;
@@ -195,13 +214,15 @@ function howSection(analysis: Analysis): string {
 <p>Error bars and bands are ± 1 standard error (1σ) unless marked as ${ci}% confidence intervals. Hover over a point or cell for its values; choose the architecture and p_train with the controls above the figures. Every figure is also saved as SVG and PNG next to this page, and every table as CSV.</p></section>`;
 }
 
-function summarySection(analysis: Analysis, archs: Architecture[], warnings: string[]): string {
+function summarySection(analysis: Analysis, archs: Architecture[], warnings: string[], pages: PageRef[]): string {
   let out = `<section id="summary"><h2>Summary</h2>`;
   if (analysis.phases.length > 0) {
     out += `<table><thead><tr><th>architecture</th>${PHASES.map((p) => `<th>${phaseSwatch(p)}</th>`).join("")}<th>grid points</th></tr></thead><tbody>`;
     for (const a of archs) {
       const labels = analysis.phases.filter((p) => p.width === a.width && p.depth === a.depth);
-      out += `<tr><td>${h(archLabel(a))}</td>${PHASES.map((p) => `<td class="num">${labels.filter((l) => l.phase === p).length}</td>`).join("")}<td class="num">${labels.length}</td></tr>`;
+      const file = pages.find((p) => p.arch && archKey(p.arch) === archKey(a))?.file;
+      const name = pages.length > 1 && file ? `<a href="${h(file)}">${h(archLabel(a))}</a>` : h(archLabel(a));
+      out += `<tr><td>${name}</td>${PHASES.map((p) => `<td class="num">${labels.filter((l) => l.phase === p).length}</td>`).join("")}<td class="num">${labels.length}</td></tr>`;
     }
     out += `</tbody></table>`;
   } else out += `<p class="note">The analysis labelled no grid point.</p>`;
@@ -254,17 +275,17 @@ function defaultPTrain(analysis: Analysis, arch: Architecture | undefined, pTrai
   return withBoundary && pTrains.includes(withBoundary.fixed) ? withBoundary.fixed : pTrains[0];
 }
 
-function controls(analysis: Analysis, archs: Architecture[]): { html: string; defaults: { arch?: Architecture; pTrain?: number } } {
+function controls(analysis: Analysis, archs: Architecture[], here: Architecture | undefined, split: boolean): { html: string; defaults: { arch?: Architecture; pTrain?: number } } {
   const widths = [...new Set(archs.map((a) => a.width))].sort((a, b) => a - b);
   const depths = [...new Set(archs.map((a) => a.depth))].sort((a, b) => a - b);
   const pTrains = [...new Set(archs.flatMap((a) => pTrainsOf(analysis, a)))].sort((a, b) => a - b);
-  const arch = archs[0];
+  const arch = here;
   const pTrain = defaultPTrain(analysis, arch, pTrains);
   const html = `<nav class="controls" id="controls" aria-label="figure controls">
 <label>width <select id="ctl-width">${widths.map((w) => option(String(w), String(w), w === arch?.width)).join("")}</select></label>
 <label>depth <select id="ctl-depth">${depths.map((d) => option(String(d), String(d), d === arch?.depth)).join("")}</select></label>
 <label>p_train <select id="ctl-ptrain">${pTrains.map((p) => option(String(p), String(p), p === pTrain)).join("")}</select></label>
-<span class="hint">width and depth choose the phase diagram, curves and accuracy map; p_train chooses the curve plots (figures 2–5)</span>
+<span class="hint">${split ? "width and depth open the page of that architecture (one page each, so that each stays quick to open); " : "width and depth choose the phase diagram, curves and accuracy map; "}p_train chooses the curve plots (figures 2–5)</span>
 </nav>`;
   return { html, defaults: { arch, pTrain } };
 }
@@ -325,7 +346,10 @@ export function partialBanner(analysis: Analysis, meta: ReportMeta): string {
 export function renderPage(input: PageInput): string {
   const { analysis, meta } = input;
   const archs = architectures(analysis);
-  const ctl = controls(analysis, archs);
+  const pages = input.pages ?? [{ arch: archs[0] ?? null, file: "index.html" }];
+  const page = input.page ?? pages[0];
+  const ctl = controls(analysis, archs, page.arch ?? undefined, pages.length > 1);
+  const pageMap = JSON.stringify(Object.fromEntries(pages.filter((p) => p.arch).map((p) => [archKey(p.arch as Architecture), p.file]))).replace(/</g, "\\u003c");
   const title = `mentia report — ${meta.sweepDir}`;
   return `<!doctype html>
 <html lang="en">
@@ -337,13 +361,14 @@ export function renderPage(input: PageInput): string {
 <link rel="icon" href="data:,">
 <style>${CSS}</style>
 </head>
-<body>
-<header class="top"><h1>mentia report: pruning-induced phases on MNIST</h1><p>sweep <code>${h(meta.sweepDir)}</code> · report written ${h(input.createdAt)} · analysis ${h(analysis.createdAt)}</p></header>
+<body data-arch="${page.arch ? h(archKey(page.arch)) : ""}">
+<script type="application/json" id="pages">${pageMap}</script>
+<header class="top"><h1>mentia report: pruning-induced phases on MNIST${pages.length > 1 && page.arch ? ` — ${h(archLabel(page.arch))}` : ""}</h1><p>sweep <code>${h(meta.sweepDir)}</code> · report written ${h(input.createdAt)} · analysis ${h(analysis.createdAt)}</p></header>
 <main>
 ${partialBanner(analysis, meta)}
 ${runSection(meta, analysis)}
 ${howSection(analysis)}
-${summarySection(analysis, archs, input.renderWarnings)}
+${summarySection(analysis, archs, input.renderWarnings, pages)}
 <h2 id="figures">Figures</h2>
 ${ctl.html}
 ${input.figures.map((f) => figureSection(f, ctl.defaults)).join("\n")}
