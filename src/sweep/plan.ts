@@ -31,19 +31,31 @@ export function jobKey(job: TrainJob): JobKey {
 
 /**
  * Steps a job is expected to train: its policy's budget, or for early stopping a model of
- * where the best validation step falls (EARLY_STOP_BEST_EPOCHS passes, at least
+ * where the best validation step falls (earlyStopBestEpochs passes, at least
  * EARLY_STOP_BEST_MIN_STEPS steps, rounded up to a validation point) plus `patience` more
- * validations, capped at maxSteps. The constants are fitted to the runs of docs/protocol.md.
- * Used for scheduling (largest first) and for dry-run estimates only — never for results.
+ * validations, capped at maxSteps. Used for scheduling (largest first) and for dry-run
+ * estimates only — never for results.
  */
 export function jobSteps(job: TrainJob): number {
   if (job.policy !== "early-stop") return stepBudget(job);
   const every = validationInterval(job);
-  const best = Math.max(EARLY_STOP_BEST_EPOCHS * stepsPerEpoch(job), EARLY_STOP_BEST_MIN_STEPS);
+  const best = Math.max(earlyStopBestEpochs(job.pTrain) * stepsPerEpoch(job), EARLY_STOP_BEST_MIN_STEPS);
   return Math.min(job.maxSteps, Math.ceil(best / every) * every + job.patience * every);
 }
-export const EARLY_STOP_BEST_EPOCHS = 8;
 export const EARLY_STOP_BEST_MIN_STEPS = 150;
+
+/**
+ * Epoch of the best validation step, as measured on real MNIST at width 128, depth 2 with
+ * N ≥ 4,000 (docs/protocol.md; `mentia train --p-train P --n 16000`): dropout slows learning,
+ * until p_train so high that nothing is learned and the validation loss stops improving early.
+ */
+export function earlyStopBestEpochs(pTrain: number): number {
+  if (pTrain < 0.25) return 9;
+  if (pTrain < 0.6) return 18;
+  if (pTrain < 0.85) return 24;
+  if (pTrain < 0.97) return 28;
+  return 6;
+}
 
 /** Validations a job is expected to run (early stopping only). */
 export function jobValidations(job: TrainJob): number {
