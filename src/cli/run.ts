@@ -55,9 +55,11 @@ export const command: Command = {
       if (opts.shard) console.log(`shard ${opts.shard.index}/${opts.shard.count}: ${r.jobs} jobs`);
       console.log(`${r.dbPath}: ${r.alreadyDone} done already${r.failedSkipped ? `, ${r.failedSkipped} failed (skipped; --retry-failed reruns them)` : ""}, ${r.toRun} to run`);
       if (r.toRun > 0) {
-        for (const p of r.estimate.probes)
-          console.log(`measured (engine ${r.engine}, one worker): width ${p.width} depth ${p.depth}: training ${(p.trainRate / 1e9).toFixed(2)} G param·samples/s, evaluation ${(p.evalRate / 1e9).toFixed(2)} G param·samples/s`);
-        console.log(`estimated time: ${formatDuration(r.estimate.wallSeconds)} with ${r.estimate.workers} worker${r.estimate.workers > 1 ? "s" : ""} (${formatDuration(r.estimate.serialSeconds)} of work; assumes workers do not slow each other down)`);
+        const e = r.estimate;
+        const ms = (xs: number[]): string => `${(1000 * xs[Math.floor(xs.length / 2)]).toFixed(2)} ms`;
+        for (const p of e.probes) console.log(`measured (engine ${r.engine}, ${e.workers} worker${e.workers > 1 ? "s" : ""} at once): width ${p.width} depth ${p.depth} batch ${p.batch}: ${ms(p.stepSeconds)} per training step, ${(p.evalSeconds[Math.floor(p.evalSeconds.length / 2)]).toFixed(2)} s per evaluation of a job`);
+        const k = `${e.workers} worker${e.workers > 1 ? "s" : ""}`;
+        console.log(`estimated time: ${formatDuration(e.wallSeconds)} with ${k} (range ${formatDuration(e.lowSeconds)} – ${formatDuration(e.highSeconds)}; ${formatDuration(e.serialSeconds)} of work)`);
       }
       return 0;
     }

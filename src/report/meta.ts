@@ -122,7 +122,7 @@ export function readReportMeta(dir: string): ReportMeta {
   let lastFinish: string | null = null;
   const trained: Array<{ job: TrainJob; training: TrainingRecord }> = [];
   for (const s of dbs) {
-    const store = SweepStore.open(s.path, { readonly: true });
+    const store = SweepStore.openShared(s.path);
     try {
       checksums ??= store.storedChecksums();
       for (const j of store.dumpJobs()) {

@@ -1,99 +1,236 @@
+import { Worker } from "node:worker_threads";
 import type { MnistData } from "../data/mnist.js";
-import { paramCount, type Engine } from "../engine/types.js";
+import { paramCount, type Engine, type EngineName } from "../engine/types.js";
 import { runJob } from "../train/train.js";
 import type { TrainJob } from "../train/job.js";
-import { jobValidations, TEST_SET_SIZE, type PlannedJob } from "./plan.js";
+import { jobSteps, jobValidations, TEST_SET_SIZE, type PlannedJob } from "./plan.js";
 
 /**
- * Time estimate for a dry run: measure this machine's throughput on short versions of the
- * plan's smallest and largest networks (a few training steps, one evaluation pass over
- * 1,000 test images), then predict every job's time from its steps, batch and parameter
- * count, and schedule the jobs largest-first on K workers.
+ * Time estimate for a dry run, calibrated by a short measured run on this machine:
+ *
+ *   job seconds = expectedSteps(job) × (seconds per step of its network)
+ *               + (seconds to evaluate its network at all its p_eval × masks on the test set)
+ *               + (per-job overhead: building the network and the subset)
+ *
+ * For each network of the plan (width, depth, batch; at most MAX_PROBES of them, others
+ * interpolated in log(params)) a probe trains a fresh network for ~0.3 s and evaluates it
+ * exactly as a job would (every p_eval, every mask, the job's mode) on EVAL_SAMPLES test
+ * images, scaled to the full test set; after one warm-up, REPEATS times. The probes run on
+ * K threads at once, as the run's K workers will, so they measure the speed of a worker
+ * among K (cores shared with each other and with whatever else runs). Jobs are then
+ * scheduled largest first on K workers (the pool's order). Startup (loading MNIST, starting
+ * the worker threads) is measured too. The point estimate uses the median repeat; the
+ * range uses the fastest and the slowest repeat, widened by RANGE_MARGIN for what a probe
+ * cannot see (the load of other programs changing, workers contending for memory).
+ *
+ * expectedSteps is the one place that says how long a job trains: a training policy whose
+ * length is not known in advance (early stopping) plugs its expected length in there.
  */
 export interface ProbeResult {
   width: number;
   depth: number;
+  batch: number;
   params: number;
-  /** Training throughput, parameter·samples per second (one core). */
-  trainRate: number;
-  /** Evaluation throughput, parameter·samples per second (one core). */
-  evalRate: number;
+  /** Seconds per training step, one per repeat (ascending). */
+  stepSeconds: number[];
+  /** Seconds of one full evaluation (all p_eval × masks on the whole test set), per repeat (ascending). */
+  evalSeconds: number[];
+  /** Seconds per job outside training and evaluation (network and subset set-up), median. */
+  overheadSeconds: number;
 }
 
 export interface Estimate {
   probes: ProbeResult[];
   /** Sum of the jobs' predicted times on one worker. */
   serialSeconds: number;
-  /** Predicted wall time with the given workers (largest-first list scheduling). */
+  /** Predicted wall time with the given workers (largest-first list scheduling), startup included. */
   wallSeconds: number;
+  /** The range of the wall time (see above). */
+  lowSeconds: number;
+  highSeconds: number;
+  /** Measured startup: loading MNIST and starting the worker threads. */
+  startupSeconds: number;
   workers: number;
 }
 
-const PROBE_TEST_SAMPLES = 1000;
+export const MAX_PROBES = 6;
+const REPEATS = 3;
+const EVAL_SAMPLES = 1000;
+const PROBE_TRAIN_SECONDS = 0.3;
+/** Relative widening of the range beyond the spread of the repeats. */
+export const RANGE_MARGIN = 0.15;
 
-function probeJob(job: TrainJob, steps: number): TrainJob {
-  return { ...job, n: Math.min(60000, job.batch * steps), policy: "steps", steps, validation: 0, pEvals: [job.pEvals[0]], masks: 1 };
+/**
+ * Optimisation steps a job is expected to take: the fixed policies' exact length, or early
+ * stopping's expected length (plan.ts, from measured best epochs).
+ */
+export function expectedSteps(job: TrainJob): number {
+  return jobSteps(job);
 }
 
-function probe(job: TrainJob, data: MnistData, engine: Engine, targetSeconds: number): ProbeResult {
-  const test = { x: data.test.x.subarray(0, PROBE_TEST_SAMPLES * 784), y: data.test.y.subarray(0, PROBE_TEST_SAMPLES), n: PROBE_TEST_SAMPLES };
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function archKey(j: TrainJob): string {
+  return `${j.width}x${j.depth}b${j.batch}`;
+}
+
+/** A probe of `job`'s network: `steps` training steps (several epochs of a small subset), the job's evaluation. */
+function probeJob(job: TrainJob, steps: number, pTrain: number): TrainJob {
+  const n = Math.min(60000, job.batch * Math.max(1, Math.min(steps, 50)));
+  return { ...job, pTrain, n, policy: "steps", steps, validation: 0 };
+}
+
+/**
+ * Probes one network. `barrier` (K threads probing at once) makes every thread start its
+ * measured repeats together, so each sees the others' load as the run's workers will.
+ */
+export function probe(job: TrainJob, pTrain: number, data: MnistData, engine: Engine, barrier?: () => void): ProbeResult {
+  const test = { x: data.test.x.subarray(0, EVAL_SAMPLES * 784), y: data.test.y.subarray(0, EVAL_SAMPLES), n: EVAL_SAMPLES };
   const small: MnistData = { train: data.train, test, checksums: data.checksums };
-  const params = paramCount({ width: job.width, depth: job.depth });
-  let steps = 3;
-  let r = runJob(probeJob(job, steps), small, engine);
-  const perStep = r.trainSeconds / Math.max(1, r.steps);
-  steps = Math.max(3, Math.min(2000, Math.floor(60000 / job.batch), Math.round(targetSeconds / Math.max(perStep, 1e-6))));
-  r = runJob(probeJob(job, steps), small, engine);
-  const samples = r.steps * job.batch;
+  const warm = runJob(probeJob(job, 5, pTrain), small, engine);
+  const perStep = warm.trainSeconds / Math.max(1, warm.steps);
+  const steps = Math.max(5, Math.min(5000, Math.round(PROBE_TRAIN_SECONDS / Math.max(perStep, 1e-6))));
+  barrier?.();
+  const stepSeconds: number[] = [];
+  const evalSeconds: number[] = [];
+  const overhead: number[] = [];
+  for (let r = 0; r < REPEATS; r++) {
+    const t0 = performance.now();
+    const res = runJob(probeJob(job, steps, pTrain), small, engine);
+    const wall = (performance.now() - t0) / 1000;
+    stepSeconds.push(res.trainSeconds / res.steps);
+    evalSeconds.push((res.evalSeconds * TEST_SET_SIZE) / EVAL_SAMPLES);
+    overhead.push(Math.max(0, wall - res.trainSeconds - res.evalSeconds));
+  }
   return {
     width: job.width,
     depth: job.depth,
-    params,
-    trainRate: (samples * params) / Math.max(r.trainSeconds, 1e-9),
-    evalRate: (PROBE_TEST_SAMPLES * params) / Math.max(r.evalSeconds, 1e-9),
+    batch: job.batch,
+    params: paramCount(job),
+    stepSeconds: stepSeconds.sort((a, b) => a - b),
+    evalSeconds: evalSeconds.sort((a, b) => a - b),
+    overheadSeconds: median(overhead),
   };
 }
 
-/** Measures throughput on the smallest and the largest network of the plan. */
-export function measureThroughput(plan: PlannedJob[], data: MnistData, engine: Engine, targetSeconds = 0.3): ProbeResult[] {
-  if (plan.length === 0) return [];
-  const bySize = [...plan].sort((a, b) => paramCount(a.job) - paramCount(b.job));
-  const picks = [bySize[0], bySize[bySize.length - 1]];
-  const probes: ProbeResult[] = [];
-  for (const p of picks) {
-    if (probes.some((q) => q.width === p.job.width && q.depth === p.job.depth)) continue;
-    probes.push(probe(p.job, data, engine, targetSeconds));
-  }
-  return probes.sort((a, b) => a.params - b.params);
+/** What a probe thread gets (estimate-worker.ts). */
+export interface ProbeSetup {
+  data: MnistData;
+  engine: EngineName;
+  jobs: TrainJob[];
+  pTrain: number;
+  /** Int32Array over a SharedArrayBuffer: threads arrived at the barrier, cumulated over jobs. */
+  arrived: Int32Array;
+  threads: number;
 }
 
-/** Rate at `params` by log-linear interpolation between probes (clamped at the ends). */
-function rateAt(probes: ProbeResult[], params: number, which: "trainRate" | "evalRate"): number {
-  if (probes.length === 1 || params <= probes[0].params) return probes[0][which];
-  const last = probes[probes.length - 1];
-  if (params >= last.params) return last[which];
-  const a = probes[0];
-  const t = (Math.log(params) - Math.log(a.params)) / (Math.log(last.params) - Math.log(a.params));
-  return Math.exp(Math.log(a[which]) + t * (Math.log(last[which]) - Math.log(a[which])));
+/** The networks to probe (all up to MAX_PROBES, else the smallest, the largest and evenly spaced ones). */
+function probeJobs(plan: PlannedJob[]): TrainJob[] {
+  const byArch = new Map<string, TrainJob>();
+  for (const p of plan) if (!byArch.has(archKey(p.job))) byArch.set(archKey(p.job), p.job);
+  const archs = [...byArch.values()].sort((a, b) => paramCount(a) - paramCount(b) || a.batch - b.batch);
+  return archs.length <= MAX_PROBES ? archs : Array.from({ length: MAX_PROBES }, (_, i) => archs[Math.round((i * (archs.length - 1)) / (MAX_PROBES - 1))]);
+}
+
+/**
+ * Probes the plan's networks on `threads` worker threads at once (the run's K workers, so
+ * that the probes see the contention the workers will: shared cores, memory, other
+ * programs), each thread probing every network; the repeats of all threads are pooled.
+ * Also measures how long the worker threads take to start. Dropout during the probe is the
+ * plan's median p_train. `data` must be in shared memory (shareMnist).
+ */
+export async function measureThroughput(plan: PlannedJob[], data: MnistData, engine: EngineName, threads: number): Promise<{ probes: ProbeResult[]; workerStartSeconds: number }> {
+  if (plan.length === 0) return { probes: [], workerStartSeconds: 0 };
+  const jobs = probeJobs(plan);
+  const setup: ProbeSetup = { data, engine, jobs, pTrain: median(plan.map((p) => p.job.pTrain)), arrived: new Int32Array(new SharedArrayBuffer(4)), threads: Math.max(1, threads) };
+  const url = new URL("./estimate-worker.js", import.meta.url);
+  const t0 = performance.now();
+  const runs = Array.from({ length: setup.threads }, () => {
+    const w = new Worker(url, { workerData: setup });
+    let started = 0;
+    return new Promise<{ probes: ProbeResult[]; startSeconds: number }>((resolve, reject) => {
+      w.on("message", (m: { type: "ready" } | { type: "done"; probes: ProbeResult[] }) => {
+        if (m.type === "ready") started = (performance.now() - t0) / 1000;
+        else resolve({ probes: m.probes, startSeconds: started });
+      });
+      w.once("error", reject);
+      w.once("exit", (code) => reject(new Error(`a probe thread exited (code ${code}) before it finished`)));
+    }).finally(() => void w.terminate());
+  });
+  const results = await Promise.all(runs);
+  const probes = jobs.map((_, i) => {
+    const all = results.map((r) => r.probes[i]);
+    return {
+      ...all[0],
+      stepSeconds: all.flatMap((p) => p.stepSeconds).sort((a, b) => a - b),
+      evalSeconds: all.flatMap((p) => p.evalSeconds).sort((a, b) => a - b),
+      overheadSeconds: median(all.map((p) => p.overheadSeconds)),
+    };
+  });
+  return { probes, workerStartSeconds: Math.max(...results.map((r) => r.startSeconds)) };
+}
+
+type Which = "fast" | "median" | "slow";
+
+function pick(xs: number[], which: Which): number {
+  return which === "fast" ? xs[0] : which === "slow" ? xs[xs.length - 1] : median(xs);
+}
+
+/** The probe's value for a job's network: exact when probed, else log-log interpolation in params. */
+function probeValue(probes: ProbeResult[], job: TrainJob, f: (p: ProbeResult) => number): number {
+  const same = probes.find((p) => p.width === job.width && p.depth === job.depth && p.batch === job.batch);
+  if (same) return f(same);
+  const params = paramCount(job);
+  const sorted = [...probes].sort((a, b) => a.params - b.params);
+  if (params <= sorted[0].params) return (f(sorted[0]) * params) / sorted[0].params;
+  const last = sorted[sorted.length - 1];
+  if (params >= last.params) return (f(last) * params) / last.params;
+  let i = 0;
+  while (sorted[i + 1].params < params) i++;
+  const a = sorted[i];
+  const b = sorted[i + 1];
+  const t = (Math.log(params) - Math.log(a.params)) / (Math.log(b.params) - Math.log(a.params));
+  return Math.exp(Math.log(f(a)) + t * (Math.log(f(b)) - Math.log(f(a))));
 }
 
 /** Predicted seconds of one job on one worker. */
-export function predictJobSeconds(p: PlannedJob, probes: ProbeResult[]): number {
-  const params = paramCount(p.job);
-  const train = (p.steps * Math.min(p.job.batch, p.job.n) * params) / rateAt(probes, params, "trainRate");
-  const evaluation = ((p.job.pEvals.length * p.job.masks * TEST_SET_SIZE + jobValidations(p.job) * p.job.validation) * params) / rateAt(probes, params, "evalRate");
-  return train + evaluation;
+export function predictJobSeconds(p: PlannedJob, probes: ProbeResult[], which: Which = "median"): number {
+  const step = probeValue(probes, p.job, (q) => pick(q.stepSeconds, which));
+  // Every job of a plan has the config's p_eval list, masks and mode, as the probes had.
+  const evaluation = probeValue(probes, p.job, (q) => pick(q.evalSeconds, which));
+  const overhead = probeValue(probes, p.job, (q) => q.overheadSeconds || 1e-6);
+  // Early stopping's validations: one pass (no removal) over the validation split each.
+  const validation = (jobValidations(p.job) * evaluation * p.job.validation) / (TEST_SET_SIZE * p.job.pEvals.length * p.job.masks);
+  return expectedSteps(p.job) * step + evaluation + validation + overhead;
 }
 
-/** Largest-first list scheduling of the jobs on K workers: the predicted wall time. */
-export function estimateSweep(jobs: PlannedJob[], probes: ProbeResult[], workers: number): Estimate {
-  const times = jobs.map((j) => predictJobSeconds(j, probes)).sort((a, b) => b - a);
-  const k = Math.max(1, Math.min(workers, times.length));
-  const loads = new Array<number>(k).fill(0);
-  for (const t of times) {
+function schedule(times: number[], workers: number): number {
+  const sorted = [...times].sort((a, b) => b - a);
+  const loads = new Array<number>(Math.max(1, Math.min(workers, sorted.length))).fill(0);
+  for (const t of sorted) {
     let i = 0;
-    for (let w = 1; w < k; w++) if (loads[w] < loads[i]) i = w;
+    for (let w = 1; w < loads.length; w++) if (loads[w] < loads[i]) i = w;
     loads[i] += t;
   }
-  return { probes, serialSeconds: times.reduce((s, t) => s + t, 0), wallSeconds: Math.max(0, ...loads), workers: k };
+  return Math.max(0, ...loads);
+}
+
+/** Largest-first list scheduling of the jobs on K workers: the predicted wall time and its range. */
+export function estimateSweep(jobs: PlannedJob[], probes: ProbeResult[], workers: number, startupSeconds = 0): Estimate {
+  const k = Math.max(1, Math.min(workers, jobs.length));
+  const times = (which: Which): number[] => jobs.map((j) => predictJobSeconds(j, probes, which));
+  const mid = times("median");
+  const wall = startupSeconds + schedule(mid, k);
+  return {
+    probes,
+    serialSeconds: mid.reduce((s, t) => s + t, 0),
+    wallSeconds: wall,
+    lowSeconds: (startupSeconds + schedule(times("fast"), k)) * (1 - RANGE_MARGIN),
+    highSeconds: (startupSeconds + schedule(times("slow"), k)) * (1 + RANGE_MARGIN),
+    startupSeconds,
+    workers: k,
+  };
 }

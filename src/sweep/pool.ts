@@ -205,14 +205,17 @@ export function runPool(opts: PoolOptions): Promise<PoolResult> {
     };
 
     const recordCrash = (job: PlannedJob, reason: string): void => {
+      let marked: boolean;
       try {
-        opts.store.recordFailure(job.key, reason, { versions: opts.versions, wallSeconds: 0 });
+        marked = opts.store.recordFailure(job.key, reason, { versions: opts.versions, wallSeconds: 0 });
       } catch (err) {
         storeFailed(`recording the crash of job ${job.key} (${reason})`, err);
         return;
       }
-      failed++;
-      events.jobFinished?.(job, { status: "failed", error: reason, seconds: 0 });
+      // Not marked: the worker had stored the job's result before it died; it stays done.
+      if (marked) failed++;
+      else done++;
+      events.jobFinished?.(job, marked ? { status: "failed", error: reason, seconds: 0 } : { status: "done", seconds: 0 });
     };
 
     const start = (): void => {

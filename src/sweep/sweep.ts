@@ -204,8 +204,15 @@ export async function dryRunSweep(config: SweepConfig, outDir: string, options: 
   }
   const toRun = jobs.filter((j) => !done.has(j.key) && (options.retryFailed || !failed.has(j.key)));
   const engine = getEngine(options.engine);
-  const probes = toRun.length > 0 ? measureThroughput(toRun, loadMnist(options.mnistDir), engine) : [];
-  const estimate = probes.length > 0 ? estimateSweep(toRun, probes, workers) : { probes, serialSeconds: 0, wallSeconds: 0, workers: 0 };
+  let estimate: Estimate = { probes: [], serialSeconds: 0, wallSeconds: 0, lowSeconds: 0, highSeconds: 0, startupSeconds: 0, workers: 0 };
+  if (toRun.length > 0) {
+    // Startup as a run has it: loading MNIST (measured here) and starting the worker threads.
+    const t0 = performance.now();
+    const data = shareMnist(loadMnist(options.mnistDir));
+    const load = (performance.now() - t0) / 1000;
+    const m = await measureThroughput(toRun, data, engine.name, Math.min(workers, toRun.length));
+    estimate = estimateSweep(toRun, m.probes, workers, load + m.workerStartSeconds);
+  }
   return {
     dbPath,
     planJobs: plan.length,
