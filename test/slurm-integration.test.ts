@@ -26,8 +26,8 @@ pTrain: [0, 0.5]
 pEval: [0, 0.5]
 sizes: [100, 200, 400, 800]
 seeds: [0]
+policy: epochs
 epochs: 1
-steps: 0
 masks: 4
 `;
 const JOBS = 8;

@@ -9,7 +9,7 @@ import { planJobs } from "../src/sweep/plan.js";
  * a benchmark: bench/dry-run-estimate.ts): a job costs its expected steps × the time per step
  * + one evaluation + set-up; jobs are scheduled largest first; the range follows the repeats.
  */
-const CONFIG = parseConfig({ widths: [16, 64], depths: [1], pTrain: [0], pEval: [0, 0.5], sizes: [100, 1000], seeds: [0, 1], epochs: 2, steps: 10, batch: 10, masks: 1 });
+const CONFIG = parseConfig({ widths: [16, 64], depths: [1], pTrain: [0], pEval: [0, 0.5], sizes: [100, 1000], seeds: [0, 1], policy: "epochs-min-steps", epochs: 2, steps: 10, batch: 10, masks: 1 });
 const PLAN = planJobs(CONFIG);
 
 function probeOf(width: number, step: number, evaluation: number): ProbeResult {

@@ -20,7 +20,7 @@ import { journalFor } from "../src/sweep/sweep.js";
  * writes it, and a shard whose writer was killed inside a transaction merges without that
  * transaction. What one machine cannot show (two hosts, NFS/Lustre locking) is in the README.
  */
-const CONFIG = parseConfig({ widths: [16, 32], depths: [1], pTrain: [0, 0.5], pEval: [0, 0.5], sizes: [100, 200, 400], seeds: [0, 1], epochs: 1, steps: 10, masks: 2 });
+const CONFIG = parseConfig({ widths: [16, 32], depths: [1], pTrain: [0, 0.5], pEval: [0, 0.5], sizes: [100, 200, 400], seeds: [0, 1], policy: "epochs-min-steps", epochs: 1, steps: 10, masks: 2 });
 const SHARD = { index: 0, count: 1 };
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));

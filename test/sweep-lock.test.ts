@@ -17,7 +17,7 @@ import { runSweep } from "../src/sweep/sweep.js";
  * process start time), so a dead run's lock is taken over even when its pid was reused, a
  * live run's lock is never taken, and --break-lock takes what cannot be checked.
  */
-const CONFIG = parseConfig({ widths: [16], depths: [1], pTrain: [0], pEval: [0, 0.5], sizes: [100, 200], seeds: [0], epochs: 1, steps: 10, masks: 1 });
+const CONFIG = parseConfig({ widths: [16], depths: [1], pTrain: [0], pEval: [0, 0.5], sizes: [100, 200], seeds: [0], policy: "epochs-min-steps", epochs: 1, steps: 10, masks: 1 });
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 const linux = process.platform === "linux";

@@ -12,7 +12,7 @@ import { shardJobs, storePath, type Shard } from "../src/sweep/shard.js";
 import { readExportRows, SweepStore } from "../src/sweep/store.js";
 
 /** Merge refuses to mix: conflicting results of one job, shards of different splits, different ISAs. */
-const CONFIG = parseConfig({ widths: [16], depths: [1], pTrain: [0, 0.5], pEval: [0, 0.5], sizes: [100, 200], seeds: [0, 1], epochs: 1, steps: 10, masks: 2 });
+const CONFIG = parseConfig({ widths: [16], depths: [1], pTrain: [0, 0.5], pEval: [0, 0.5], sizes: [100, 200], seeds: [0, 1], policy: "epochs-min-steps", epochs: 1, steps: 10, masks: 2 });
 const PLAN = planJobs(CONFIG);
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));

@@ -16,7 +16,7 @@ import { runSweep } from "../src/sweep/sweep.js";
  * run rejects with a SweepStoppedError saying what failed, every job stored before is kept,
  * no job is left half-written or marked running, and rerunning completes the sweep.
  */
-const CONFIG = parseConfig({ widths: [16], depths: [1], pTrain: [0, 0.5], pEval: [0, 0.5], sizes: [100, 200, 300], seeds: [0], epochs: 1, steps: 10, masks: 1 });
+const CONFIG = parseConfig({ widths: [16], depths: [1], pTrain: [0, 0.5], pEval: [0, 0.5], sizes: [100, 200, 300], seeds: [0], policy: "epochs-min-steps", epochs: 1, steps: 10, masks: 1 });
 const JOBS = planJobs(CONFIG).length;
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));

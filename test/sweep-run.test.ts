@@ -21,7 +21,7 @@ import { runSweep } from "../src/sweep/sweep.js";
  */
 const BIN = fileURLToPath(new URL("../../bin/mentia.js", import.meta.url));
 const ROOT = mkdtempSync(join(tmpdir(), "mentia-sweep-"));
-const RAW = { widths: [16], depths: [1], pTrain: [0, 0.5], pEval: [0, 0.5], sizes: [100, 200, 300], seeds: [0], epochs: 1, steps: 10, masks: 1 };
+const RAW = { widths: [16], depths: [1], pTrain: [0, 0.5], pEval: [0, 0.5], sizes: [100, 200, 300], seeds: [0], policy: "epochs-min-steps", epochs: 1, steps: 10, masks: 1 };
 const CONFIG = parseConfig(RAW);
 const CONFIG_FILE = join(ROOT, "tiny.yaml");
 writeFileSync(CONFIG_FILE, `# tiny test sweep\n${Object.entries(RAW).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join("\n")}\n`);

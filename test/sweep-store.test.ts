@@ -19,7 +19,7 @@ import { readEvalRecords, readExportRows, SweepStore } from "../src/sweep/store.
  * config, the run lock, concurrent writers, merging. Real training runs are in
  * sweep-run.test.ts.
  */
-const CONFIG: SweepConfig = parseConfig({ widths: [16, 32], depths: [1], pTrain: [0, 0.5], pEval: [0, 0.5], sizes: [100, 200, 400], seeds: [0, 1], epochs: 1, steps: 10, masks: 2 });
+const CONFIG: SweepConfig = parseConfig({ widths: [16, 32], depths: [1], pTrain: [0, 0.5], pEval: [0, 0.5], sizes: [100, 200, 400], seeds: [0, 1], policy: "epochs-min-steps", epochs: 1, steps: 10, masks: 2 });
 const VERSIONS = { mentia: "test", node: process.version };
 
 const dirs: string[] = [];
