@@ -92,7 +92,7 @@ def main():
     y = load("train_y.u8", np.uint8).long()
     tx = load("test_x.f32", np.float32).reshape(-1, 784)
     ty = load("test_y.u8", np.uint8).long()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     train_s = eval_s = 0.0
     accuracy = []
     for job in jobs:
@@ -104,8 +104,8 @@ def main():
         train_s += t2 - t1
         eval_s += t3 - t2
         accuracy.append(sums[0][1] / tx.shape[0])
-    seconds = time.perf_counter() - t0
-    print(json.dumps({"torch": torch.__version__, "jobs": len(jobs), "seconds": seconds, "trainSeconds": train_s, "evalSeconds": eval_s, "accuracyAtP0": accuracy}))
+    seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
+    print(json.dumps({"torch": torch.__version__, "jobs": len(jobs), "seconds": seconds, "cpuSeconds": cpu_seconds, "trainSeconds": train_s, "evalSeconds": eval_s, "accuracyAtP0": accuracy}))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { initParams } from "../src/engine/init.js";
-import { nativeEngineFor, nativeIsaUnavailable, nativeLoadError, loadAddon, type NativeIsaName } from "../src/engine/native/index.js";
+import { isaNumericsClass, nativeEngineFor, nativeIsaUnavailable, nativeLoadError, loadAddon, type NativeIsaName } from "../src/engine/native/index.js";
 import { Rng } from "../src/engine/rng.js";
 import { DEFAULT_OPTIMIZER, INPUT_SIZE, type Dataset, type EvalOptions, type OptimizerConfig } from "../src/engine/types.js";
 
@@ -68,6 +68,7 @@ test("avx2 and avx512 train and evaluate the same job to bit-identical numbers",
     assert.deepEqual(y.evalLosses, x.evalLosses, `${what}: evaluation losses`);
     assert.equal(countDiffs(x.params, y.params), 0, `${what}: parameters that differ`);
   }
+  assert.equal(isaNumericsClass("avx512"), isaNumericsClass("avx2+fma"));
 });
 
 test("the portable variant (no FMA) differs from avx2 only in rounding", { skip: unavailable("avx2") || unavailable("generic") }, () => {
@@ -77,6 +78,7 @@ test("the portable variant (no FMA) differs from avx2 only in rounding", { skip:
   for (let k = 0; k < x.trainLosses.length; k++) assert.ok(Math.abs(x.trainLosses[k] - g.trainLosses[k]) < 1e-5 * x.trainLosses[k], `training loss ${k}`);
   for (let k = 0; k < x.evalLosses.length; k++) assert.ok(Math.abs(x.evalLosses[k] - g.evalLosses[k]) < 1e-4 * x.evalLosses[k], `evaluation loss ${k}`);
   assert.ok(countDiffs(x.params, g.params) > 0, "generic really is another variant (no FMA)");
+  assert.notEqual(isaNumericsClass("generic"), isaNumericsClass("avx2+fma"));
 });
 
 const cli = fileURLToPath(new URL("../../bin/mentia.js", import.meta.url));

@@ -59,6 +59,8 @@ export const STUDY_CONFIG = {
 export interface StudyBenchSide {
   jobs: number;
   seconds: number;
+  /** CPU seconds of the process that ran the jobs (≈ wall seconds on an idle core). */
+  cpuSeconds: number;
   jobsPerSecond: number;
   trainSeconds: number;
   evalSeconds: number;
@@ -68,8 +70,10 @@ export interface StudyBenchReport {
   nativeIsa: string | null;
   mentia: StudyBenchSide;
   pytorch: (StudyBenchSide & { torch: string }) | null;
-  /** mentia's jobs/s over PyTorch's. */
+  /** mentia's jobs/s over PyTorch's (wall time). */
   ratio: number | null;
+  /** The same per CPU second of each side's process (robust when the machine is shared). */
+  cpuRatio: number | null;
 }
 
 export async function runStudyBench(o: { quick: boolean; json: boolean; log: (s: string) => void }): Promise<number> {
@@ -84,6 +88,7 @@ export async function runStudyBench(o: { quick: boolean; json: boolean; log: (s:
   const steps: number[] = [];
   let trainSeconds = 0, evalSeconds = 0;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   for (const { job } of planned) {
     const r = runJob(job, data, native);
     steps.push(r.steps);
@@ -91,7 +96,9 @@ export async function runStudyBench(o: { quick: boolean; json: boolean; log: (s:
     evalSeconds += r.evalSeconds;
   }
   const seconds = (performance.now() - t0) / 1000;
-  const mentia: StudyBenchSide = { jobs: planned.length, seconds, jobsPerSecond: planned.length / seconds, trainSeconds, evalSeconds };
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const mentia: StudyBenchSide = { jobs: planned.length, seconds, cpuSeconds, jobsPerSecond: planned.length / seconds, trainSeconds, evalSeconds };
   o.log(`  ${seconds.toFixed(1)} s (training ${trainSeconds.toFixed(1)} s, evaluation ${evalSeconds.toFixed(1)} s)`);
 
   let pytorch: StudyBenchReport["pytorch"] = null;
@@ -120,24 +127,25 @@ export async function runStudyBench(o: { quick: boolean; json: boolean; log: (s:
       const r = spawnSync("/usr/bin/python3", [script, dir], { encoding: "utf8", env, maxBuffer: 16 << 20 });
       if (r.status !== 0) o.log(`PyTorch failed: ${(r.stderr || "").trim().split("\n").pop() ?? ""}`);
       else {
-        const out = JSON.parse(r.stdout) as { torch: string; jobs: number; seconds: number; trainSeconds: number; evalSeconds: number };
-        pytorch = { torch: out.torch, jobs: out.jobs, seconds: out.seconds, jobsPerSecond: out.jobs / out.seconds, trainSeconds: out.trainSeconds, evalSeconds: out.evalSeconds };
+        const out = JSON.parse(r.stdout) as { torch: string; jobs: number; seconds: number; cpuSeconds: number; trainSeconds: number; evalSeconds: number };
+        pytorch = { torch: out.torch, jobs: out.jobs, seconds: out.seconds, cpuSeconds: out.cpuSeconds, jobsPerSecond: out.jobs / out.seconds, trainSeconds: out.trainSeconds, evalSeconds: out.evalSeconds };
         o.log(`  ${out.seconds.toFixed(1)} s (training ${out.trainSeconds.toFixed(1)} s, evaluation ${out.evalSeconds.toFixed(1)} s), PyTorch ${out.torch}`);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  const report: StudyBenchReport = { nativeIsa: nativeIsa(), mentia, pytorch, ratio: pytorch ? mentia.jobsPerSecond / pytorch.jobsPerSecond : null };
+  const report: StudyBenchReport = { nativeIsa: nativeIsa(), mentia, pytorch, ratio: pytorch ? mentia.jobsPerSecond / pytorch.jobsPerSecond : null, cpuRatio: pytorch ? pytorch.cpuSeconds / pytorch.jobs / (mentia.cpuSeconds / mentia.jobs) : null };
   if (o.json) {
     console.log(JSON.stringify(report));
     return 0;
   }
   const line = (name: string, s: StudyBenchSide) =>
-    `  ${name.padEnd(22)} ${s.jobsPerSecond.toFixed(3)} jobs/s   (${s.jobs} jobs in ${s.seconds.toFixed(1)} s: training ${s.trainSeconds.toFixed(1)} s, evaluation ${s.evalSeconds.toFixed(1)} s)`;
+    `  ${name.padEnd(22)} ${s.jobsPerSecond.toFixed(3)} jobs/s   (${s.jobs} jobs in ${s.seconds.toFixed(1)} s, ${s.cpuSeconds.toFixed(1)} CPU s: training ${s.trainSeconds.toFixed(1)} s, evaluation ${s.evalSeconds.toFixed(1)} s)`;
   console.log("");
   console.log(line(`mentia (${nativeIsa()})`, mentia));
   if (pytorch) console.log(line(`PyTorch ${pytorch.torch} tuned`, pytorch));
-  if (report.ratio !== null) console.log(`\nmentia / PyTorch: ${report.ratio.toFixed(2)}× the jobs per second`);
+  if (report.ratio !== null && report.cpuRatio !== null)
+    console.log(`\nmentia / PyTorch: ${report.ratio.toFixed(2)}× the jobs per second (${report.cpuRatio.toFixed(2)}× per CPU second)`);
   return 0;
 }

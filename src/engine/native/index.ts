@@ -98,6 +98,15 @@ export function nativeIsa(): string | null {
   return loadAddon()?.isa || null;
 }
 
+/**
+ * Which recorded ISA names give identical numbers: "avx512" and "avx2+fma" (same reduction
+ * order, FMA in both) share the class "fma"; any other name is its own class. For checks that
+ * refuse to mix results computed with different instruction sets.
+ */
+export function isaNumericsClass(isa: string): string {
+  return isa === "avx512" || isa === "avx2+fma" ? "fma" : isa;
+}
+
 /** The instruction-set variants (MENTIA_ISA values) this build can run on this CPU, best first. */
 export function nativeIsas(): NativeIsaName[] {
   return loadAddon()?.isas ?? [];
