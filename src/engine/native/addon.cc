@@ -224,14 +224,14 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
   Napi::Value SaveSnapshot(const Napi::CallbackInfo& info) {
     void* n = live(info.Env());
     snapshot_.resize(static_cast<size_t>(count_));
-    ops->getParams(n, snapshot_.data());
+    ops_->getParams(n, snapshot_.data());
     return info.Env().Undefined();
   }
 
   Napi::Value RestoreSnapshot(const Napi::CallbackInfo& info) {
     void* n = live(info.Env());
     if (snapshot_.empty()) throw Napi::Error::New(info.Env(), "restoreSnapshot: no snapshot saved");
-    ops->setParams(n, snapshot_.data());
+    ops_->setParams(n, snapshot_.data());
     return info.Env().Undefined();
   }
 
