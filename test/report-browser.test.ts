@@ -85,6 +85,16 @@ test("report in headless Chromium: figures render, no errors, no network, contro
       }
     }
 
+    // Text in the shown plots is at least 10 px on the page (font size × the scale the page draws the SVG at).
+    const smallest = await page.$$eval("section.figure .variant:not([hidden]) svg", (svgs) =>
+      svgs.map((svg) => {
+        const scale = svg.getBoundingClientRect().width / Number(svg.getAttribute("width"));
+        const sizes = [...svg.querySelectorAll("text")].map((t) => parseFloat(getComputedStyle(t).fontSize || t.getAttribute("font-size") || "0"));
+        return { id: svg.closest("section")!.id, px: Math.min(...sizes) * scale };
+      }),
+    );
+    for (const s of smallest) assert.ok(s.px >= 10, `${s.id}: smallest text ${s.px.toFixed(1)} px on the page`);
+
     // Choosing another p_train switches the curve plots (figures 2–5), not the phase diagram.
     const shownKey = (id: string) => page.$eval(`#${id}`, (s) => [...s.querySelectorAll(".variant")].find((v) => !(v as HTMLElement).hidden)?.getAttribute("data-key") ?? null);
     const shownSvg = (id: string) => page.$eval(`#${id}`, (s) => [...s.querySelectorAll(".variant")].find((v) => !(v as HTMLElement).hidden)?.innerHTML ?? "");

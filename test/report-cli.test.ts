@@ -62,7 +62,7 @@ test("report: run → analyze → report on a tiny real sweep; the header shows 
   assert.equal(an.status, 0, an.stderr);
   const r = cli(["report", SWEEP]);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /wrote .*index\.html \(\d+ figures as SVG\+PNG, 7 CSV tables/);
+  assert.match(r.stdout, /wrote .*index\.html \(one page, \d+ figures as SVG\+PNG, 7 CSV tables/);
   const dir = join(SWEEP, "report");
   assert.match(r.stdout, new RegExp(`phase diagram: .*${RAW.widths[0]}-d${RAW.depths[0]}\\.png`));
   const files = readdirSync(dir);

@@ -9,6 +9,7 @@ import {
   alphaVsPEvalSpec,
   architectures,
   boundaryFamily,
+  boundaryOverlaySpec,
   buildFigures,
   collapseSpec,
   gridAxis,
@@ -243,6 +244,9 @@ test("collapse figure: both forms side by side with parameters ± errors and χ�
   has(svg, /ν = [0-9.]+ ± /);
   has(svg, /χ²\/dof = /);
   assert.equal(marks(svg, "point").length, c.power!.points.length + c.bkt!.points.length);
+  // Sized to its two panels: a long note wraps instead of widening the figure (it was 1882 px, right 45 % empty).
+  const width = Number(/^<svg[^>]*\swidth="([0-9.]+)"/.exec(svg)![1]);
+  assert.ok(width < 1100, `collapse figure ${width} px wide`);
   // A missing form is a text panel, not a crash.
   const half = await svgOf(collapseSpec({ ...c, bkt: null, note: "BKT fit failed" }));
   has(half, /no BKT collapse: BKT fit failed/);
@@ -296,4 +300,11 @@ test("tables: CSV with quoting, empty fields for nulls, one row per item", () =>
   for (const t of tables) for (const r of t.rows) assert.equal(r.length, t.columns.length, t.name);
   const csv = toCsv({ name: "x", title: "x", columns: ["a", "b", "c"], rows: [["p, q", 'say "hi"', null], [1.5, Number.NaN, true]] });
   assert.equal(csv, 'a,b,c\n"p, q","say ""hi""",\n1.5,,true\n');
+});
+
+test("boundary overlay: axes to scale with room beyond the last grid value, so edge markers are not cut", () => {
+  const spec = boundaryOverlaySpec(A)! as unknown as { layer: Array<{ encoding?: { y?: { scale?: { domain?: number[] } } } }> };
+  const dom = spec.layer.map((l) => l.encoding?.y?.scale?.domain).find(Boolean)!;
+  const pEvals = A.input.pEvals;
+  assert.ok(dom[1] > Math.max(...pEvals) && dom[0] < Math.min(...pEvals), `y domain ${dom} around ${pEvals}`);
 });

@@ -11,7 +11,7 @@ const FLAGS: Record<string, FlagSpec> = {
 
 const USAGE = "mentia report DIR [--output DIR/report]";
 const DESCRIPTION =
-  "Writes the report of an analysed sweep: DIR/report/index.html (one self-contained page that\nopens from disk: phase diagrams, loss curves, exponents, N*, collapses, accuracy, run details),\nevery figure as SVG and PNG, and every table as CSV. Needs DIR/analysis.json ('mentia analyze DIR').";
+  "Writes the report of an analysed sweep: DIR/report/index.html (self-contained pages that open\nfrom disk: phase diagrams, loss curves, exponents, N*, collapses, accuracy, run details; one page\nper architecture, index.html the first), every figure as SVG and PNG, and every table as CSV.\nNeeds DIR/analysis.json ('mentia analyze DIR').";
 
 export const command: Command = {
   summary: "write DIR/report/index.html: figures (SVG, PNG) and tables (CSV) of an analysed sweep",
@@ -26,7 +26,7 @@ export const command: Command = {
     for (const w of result.warnings) console.error(`mentia report: warning: ${w}`);
     const rel = relative(process.cwd(), result.indexPath);
     const shown = rel && !rel.startsWith("..") ? rel : result.indexPath;
-    console.log(`wrote ${shown} (${result.figureFiles.length / 2} figures as SVG+PNG, ${result.tableFiles.length} CSV tables, ${result.seconds.toFixed(1)} s)`);
+    console.log(`wrote ${shown} (${result.pages.length === 1 ? "one page" : `${result.pages.length} pages, one per architecture`}, ${result.figureFiles.length / 2} figures as SVG+PNG, ${result.tableFiles.length} CSV tables, ${result.seconds.toFixed(1)} s)`);
     for (const png of result.phaseDiagramPngs) console.log(`phase diagram: ${png}`);
     return 0;
   },
