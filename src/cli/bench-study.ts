@@ -45,6 +45,11 @@ export const STUDY_CONFIG = {
   pEval: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95],
   sizes: [250, 500, 1000, 2000],
   seeds: [0, 1, 2, 3],
+  // Fixed work on both sides: a fixed-length policy (mentia 0.1's rule) and one shared data
+  // draw, so PyTorch trains exactly the same steps on the same images. The default early
+  // stopping adds validation passes that bench/pytorch_study.py does not implement.
+  policy: "epochs-min-steps",
+  dataDraw: "shared",
   epochs: 20,
   steps: 1000,
   batch: 64,
