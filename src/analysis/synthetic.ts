@@ -107,3 +107,64 @@ export function syntheticCollapseData(spec: SyntheticCollapseSpec, seed: number)
     }
   return out;
 }
+
+/**
+ * Collapse data built from a correlation length ξ(p), independently of the fitter's own
+ * scaling variables, with seed-level noise:
+ *   power: ln ξ = ln ξ0 − ν ln|p − p_c| (both sides),   y = N^(−β/ν) F_±(ln N − ln ξ)
+ *   bkt:   ln ξ = ln ξ0 + b |p − p_c|^(−σ) on `side`, ξ = ∞ on the other (critical) side,
+ *          y = N^(−β) F(ln N − ln ξ), so y N^β = F(−∞) on the critical side.
+ * F_± (power: one function per side of p_c, equal at −∞) and F (bkt) are the caller's.
+ * Seed s at (N, p): y_s = y · (1 + r(N) · (0.6 z_s + 0.6 z_{s,N} + 0.53 z_{s,N,p})) — noise
+ * shared by every N and p of a seed, shared by every p at one (seed, N) (the same trained
+ * network), plus a per-point part; r(N) is the relative noise at N (may vary with N).
+ */
+export interface XiCollapseSpec {
+  form: "power" | "bkt";
+  pc: number;
+  /** power: ν; bkt: b and σ */
+  nu?: number;
+  b?: number;
+  sigma?: number;
+  lnXi0?: number;
+  /** bkt: side of p_c where ξ is finite (default "high"). */
+  side?: "low" | "high";
+  /** Prefactor: y = N^(−pref) F (pref = β/ν for power, β for bkt). */
+  pref: number;
+  sizes: number[];
+  ps: number[];
+  seeds: number;
+  /** Scaling function of u = ln(N/ξ) and of the side (+1: p > p_c, −1: p < p_c). */
+  F: (u: number, side: 1 | -1) => number;
+  relNoise: (n: number) => number;
+}
+
+/** True (noise-free) y of an XiCollapseSpec at (N, p). */
+export function xiCollapseTruth(spec: XiCollapseSpec, n: number, p: number): number {
+  const t = p - spec.pc;
+  const s: 1 | -1 = t >= 0 ? 1 : -1;
+  let lnXi: number;
+  if (spec.form === "power") lnXi = (spec.lnXi0 ?? 0) - (spec.nu ?? 1) * Math.log(Math.abs(t));
+  else {
+    const finite = (spec.side ?? "high") === "high" ? t > 0 : t < 0;
+    lnXi = finite ? (spec.lnXi0 ?? 0) + (spec.b ?? 1) * Math.pow(Math.abs(t), -(spec.sigma ?? 0.5)) : Infinity;
+  }
+  return Math.pow(n, -spec.pref) * spec.F(Math.log(n) - lnXi, s);
+}
+
+/** Seed-level rows (size, p, y, seed) of an XiCollapseSpec. */
+export function xiCollapseRows(spec: XiCollapseSpec, seed: number): { size: number; p: number; y: number; seed: number }[] {
+  const rng = new AnalysisRng(seed);
+  const out: { size: number; p: number; y: number; seed: number }[] = [];
+  for (let s = 0; s < spec.seeds; s++) {
+    const zs = rng.normal();
+    for (const n of spec.sizes) {
+      const zn = rng.normal();
+      for (const p of spec.ps) {
+        const e = spec.relNoise(n) * (0.6 * zs + 0.6 * zn + 0.53 * rng.normal());
+        out.push({ size: n, p, y: xiCollapseTruth(spec, n, p) * (1 + e), seed: s });
+      }
+    }
+  }
+  return out;
+}
