@@ -216,6 +216,11 @@ export interface CrossoverSize extends GridPoint {
   censored: "none" | "below" | "above";
   /** True when the minimum is significantly (> 3σ) below the loss at both ends of the range. */
   significant: boolean;
+  /**
+   * "quadratic": N* from the fitted parabola; "grid-minimum": the parabola could not be used
+   * (singular or not convex) and N* is the lowest sampled N — a fallback, left out of N*(p) fits.
+   */
+  method?: "quadratic" | "grid-minimum";
 }
 
 /**
@@ -235,9 +240,22 @@ export interface LengthScaleFit extends Architecture {
   params: Record<string, number>;
   paramErrs: Record<string, number | null>;
   sigmaFixed: boolean;
+  /** σ fitted: whether 1/2 lies inside σ's interval at ciLevel. */
+  sigmaHalfInCI?: boolean | null;
+  /** p_c ± t·pcErr (null when p_c is a bound or has no error). */
+  pcCI?: [number, number] | null;
+  /** "lower"/"upper" when p_c sits at the end of its search range: a bound, not a value. */
+  pcBound?: "lower" | "upper" | null;
+  ciLevel?: number;
+  /** p_c's error: "seed-bootstrap" (refits of seed-resampled N*) or "curvature" (χ² Hessian). */
+  errorMethod?: "seed-bootstrap" | "curvature";
   chi2: number;
+  /** ≥ 1: fits with dof 0 are not made. */
   dof: number;
   reducedChi2: number | null;
+  /** χ² + 2k. */
+  aic?: number;
+  notes?: string[];
   /** The (p, ln N*, error) points that were fitted. */
   points: { p: number; lnNStar: number; lnNStarErr: number }[];
 }

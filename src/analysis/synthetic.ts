@@ -25,22 +25,30 @@ export interface SyntheticGrid {
   seedNoise: number;
   /** Relative (log-normal) noise of one mask's loss around its seed's loss. */
   maskNoise: number;
+  /** Optional: seed noise at size N (overrides seedNoise; relative noise that varies with N). */
+  seedNoiseAt?: (n: number) => number;
+  /** Optional: fraction (0–1) of the seed-noise variance shared by every N of one seed (default 0). */
+  seedShareAcrossN?: number;
 }
 
 export function syntheticRecords(grid: SyntheticGrid, trueLoss: (g: GridPoint, n: number) => number, seed: number): EvalRecord[] {
   const rng = new AnalysisRng(seed);
   const out: EvalRecord[] = [];
+  const share = grid.seedShareAcrossN ?? 0;
   for (const width of grid.widths)
     for (const depth of grid.depths)
-      for (const pTrain of grid.pTrains)
+      for (const pTrain of grid.pTrains) {
+        // the part of each seed's noise shared by all its sizes (same data draw, same init)
+        const common = share > 0 ? Array.from({ length: grid.seeds }, () => rng.normal()) : new Array<number>(grid.seeds).fill(0);
         for (const n of grid.sizes)
           for (let s = 0; s < grid.seeds; s++) {
             // One training (job) per (width, depth, pTrain, n, seed); its seed noise is shared
             // by all p_eval of that job, as in a real sweep.
-            const seedShift = rng.normal() * grid.seedNoise;
+            const seedSd = grid.seedNoiseAt ? grid.seedNoiseAt(n) : grid.seedNoise;
+            const seedShift = seedSd * (Math.sqrt(share) * common[s] + Math.sqrt(1 - share) * rng.normal());
             for (const pEval of grid.pEvals) {
               const truth = trueLoss({ width, depth, pTrain, pEval }, n);
-              const base = truth * Math.exp(seedShift - (grid.seedNoise * grid.seedNoise) / 2);
+              const base = truth * Math.exp(seedShift - (seedSd * seedSd) / 2);
               const masks = Array.from({ length: grid.masks }, () => base * Math.exp(rng.normal() * grid.maskNoise - (grid.maskNoise * grid.maskNoise) / 2));
               const loss = masks.reduce((a, b) => a + b, 0) / masks.length;
               const sd = masks.length > 1 ? Math.sqrt(masks.reduce((a, m) => a + (m - loss) ** 2, 0) / (masks.length - 1)) : 0;
@@ -59,7 +67,18 @@ export function syntheticRecords(grid: SyntheticGrid, trueLoss: (g: GridPoint, n
               });
             }
           }
+      }
   return out;
+}
+
+/**
+ * A non-monotonic loss curve with its minimum exactly at N* and different slopes on the two
+ * sides (a symmetric cosh would favour the quadratic N* estimator):
+ *   L(N) = A (e^{a v}/a + e^{−c v}/c) · a c/(a + c),  v = ln N − ln N*,  dL/dv = 0 at v = 0.
+ */
+export function asymmetricCrossover(n: number, lnNStar: number, A = 1, a = 0.6, c = 0.3): number {
+  const v = Math.log(n) - lnNStar;
+  return (A * (Math.exp(a * v) / a + Math.exp(-c * v) / c) * a * c) / (a + c);
 }
 
 export type { CollapseDatum };
