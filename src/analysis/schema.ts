@@ -93,8 +93,8 @@ export interface LossCurve extends GridPoint {
 export interface PowerLawFit {
   alpha: number;
   /**
-   * 1σ error of α: sd of the bootstrap replicates × √(S/(S−1)) (small-sample correction) ×
-   * √(reducedChi2) when that exceeds 1.
+   * 1σ error of α: sd of the bootstrap replicates × √(S/(S−1)) (small-sample correction);
+   * the analytic fallback (replicates without spread) × √(reducedChi2) when that exceeds 1.
    */
   alphaErr: number;
   /** α ± t_{S−1}·alphaErr at ciLevel (S = seeds resampled); see the README section "Analysis (analysis.json)". */
