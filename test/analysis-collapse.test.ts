@@ -116,10 +116,9 @@ test("controls without a transition → undecided (smooth drift in p and N; cros
   assert.equal(crossing.preferred, "undecided", crossing.reason);
 });
 
-test("p_c's 95 % interval covers the truth in 90–99 % of 100 independent draws (power form, seed bootstrap)", () => {
-  const spec: XiCollapseSpec = { ...POWER_XI, sizes: [64, 128, 256, 512, 1024], ps: Array.from({ length: 9 }, (_, i) => 0.42 + 0.02 * i), seeds: 24, relNoise: (n) => 0.02 * Math.pow(n / 64, 0.2) };
+function collapseCoverage(seeds: number, draws: number): { hit: number; meanErr: number; sd: number } {
+  const spec: XiCollapseSpec = { ...POWER_XI, sizes: [64, 128, 256, 512, 1024], ps: Array.from({ length: 9 }, (_, i) => 0.42 + 0.02 * i), seeds, relNoise: (n) => 0.02 * Math.pow(n / 64, 0.2) };
   let hit = 0;
-  const draws = 100;
   const pcs: number[] = [];
   const errs: number[] = [];
   for (let d = 0; d < draws; d++) {
@@ -133,8 +132,18 @@ test("p_c's 95 % interval covers the truth in 90–99 % of 100 independent draws
   const m = pcs.reduce((a, b) => a + b, 0) / draws;
   const sd = Math.sqrt(pcs.reduce((a, b) => a + (b - m) ** 2, 0) / (draws - 1));
   const meanErr = errs.reduce((a, b) => a + b, 0) / draws;
-  console.log(`VALIDATION | coverage, collapse p_c (power, 24 seeds, 100 draws) | ${hit}/${draws} | mean pcErr ${meanErr.toFixed(4)} vs scatter ${sd.toFixed(4)} |`);
-  assert.ok(hit >= 90 && hit <= 99, `coverage ${hit}/${draws}`);
+  console.log(`VALIDATION | coverage, collapse p_c (power, ${seeds} seeds, ${draws} draws) | ${hit}/${draws} | mean pcErr ${meanErr.toFixed(4)} vs scatter ${sd.toFixed(4)} |`);
+  return { hit, meanErr, sd };
+}
+
+test("p_c's 95 % interval covers the truth in 90–99 % of 100 independent draws (power form, 24 seeds, seed bootstrap)", () => {
+  const r = collapseCoverage(24, 100);
+  assert.ok(r.hit >= 90 && r.hit <= 99, `coverage ${r.hit}/100`);
+});
+
+test("with 6 seeds the seed bootstrap understates p_c's scatter (measured, documented), Student t keeps coverage ≥ 75 %", () => {
+  const r = collapseCoverage(6, 40);
+  assert.ok(r.hit >= 30, `coverage ${r.hit}/40`);
 });
 
 test("the fitter's χ² is collapseCost of its own points; the cost is ≈ 1 at the truth and grows away from it", () => {

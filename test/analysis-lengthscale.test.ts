@@ -119,13 +119,12 @@ test("N*(p) refuses dof < 1 and flags a p_c at the end of its search range as a 
   assert.ok((f.notes ?? []).some((n) => /bound/.test(n)));
 });
 
-test("N*(p) p_c's 95 % interval covers the truth in 90–99 % of 100 independent draws (σ = 1/2, 10 seeds, seed-bootstrap refits)", () => {
+function nStarCoverage(seeds: number, draws: number): number {
   let hit = 0;
-  const draws = 100;
   const pcs: number[] = [];
   const errs: number[] = [];
   for (let d = 0; d < draws; d++) {
-    const { pts, replicates } = nStarData(3000 + d, 40, 10);
+    const { pts, replicates } = nStarData(3000 + d, 40, seeds);
     const f = fitLengthScale(pts, "bkt", 0.5, { replicates });
     assert.ok(f && f.pcCI);
     if (f.pcCI[0] <= TRUE.pc && TRUE.pc <= f.pcCI[1]) hit++;
@@ -134,6 +133,16 @@ test("N*(p) p_c's 95 % interval covers the truth in 90–99 % of 100 independent
   }
   const m = pcs.reduce((a, b) => a + b, 0) / draws;
   const sd = Math.sqrt(pcs.reduce((a, b) => a + (b - m) ** 2, 0) / (draws - 1));
-  console.log(`VALIDATION | coverage, N*(p) p_c (BKT σ = 1/2, 10 seeds, 100 draws) | ${hit}/${draws} | mean pcErr ${(errs.reduce((a, b) => a + b, 0) / draws).toFixed(4)} vs scatter ${sd.toFixed(4)} |`);
-  assert.ok(hit >= 90 && hit <= 99, `coverage ${hit}/${draws}`);
+  console.log(`VALIDATION | coverage, N*(p) p_c (BKT σ = 1/2, ${seeds} seeds, ${draws} draws) | ${hit}/${draws} | mean pcErr ${(errs.reduce((a, b) => a + b, 0) / draws).toFixed(4)} vs scatter ${sd.toFixed(4)} |`);
+  return hit;
+}
+
+test("N*(p) p_c's 95 % interval covers the truth in 90–99 % of 100 independent draws (σ = 1/2, 10 seeds, seed-bootstrap refits)", () => {
+  const hit = nStarCoverage(10, 100);
+  assert.ok(hit >= 90 && hit <= 99, `coverage ${hit}/100`);
+});
+
+test("N*(p) with 6 seeds: the seed bootstrap understates p_c's scatter somewhat (measured, documented); coverage ≥ 75 %", () => {
+  const hit = nStarCoverage(6, 40);
+  assert.ok(hit >= 30, `coverage ${hit}/40`);
 });

@@ -23,10 +23,11 @@
  * Cost "neighbour" (the hainingpan/FSS cost): each interior point in global x order against
  * the interpolation of its two neighbours (any size), dof = n − 2 − k. Same-size neighbours
  * measure smoothness, not collapse, so this cost dilutes χ²_red toward 1 for a poor collapse.
- * The fitter minimises χ²_red (so a parameter that drops points from the cost gains nothing
- * per point) and only accepts parameters where overlap ≥ minOverlap (fraction of the form's
- * points that are scored (hh) / interior points with an other-size neighbour (neighbour)).
- * collapseCost() below is the very function the fitter calls.
+ * The fitter minimises, for hh, Σ terms + 2 · (points not scored): a point the form makes no
+ * prediction for costs what a free parameter would (AIC), so dropping points does not pay;
+ * for neighbour, χ²_red (as hainingpan/FSS). Parameters are accepted only where overlap ≥
+ * minOverlap (fraction of the form's points that are scored (hh) / interior points with an
+ * other-size neighbour (neighbour)). collapseCost() below is the very function the fitter calls.
  *
  * Minimisation: a grid over the shape parameters (prefactor exponent optimised in 1-D at each
  * node), differential evolution (seeded), then Nelder–Mead from the best candidates.

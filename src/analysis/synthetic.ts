@@ -5,11 +5,11 @@
  * - syntheticRecords: EvalRecords from any true loss surface L(width, depth, p_train, p_eval, N)
  *   with multiplicative log-normal noise per seed (relative sd seedNoise) and per mask
  *   (relative sd maskNoise).
- * - syntheticCollapseData: (size, p, y, dy) points generated from a power-law or BKT scaling
- *   form with Gaussian noise of known dy.
+ * - xiCollapseRows: seed-level (size, p, y) rows built from a correlation length ξ(p) (power
+ *   law or BKT), not from the fitter's own scaling variables, with correlated seed noise.
+ * - asymmetricCrossover: a non-monotonic L(N) with its minimum exactly at N*.
  */
 import type { EvalRecord } from "../sweep/records.js";
-import type { CollapseDatum } from "./collapse.js";
 import type { GridPoint } from "./schema.js";
 import { AnalysisRng } from "./stats.js";
 
@@ -79,52 +79,6 @@ export function syntheticRecords(grid: SyntheticGrid, trueLoss: (g: GridPoint, n
 export function asymmetricCrossover(n: number, lnNStar: number, A = 1, a = 0.6, c = 0.3): number {
   const v = Math.log(n) - lnNStar;
   return (A * (Math.exp(a * v) / a + Math.exp(-c * v) / c) * a * c) / (a + c);
-}
-
-export type { CollapseDatum };
-
-export interface SyntheticCollapseSpec {
-  form: "power" | "bkt";
-  pc: number;
-  /** power: ν. */
-  nu?: number;
-  /** power: β (y = N^(−β/ν) f(x)); bkt: prefactor exponent (y = N^(−β) f(x)). */
-  beta: number;
-  /** bkt: σ and N0. */
-  sigma?: number;
-  n0?: number;
-  sizes: number[];
-  ps: number[];
-  /** Scaling function f(x). */
-  f: (x: number) => number;
-  /** Relative noise: dy = relNoise · |y| (+ absNoise). */
-  relNoise: number;
-  absNoise?: number;
-}
-
-/** Points y(p, N) from the chosen scaling form, with Gaussian noise of the quoted dy. */
-export function syntheticCollapseData(spec: SyntheticCollapseSpec, seed: number): CollapseDatum[] {
-  const rng = new AnalysisRng(seed);
-  const out: CollapseDatum[] = [];
-  for (const N of spec.sizes)
-    for (const p of spec.ps) {
-      let x: number;
-      let pref: number;
-      if (spec.form === "power") {
-        const nu = spec.nu ?? 1;
-        x = (p - spec.pc) * Math.pow(N, 1 / nu);
-        pref = Math.pow(N, -spec.beta / nu);
-      } else {
-        const sigma = spec.sigma ?? 0.5;
-        const n0 = spec.n0 ?? 1;
-        x = (p - spec.pc) * Math.pow(Math.log(N / n0), 1 / sigma);
-        pref = Math.pow(N, -spec.beta);
-      }
-      const yTrue = pref * spec.f(x);
-      const dy = spec.relNoise * Math.abs(yTrue) + (spec.absNoise ?? 0);
-      out.push({ size: N, p, y: yTrue + dy * rng.normal(), dy });
-    }
-  return out;
 }
 
 /**
