@@ -109,6 +109,33 @@ test("ξ-built power-law data: power preferred; p_c and ν within 2σ (or 0.01)"
   assert.ok(r.nuErr !== null && Math.abs((r.nu as number) - 2) <= Math.max(2 * r.nuErr, 0.05), `ν ${r.nu} ± ${r.nuErr}`);
 });
 
+test("sparse large-N curves (ν = 1, N 16…512, Δp 0.02): the straight-line HH cost is poor even at the truth, and the verdict is never a wrong form", () => {
+  const spec: XiCollapseSpec = {
+    form: "power",
+    pc: 0.3,
+    nu: 1,
+    lnXi0: 0,
+    pref: 0.5,
+    sizes: [16, 32, 64, 128, 256, 512],
+    ps: Array.from({ length: 13 }, (_, i) => 0.18 + 0.02 * i),
+    seeds: 5,
+    F: (u, s) => {
+      const g = Math.exp(u);
+      return s > 0 ? 1 + 0.5 * Math.tanh(g / 4) : 1 / (1 + 0.2 * Math.tanh((g * g) / 16));
+    },
+    relNoise: () => 0.01,
+  };
+  const rows = xiCollapseRows(spec, 4);
+  const agg = aggregateSeeds(rows, 2, new AnalysisRng(2));
+  const truth = scalePoints(agg.data, "power", { pc: 0.3, nu: 1, prefactorExponent: 0.5 });
+  const hh = collapseCost(truth, "hh", 3).chi2Red as number;
+  const nb = collapseCost(truth, "neighbour", 3).chi2Red as number;
+  console.log(`VALIDATION | sparse curves (power, ν = 1) | χ²_red at the truth: hh ${hh.toFixed(1)}, neighbour ${nb.toFixed(2)} |`);
+  assert.ok(hh > 5 && nb < 2, "the limitation this test documents");
+  const c = compare(rows, "power law, sparse large-N curves");
+  assert.ok(c.preferred === "power" || c.preferred === "undecided", `wrong form preferred: ${c.preferred} (${c.reason})`);
+});
+
 test("controls without a transition → undecided (smooth drift in p and N; crossing power laws)", () => {
   const drift = compare(controlRows((p, n) => (1 + p) * Math.pow(n, -0.3 * (1 - p)), 5), "control: exponent drifting with p");
   assert.equal(drift.preferred, "undecided", drift.reason);
