@@ -591,6 +591,19 @@ function profilePc(problem: Problem, best: number[], delta: number, points = 41)
  * the scaled points (sorted by x) and whether the collapse supports a confident claim.
  */
 export function fitCollapse(data: readonly CollapseDatum[], opts: CollapseOptions): CollapseResult {
+  const r = fitCollapseOnce(data, opts);
+  // bkt-xi with σ fitted: σ at its search bound is not determined by the data (σ → 0 is the
+  // power-law limit of b|t|^(−σ)); report the σ = 1/2 fit instead, and say so.
+  const [lo, hi] = opts.sigmaBounds ?? [0.2, 2];
+  if (r.form === "bkt-xi" && r.sigmaErr !== null && r.sigma !== null && (r.sigma - lo < 0.01 * (hi - lo) || hi - r.sigma < 0.01 * (hi - lo))) {
+    const fixed = fitCollapseOnce(data, { ...opts, sigma: 0.5 });
+    fixed.notes.push(`σ fixed at 1/2: fitted, σ ran to its search bound (${r.sigma.toPrecision(3)}; AIC ${r.aic?.toFixed(1)}, out-of-sample χ² ${r.predictiveChi2?.toFixed(2) ?? "n/a"})`);
+    return fixed;
+  }
+  return r;
+}
+
+function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions): CollapseResult {
   validateCollapseData(data, opts.form);
   const sides: ("low" | "high")[] = opts.form === "bkt-xi" ? (opts.side ? [opts.side] : ["low", "high"]) : ["high"];
   let run = fitOnce(data, opts, sides[0]);
@@ -709,6 +722,15 @@ export function fitCollapse(data: readonly CollapseDatum[], opts: CollapseOption
     if (pr.atEdge && pcBound === null) pcBound = pr.atEdge;
     if (pr.atEdge) notes.push(`p_c's profile stays within its interval up to the edge of the search range: p_c is a bound, not determined by the data`);
     if (errs.pc !== null && (errs.pc as number) > (opts.maxRelativePcErr ?? 0.1) * (problem.pMax - problem.pMin)) notes.push(`p_c error ${(errs.pc as number).toPrecision(3)} exceeds ${opts.maxRelativePcErr ?? 0.1} of the p range`);
+  }
+  // bkt-xi: a p_c at a data p value is where that row leaves the finite side; the objective
+  // jumps there and neither refits nor the profile resolve it: the truth lies somewhere in
+  // the gap to the next finite-side p, so the error is at least gap/√12.
+  if (problem.form === "bkt-xi" && errs.pc !== null) {
+    const pVals = [...new Set(data.map((d) => d.p))].sort((a, b) => a - b);
+    const at = pVals.findIndex((v) => Math.abs(v - pc) <= 1e-6 * (problem.pMax - problem.pMin));
+    const gap = at < 0 ? 0 : problem.side === "high" ? (at + 1 < pVals.length ? pVals[at + 1] - pVals[at] : 0) : at > 0 ? pVals[at] - pVals[at - 1] : 0;
+    if (gap / Math.sqrt(12) > (errs.pc as number)) errs.pc = gap / Math.sqrt(12);
   }
   const q = Number.isFinite(ciUnits) && ciUnits >= 2 ? studentTQuantile((1 + ciLevel) / 2, ciUnits - 1) : studentTQuantile((1 + ciLevel) / 2, Infinity);
   const orNull = (v: number | null): number | null => (v === null || !Number.isFinite(v) ? null : v);
