@@ -694,6 +694,7 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
   // Confidence checks.
   const maxGood = opts.maxGoodChi2 ?? 2;
   if (chi2 > maxGood) notes.push(`χ²_red = ${chi2.toPrecision(3)} (dof ${dof}) > ${maxGood}: the data do not collapse in this form`);
+  if (problem.kind === "hh" && cv.scored < data.length / 2) notes.push(`only ${cv.scored} of ${data.length} points are in the cost (${data.length - cv.candidates} on the critical side, ${cv.candidates - cv.scored} without an other-size bracket): the collapse rests on a minority of the data`);
   for (const key of fitted) if (errs[key] === null || !Number.isFinite(errs[key] as number) || (errs[key] as number) <= 0) notes.push(`no finite error for ${key}`);
   if (pc < problem.pMin || pc > problem.pMax) notes.push(`p_c = ${pc.toPrecision(4)} lies outside the data's p range [${problem.pMin}, ${problem.pMax}]`);
   let pcBound: "lower" | "upper" | null = null;

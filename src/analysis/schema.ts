@@ -343,7 +343,7 @@ export interface CollapseResult {
    */
   overlap: number;
   /**
-   * True only when chi2 ≤ maxGoodChi2, dof ≥ 1, every fitted parameter has a finite error and
+   * True only when chi2 ≤ maxGoodChi2, dof ≥ 1, (hh) at least half the points are scored, every fitted parameter has a finite error and
    * stays (±2σ) inside its search range, p_c lies inside the data's p range, and pcErr is
    * below maxRelativePcErr of that range. Otherwise `notes` says what failed.
    */
