@@ -29,8 +29,8 @@ export type { EvalRecord } from "./sweep/records.js";
 export { analyzeRecords, formatSummary, resolveOptions, DEFAULT_ANALYSIS_OPTIONS, type AnalyzeExtras } from "./analysis/analyze.js";
 export { completeCells, type ExpectedGrid } from "./analysis/completeness.js";
 export { notDeterminedReason, lengthScaleNotDetermined, collapseNotDetermined } from "./analysis/determined.js";
-export { collapsePower, collapseBkt, fitCollapse } from "./analysis/collapse.js";
-export { syntheticRecords, syntheticCollapseData, type SyntheticGrid } from "./analysis/synthetic.js";
+export { collapsePower, collapseBkt, collapseBktXi, compareCollapseForms, fitCollapse } from "./analysis/collapse.js";
+export { syntheticRecords, xiCollapseRows, type SyntheticGrid } from "./analysis/synthetic.js";
 export type * from "./analysis/schema.js";
 
 // Report

@@ -41,12 +41,26 @@ test("analyzeRecords produces a complete, finite, versioned analysis and a reada
   assert.equal(a.boundaries.length, 2);
   assert.deepEqual(a.input.sizes, GRID.sizes);
   assert.ok(a.collapses.length >= 2, "one collapse comparison per p_train line with a boundary");
-  for (const c of a.collapses) assert.ok(c.power && c.bkt && ["bkt", "power", "undecided"].includes(c.preferred));
+  for (const c of a.collapses) {
+    assert.ok(c.power && c.bkt && c.bktXi, `every form fitted: ${c.note}`);
+    for (const r of [c.power, c.bkt, c.bktXi]) {
+      assert.equal(r.errorMethod, "seed-bootstrap", "collapse errors come from refitting seed-resampled data");
+      assert.ok(r.dof >= 1);
+      if (r.pcBound) assert.equal(r.pcCI, null, "a p_c at the search edge has no interval");
+    }
+    if (c.preferred !== "undecided") assert.ok(c.note && /AIC/.test(c.note));
+    else assert.ok(c.note && c.note.length > 0, "undecided says why");
+  }
+  for (const f of a.lengthScaleFits) {
+    assert.ok(f.dof >= 1, `N*(p) ${f.form} fit with dof ${f.dof}`);
+    if (f.pcBound) assert.equal(f.pcCI, null);
+  }
+  assert.equal(a.options.collapseBootstrapReplicates, 4, "collapse replicates recorded in options");
   const text = formatSummary(a);
   assert.match(text, /width 32, depth 2/);
   assert.match(text, /p_train\\p_eval/);
   assert.match(text, /p_eval,c\(p_train 0\) = 0\.4\d\d ± /);
-  assert.match(text, /collapse at p_train 0: power-law χ²_red/);
+  assert.match(text, /collapse at p_train 0: power-law χ²_red [\d.]+\/\d+ .*\| BKT-ξ /);
   assert.match(text, /\n  0\.95 +A {4}A/);
   // Reproducible: same records and seed → same file.
   const b = analyzeRecords(syntheticRecords(GRID, truth, 4), { bootstrapReplicates: 60 }, { createdAt: "2026-01-01T00:00:00Z", collapseBootstrapReplicates: 4 });

@@ -13,9 +13,9 @@ import type { EvalRecord } from "../sweep/records.js";
 import { decidingLevers } from "./advice.js";
 import { collapseNotDetermined, lengthScaleNotDetermined } from "./determined.js";
 import { completeCells, incompleteWarning, type ExpectedGrid } from "./completeness.js";
-import { collapseBkt, collapsePower, type CollapseDatum } from "./collapse.js";
+import { aggregateSeeds, fitCollapse, preferCollapseForm, type CollapseDatum, type CollapseForm, type CollapseOptions, type CollapseReplicates, type SeedRow } from "./collapse.js";
 import { bootstrapCurveWith, drawSeedSets, lossCurves, pooledLogErrors, type CurveBootstrap } from "./curves.js";
-import { crossoverSize, fitLengthScale } from "./lengthscale.js";
+import { crossoverLnNStar, crossoverSize, fitLengthScale } from "./lengthscale.js";
 import { classifyPhases, phaseBoundaries, type PhaseInput } from "./phases.js";
 import { scalingFit } from "./scaling.js";
 import { ANALYSIS_SCHEMA_VERSION, type Analysis, type AnalysisOptions, type CollapseComparison, type CollapseResult, type CrossoverSize, type LengthScaleFit, type LossCurve } from "./schema.js";
@@ -33,18 +33,20 @@ export const DEFAULT_ANALYSIS_OPTIONS: AnalysisOptions = {
   baselineMaxPEval: 0.05,
   minSizes: 3,
   crossoverHalfWindow: 2,
-  lengthScaleSigma: 0.5,
+  lengthScaleSigma: null,
   collapseSigma: 0.5,
   collapseHalfWindow: 0.25,
   maxGoodChi2: 2,
   preferRatio: 2,
+  minDeltaAic: 10,
+  collapseBootstrapReplicates: 30,
 };
 
 /** Extra knobs that are not part of the recorded options (speed, timestamps). */
 export interface AnalyzeExtras {
   /** ISO timestamp to write (default: now). */
   createdAt?: string;
-  /** Bootstrap replicates for each collapse's parameter errors (default 30). */
+  /** Overrides options.collapseBootstrapReplicates (kept for callers of the first API). */
   collapseBootstrapReplicates?: number;
   /** The planned grid (the sweep's config), to name what is missing; default: the records' own values. */
   expected?: ExpectedGrid;
@@ -62,6 +64,7 @@ export function resolveOptions(partial: Partial<AnalysisOptions> = {}): Analysis
   if (!(o.flatAlphaTolerance >= o.eumentiaMinAlpha)) bad("flatAlphaTolerance", "must be ≥ eumentiaMinAlpha");
   if (!(o.collapseHalfWindow > 0)) bad("collapseHalfWindow", "must be > 0");
   if (!(o.preferRatio >= 1)) bad("preferRatio", "must be ≥ 1");
+  if (!(Number.isInteger(o.collapseBootstrapReplicates) && (o.collapseBootstrapReplicates as number) >= 2)) bad("collapseBootstrapReplicates", `must be an integer ≥ 2, got ${o.collapseBootstrapReplicates}`);
   for (const [k, v] of Object.entries(o)) if (typeof v === "number" && !Number.isFinite(v)) bad(k, "must be a finite number");
   return o;
 }
@@ -74,7 +77,7 @@ const sortedUnique = (xs: number[]): number[] => [...new Set(xs)].sort((a, b) =>
  * own (too few sizes) are skipped with a warning.
  */
 export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<AnalysisOptions> = {}, extras: AnalyzeExtras = {}): Analysis {
-  const o = resolveOptions(partial);
+  const o = resolveOptions({ ...partial, ...(extras.collapseBootstrapReplicates !== undefined ? { collapseBootstrapReplicates: extras.collapseBootstrapReplicates } : {}) });
   const warnings: string[] = [];
   // Validates every record (and refuses empty input) before the completeness check.
   lossCurves(records, { minRelativeError: o.minRelativeError });
@@ -121,19 +124,38 @@ export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<
     const b = boot.get(c) as CurveBootstrap;
     return crossoverSize(c, b.means, b.expansion, o.crossoverHalfWindow);
   });
+  if (curves.some((c) => c.points.some((p) => p.seeds.length < 2))) warnings.push("some loss points have a single seed: their errors (and every interval built on them) reflect mask noise only, not the spread between trained networks");
 
+  // N*(p): p_c's error from refitting seed-bootstrap replicates (the replicate N* of every
+  // curve of the line come from the same seed draw, so their correlation is kept).
   const lengthScaleFits: LengthScaleFit[] = [];
   const phaseOf = new Map(phases.map((p) => [`${p.width}|${p.depth}|${p.pTrain}|${p.pEval}`, p.phase]));
+  const nReps = Math.min(o.bootstrapReplicates, 50);
   for (const fam of families.values()) {
     const { width, depth, pTrain } = fam[0];
-    const pts = crossovers
-      .filter((x) => x.width === width && x.depth === depth && x.pTrain === pTrain && x.censored === "none" && x.significant && x.lnNStarErr !== null && phaseOf.get(`${x.width}|${x.depth}|${x.pTrain}|${x.pEval}`) !== "amentia")
-      .map((x) => ({ p: x.pEval, lnNStar: x.lnNStar, lnNStarErr: x.lnNStarErr as number }));
-    if (pts.length === 0) continue;
+    const used = curves.filter((c, i) => {
+      const x = crossovers[i];
+      return c.width === width && c.depth === depth && c.pTrain === pTrain && x.censored === "none" && x.significant && x.method !== "grid-minimum" && x.lnNStarErr !== null && phaseOf.get(`${x.width}|${x.depth}|${x.pTrain}|${x.pEval}`) !== "amentia";
+    });
+    const fallbacks = crossovers.filter((x) => x.width === width && x.depth === depth && x.pTrain === pTrain && x.method === "grid-minimum" && x.censored === "none").length;
+    if (fallbacks > 0) warnings.push(`width ${width}, depth ${depth}, p_train ${pTrain}: ${fallbacks} N* at the lowest sampled N (quadratic unusable) left out of the N*(p) fits`);
+    if (used.length === 0) continue;
+    const pts = used.map((c) => {
+      const x = crossovers[curves.indexOf(c)];
+      return { p: x.pEval, lnNStar: x.lnNStar, lnNStarErr: x.lnNStarErr as number };
+    });
+    const bs = used.map((c) => boot.get(c) as CurveBootstrap);
+    const replicates = { lnNStar: Array.from({ length: nReps }, (_, r) => used.map((c, i) => crossoverLnNStar(c, bs[i].means[r], o.crossoverHalfWindow))), expansion: bs[0].expansion, units: Math.min(...bs.map((b) => b.units)) };
     for (const form of ["bkt", "power"] as const) {
-      const f = fitLengthScale(pts, form, form === "bkt" ? o.lengthScaleSigma : null);
+      let sigma = form === "bkt" ? o.lengthScaleSigma : null;
+      let f = fitLengthScale(pts, form, sigma, { replicates, ciLevel: o.ciLevel });
+      if (!f && form === "bkt" && sigma === null) {
+        sigma = 0.5;
+        f = fitLengthScale(pts, form, sigma, { replicates, ciLevel: o.ciLevel });
+        if (f) f.notes = [...(f.notes ?? []), `σ fixed at 1/2: ${pts.length} points are too few to fit it (needs 5 for dof ≥ 1)`];
+      }
       if (f) lengthScaleFits.push({ width, depth, pTrain, ...f });
-      else warnings.push(`N*(p) ${form} fit skipped for width ${width}, depth ${depth}, p_train ${pTrain}: ${pts.length} uncensored crossover size(s) are too few`);
+      else warnings.push(`N*(p) ${form} fit skipped for width ${width}, depth ${depth}, p_train ${pTrain}: ${pts.length} usable crossover size(s) leave no degree of freedom (need ≥ ${form === "power" ? 4 : 4})`);
     }
   }
 
@@ -143,7 +165,7 @@ export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<
     for (const bp of bc.pEvalCritical) {
       if (seen.has(bp.fixed) || !(new Set([bp.from, bp.to]).has("eumentia") && new Set([bp.from, bp.to]).has("dementia"))) continue;
       seen.add(bp.fixed);
-      collapses.push(collapseAround(bc.width, bc.depth, bp.fixed, bp.critical, curves, o, extras, warnings));
+      collapses.push(collapseAround(bc.width, bc.depth, bp.fixed, bp.critical, curves, o, warnings));
     }
   }
 
@@ -173,49 +195,61 @@ export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<
   };
 }
 
-/** Power-law and BKT collapses of L(p_eval, N) within collapseHalfWindow of a boundary. */
-function collapseAround(width: number, depth: number, pTrain: number, pc: number, curves: readonly LossCurve[], o: AnalysisOptions, extras: AnalyzeExtras, warnings: string[]): CollapseComparison {
+/** Search effort of the collapses inside `mentia analyze` (a default study has several; see docs/analysis.md). */
+const ANALYZE_COLLAPSE_EFFORT = { grid: 12, generations: 60, starts: 3, refitGenerations: 0 };
+
+/**
+ * Every collapse form of L(p_eval, N) within collapseHalfWindow of a boundary. Points and
+ * errors come from aggregateSeeds (the one error policy for collapses): the per-seed losses
+ * give y, dy and seed-bootstrap replicates (seeds drawn jointly for every p_eval and N), and
+ * each form's errors are refits of those replicates. With one seed: dy from the curves (mask
+ * noise only) and a parametric bootstrap, with a warning.
+ */
+function collapseAround(width: number, depth: number, pTrain: number, pc: number, curves: readonly LossCurve[], o: AnalysisOptions, warnings: string[]): CollapseComparison {
   const line = curves.filter((c) => c.width === width && c.depth === depth && c.pTrain === pTrain && Math.abs(c.pEval - pc) <= o.collapseHalfWindow);
   const pRange: [number, number] = [pc - o.collapseHalfWindow, pc + o.collapseHalfWindow];
   const base = { width, depth, pTrain, observable: "loss" as const, pRange };
+  const where = `width ${width}, depth ${depth}, p_train ${pTrain}`;
   // Sizes common to every curve in the window, so each p has the same N set.
   const common = line.length ? line.map((c) => new Set(c.points.map((p) => p.n))).reduce((a, s) => new Set([...a].filter((n) => s.has(n)))) : new Set<number>();
-  const data: CollapseDatum[] = line.flatMap((c) => {
-    const sig = pooledLogErrors(c);
-    return c.points.flatMap((p, i) => (common.has(p.n) ? [{ size: p.n, p: c.pEval, y: p.mean, dy: sig[i] * p.mean }] : []));
-  });
   if (line.length < 3 || common.size < 2) {
     const note = `collapse skipped: ${line.length} p_eval value(s) and ${common.size} common size(s) within ±${o.collapseHalfWindow} of p_eval,c = ${pc.toFixed(3)} (need 3 and 2)`;
-    warnings.push(`width ${width}, depth ${depth}, p_train ${pTrain}: ${note}`);
-    return { ...base, power: null, bkt: null, preferred: "undecided", note };
+    warnings.push(`${where}: ${note}`);
+    return { ...base, power: null, bkt: null, bktXi: null, preferred: "undecided", note };
   }
-  const common_ = { seed: o.randomSeed, maxGoodChi2: o.maxGoodChi2, bootstrapReplicates: extras.collapseBootstrapReplicates ?? 30 };
-  const tryFit = (f: () => CollapseResult, form: string): CollapseResult | null => {
+  const rows: SeedRow[] = line.flatMap((c) => c.points.filter((p) => common.has(p.n)).flatMap((p) => p.seeds.map((seed, j) => ({ size: p.n, p: c.pEval, y: p.perSeed[j], seed }))));
+  let data: CollapseDatum[];
+  let replicates: CollapseReplicates | undefined;
+  const B = o.collapseBootstrapReplicates ?? 30;
+  const rng = new AnalysisRng(o.randomSeed + 17);
+  if (line.every((c) => c.points.every((p) => !common.has(p.n) || p.seeds.length >= 2))) {
+    const agg = aggregateSeeds(rows, B, rng, o.minRelativeError);
+    data = agg.data;
+    replicates = agg.replicates;
+  } else {
+    warnings.push(`${where}: collapse errors from a parametric bootstrap of the mask-level errors (some points have one seed)`);
+    data = line.flatMap((c) => {
+      const sig = pooledLogErrors(c);
+      return c.points.flatMap((p, i) => (common.has(p.n) ? [{ size: p.n, p: c.pEval, y: p.mean, dy: sig[i] * p.mean }] : []));
+    });
+  }
+  const opts: Omit<CollapseOptions, "form"> = { seed: o.randomSeed, maxGoodChi2: o.maxGoodChi2, bootstrapReplicates: B, replicates, ciLevel: o.ciLevel, effort: ANALYZE_COLLAPSE_EFFORT };
+  const tryFit = (form: CollapseForm, sigma: number | null): CollapseResult | null => {
     try {
-      return f();
+      return fitCollapse(data, { ...opts, form, sigma });
     } catch (e) {
       if (e instanceof MentiaError) {
-        warnings.push(`width ${width}, depth ${depth}, p_train ${pTrain}: ${form} collapse failed: ${e.message}`);
+        warnings.push(`${where}: ${form} collapse failed: ${e.message}`);
         return null;
       }
       throw e;
     }
   };
-  const power = tryFit(() => collapsePower(data, common_), "power");
-  const bkt = tryFit(() => collapseBkt(data, { ...common_, sigma: o.collapseSigma }), "bkt");
-  return { ...base, power, bkt, ...preferForm(power, bkt, o.preferRatio) };
-}
-
-/** Which form the data prefer: confident and χ² lower by at least preferRatio, else undecided. */
-export function preferForm(power: CollapseResult | null, bkt: CollapseResult | null, ratio: number): { preferred: "bkt" | "power" | "undecided"; note: string | null } {
-  const better = (a: CollapseResult | null, b: CollapseResult | null): boolean => !!a && a.confident && (!b || a.chi2 * ratio <= b.chi2);
-  if (better(bkt, power)) return { preferred: "bkt", note: `BKT χ²_red ${bkt!.chi2.toPrecision(3)} vs power-law ${power ? power.chi2.toPrecision(3) : "n/a"}` };
-  if (better(power, bkt)) return { preferred: "power", note: `power-law χ²_red ${power!.chi2.toPrecision(3)} vs BKT ${bkt ? bkt.chi2.toPrecision(3) : "n/a"}` };
-  const why = [power, bkt]
-    .filter((r): r is CollapseResult => !!r)
-    .map((r) => `${r.form}: χ²_red ${r.chi2.toPrecision(3)}${r.confident ? "" : ` (not confident: ${r.notes[0] ?? "?"})`}`)
-    .join("; ");
-  return { preferred: "undecided", note: why || "no collapse could be fitted" };
+  const power = tryFit("power", null);
+  const bkt = tryFit("bkt", o.collapseSigma);
+  const bktXi = tryFit("bkt-xi", null);
+  const pref = preferCollapseForm({ power, bkt, "bkt-xi": bktXi }, { minDeltaAic: o.minDeltaAic, maxGoodChi2: o.maxGoodChi2 });
+  return { ...base, power, bkt, bktXi, preferred: pref.preferred, note: pref.reason };
 }
 
 const PHASE_CHAR: Record<string, string> = { eumentia: "E", dementia: "D", amentia: "A", uncertain: "?" };
@@ -246,17 +280,19 @@ export function formatSummary(a: Analysis): string {
       for (const b of bc.pEvalCritical) lines.push(`  p_eval,c(p_train ${b.fixed}) = ${f3(b.critical)} ± ${f3(b.criticalErr)}  (${b.from}→${b.to}, ${b.method})`);
       for (const b of bc.pTrainCritical) lines.push(`  p_train,c(p_eval ${b.fixed}) = ${f3(b.critical)} ± ${f3(b.criticalErr)}  (${b.from}→${b.to}, ${b.method})`);
     }
+    const pcText = (pc: number, err: number | null, bound: "lower" | "upper" | null | undefined): string => (bound ? `${bound === "lower" ? "≤" : "≥"} ${f3(pc)} (a bound: at the edge of the search range)` : `${f3(pc)} ± ${err === null ? "?" : f3(err)}`);
     for (const ls of a.lengthScaleFits.filter((x) => x.width === w && x.depth === d)) {
       const nd = lengthScaleNotDetermined(ls);
-      lines.push(`  N*(p_eval) ${ls.form} fit at p_train ${ls.pTrain}: ${nd ? `not determined: ${nd}` : `p_c = ${f3(ls.pc)} ± ${f3(ls.pcErr as number)}, χ²/dof = ${ls.chi2.toFixed(2)}/${ls.dof}`}`);
+      const sg = ls.form === "bkt" ? (ls.sigmaFixed ? ", σ = 1/2 fixed" : `, σ = ${ls.params.sigma.toFixed(2)} ± ${ls.paramErrs.sigma === null ? "?" : ls.paramErrs.sigma.toFixed(2)}`) : "";
+      lines.push(`  N*(p_eval) ${ls.form} fit at p_train ${ls.pTrain}: ${nd ? `not determined: ${nd}` : `p_c = ${pcText(ls.pc, ls.pcErr, ls.pcBound)}${sg}, χ²/dof = ${ls.chi2.toFixed(2)}/${ls.dof}`}`);
     }
     for (const c of a.collapses.filter((x) => x.width === w && x.depth === d)) {
-      const one = (r: CollapseResult | null): string => {
+      const one = (r: CollapseResult | null | undefined): string => {
         if (!r) return "n/a";
         const nd = collapseNotDetermined(r);
-        return nd ? `not determined: ${nd}` : `χ²_red ${r.chi2.toFixed(2)} (p_c ${f3(r.pc)} ± ${f3(r.pcErr as number)}${r.confident ? "" : ", not confident"})`;
+        return nd ? `not determined: ${nd}` : `χ²_red ${r.chi2.toFixed(2)}/${r.dof} (p_c ${pcText(r.pc, r.pcErr, r.pcBound)}${r.confident ? "" : ", not confident"})`;
       };
-      lines.push(`  collapse at p_train ${c.pTrain}: power-law ${one(c.power)} | BKT ${one(c.bkt)} → ${c.preferred}`);
+      lines.push(`  collapse at p_train ${c.pTrain}: power-law ${one(c.power)} | BKT ${one(c.bkt)} | BKT-ξ ${one(c.bktXi)} → ${c.preferred}`);
     }
   }
   if (a.warnings.length) lines.push("", `${a.warnings.length} warning(s):`, ...a.warnings.map((w) => `  ${w}`));

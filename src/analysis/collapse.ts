@@ -1,32 +1,48 @@
 /**
  * Finite-size-scaling data collapse, generic over points (size N, control parameter p,
- * observable y, error dy). Two scaling forms:
+ * observable y, error dy). Three scaling forms (formulas and validation: docs/analysis.md):
  *
  *   power (second order):  y = N^(−β/ν) · f((p − p_c) N^(1/ν))
- *       scaled:  x = (p − p_c) · N^(1/ν),            Y = y · N^(β/ν),   dY = dy · N^(β/ν)
+ *       x = (p − p_c) · N^(1/ν),             Y = y · N^(β/ν)
+ *   bkt (hainingpan/FSS convention):  x = (p − p_c) · (ln(N/N0))^(1/σ),   Y = y · N^β
+ *       (σ = 1/2 by default; N0 < min N fitted). This is NOT scaling with N/ξ(p): curves of
+ *       constant ln(N/ξ) are lines of constant x only when ln(N/ξ) = 0.
+ *   bkt-xi (correlation length):  y = N^(−β) F(ln N − ln ξ(p)),  ln ξ = b |p − p_c|^(−σ)
+ *       x = ln N − b |p − p_c|^(−σ),          Y = y · N^β
+ *       on the side of p_c where ξ is finite ("low" or "high", both tried); on the other
+ *       side ξ = ∞ and the points are excluded (counted in excludedCriticalSide). σ fitted by
+ *       default. A constant in ln ξ is a shift of F's argument, so it is not a parameter.
  *
- *   bkt:  ξ ~ exp(b / |p − p_c|^σ), so curves of equal N/ξ have equal (p − p_c)(ln(N/N0))^(1/σ)
- *       scaled:  x = (p − p_c) · (ln(N/N0))^(1/σ),   Y = y · N^β,        dY = dy · N^β
- *       (β here is the exponent of the N prefactor — the analogue of β/ν, since ν is infinite
- *       at a BKT point; σ = 1/2 by default, or fitted; N0 < min N is fitted.)
+ * Cost (default "hh", Houdayer–Hartmann): for each point i of size N_i and each other size
+ * N_j whose points (in x order) bracket x_i, the linear interpolation
+ *     Ŷ_j = (1 − w) Y_a + w Y_b,  w = (x_i − x_a)/(x_b − x_a),  v_j = (1 − w)² dY_a² + w² dY_b²
+ * and their inverse-variance mean Ŷ = Σ Ŷ_j/v_j / Σ 1/v_j, V = 1 / Σ 1/v_j; the term is
+ *     (Y_i − Ŷ)² / (dY_i² + V).
+ * Points with no bracket in any other size are not scored (excludedNoBracket).
+ *     χ²_red = Σ terms / dof,   dof = scored − k   (k fitted parameters)
+ * Cost "neighbour" (the hainingpan/FSS cost): each interior point in global x order against
+ * the interpolation of its two neighbours (any size), dof = n − 2 − k. Same-size neighbours
+ * measure smoothness, not collapse, so this cost dilutes χ²_red toward 1 for a poor collapse.
+ * The fitter minimises, for hh, Σ terms + 2 · (points not scored): a point the form makes no
+ * prediction for costs what a free parameter would (AIC), so dropping points does not pay;
+ * for neighbour, χ²_red (as hainingpan/FSS). Parameters are accepted only where overlap ≥
+ * minOverlap (fraction of the form's points that are scored (hh) / interior points with an
+ * other-size neighbour (neighbour)). collapseCost() below is the very function the fitter calls.
  *
- * Collapse quality (the cost), as in Houdayer–Hartmann / hainingpan/FSS:
- *   sort all points by x; for each interior point i (neighbours i−1, i+1 in that order)
- *     w_i  = (x_i − x_{i−1}) / (x_{i+1} − x_{i−1})          (w_i = 1/2 when x_{i+1} = x_{i−1})
- *     Ŷ_i  = (1 − w_i) Y_{i−1} + w_i Y_{i+1}               (linear interpolation of neighbours)
- *     Δ_i² = dY_i² + (1 − w_i)² dY_{i−1}² + w_i² dY_{i+1}²   (propagated errors)
- *   χ²_red = Σ_i (Y_i − Ŷ_i)² / Δ_i²  /  dof,   dof = (n − 2) − k   (k fitted parameters)
- * A perfect collapse of data with honest errors gives χ²_red ≈ 1 (slightly below, since
- * neighbours share noise); a wrong form or wrong parameters give χ²_red ≫ 1.
- *
- * Minimisation: differential evolution (seeded) inside the parameter box, then Nelder–Mead.
- * Errors: a parametric bootstrap (default: y → y + dy·ε, refit from the optimum with a short
- * global search), or the χ² curvature, cov = 2 H⁻¹ of the total cost at the minimum, scaled
- * by max(1, χ²_red) — local, and on this rugged cost it can underestimate errors many-fold.
+ * Minimisation: a grid over the shape parameters (prefactor exponent optimised in 1-D at each
+ * node), differential evolution (seeded), then Nelder–Mead from the best candidates.
+ * Errors: bootstrap refits — from given seed-resampled replicates of y (seed-bootstrap, what
+ * `mentia analyze` and a CSV with a seed column use) or parametric (y → y + dy·ε); or the
+ * χ² curvature (local; on this rugged cost it can underestimate errors many-fold).
+ * Model comparison (compareCollapseForms): AIC on the common point count and an out-of-sample
+ * check (refit without the largest N, predict it); a form is preferred only when both pick it
+ * by a clear margin and its fit is confident.
  */
 import { MentiaError } from "../errors.js";
-import type { CollapsePoint, CollapseResult } from "./schema.js";
-import { AnalysisRng, covarianceFromChi2Hessian, differentialEvolution, minimize1d, nelderMead, numericalHessian, sampleSd } from "./stats.js";
+import type { CollapseForm, CollapsePoint, CollapseResult } from "./schema.js";
+import { AnalysisRng, covarianceFromChi2Hessian, differentialEvolution, minimize1d, nelderMead, numericalHessian, sampleSd, studentTQuantile } from "./stats.js";
+
+export type { CollapseForm };
 
 /** One input point of a collapse: size N, control parameter p, observable y ± dy. */
 export interface CollapseDatum {
@@ -36,37 +52,60 @@ export interface CollapseDatum {
   dy: number;
 }
 
+export type CollapseCostKind = "hh" | "neighbour";
+
+/** Seed-bootstrap replicates of the data: y[b][i] is replicate b's y at data point i. */
+export interface CollapseReplicates {
+  y: readonly (readonly number[])[];
+  /** Factor applied to deviations (√(S/(S−1)) for S seeds). */
+  expansion: number;
+  /** Resampling units S (seeds): intervals use Student's t with S − 1 dof. */
+  units: number;
+}
+
 export interface CollapseOptions {
-  form: "power" | "bkt";
+  form: CollapseForm;
+  /** "hh" (default) or "neighbour". */
+  cost?: CollapseCostKind;
   /** Fit the prefactor exponent (default true); otherwise it is fixed at `beta` (default 0). */
   fitBeta?: boolean;
   beta?: number;
-  /** BKT σ: a number fixes it (default 0.5); null fits it within sigmaBounds. */
+  /** σ: a number fixes it; null fits it within sigmaBounds. Default: 0.5 for bkt, fitted for bkt-xi. */
   sigma?: number | null;
+  /** bkt-xi: side of p_c where ξ is finite; default both tried, the lower χ²_red kept. */
+  side?: "low" | "high";
   /** Search box for p_c; default the data's p range widened by a quarter on each side. */
   pcBounds?: [number, number];
   /** Power form ν search range (default [0.2, 10]). */
   nuBounds?: [number, number];
   /** Prefactor exponent (β/ν for power, β for bkt) range (default [−3, 3]). */
   betaBounds?: [number, number];
-  /** BKT σ range when fitted (default [0.2, 2]). */
+  /** σ range when fitted (default [0.2, 2]). */
   sigmaBounds?: [number, number];
   /** BKT: range of ln(N_min / N0) (default [0.05, 20]). */
   lnRatioBounds?: [number, number];
-  /** Seed of the global search (and of the bootstrap). Default 1. */
+  /** bkt-xi: range of b (default [0.01, 100]). */
+  bBounds?: [number, number];
+  /** Seed of the global search (and of the parametric bootstrap). Default 1. */
   seed?: number;
-  /** "curvature" (default) or "bootstrap" parameter errors. */
-  errors?: "curvature" | "bootstrap";
+  /** "bootstrap" (default) or "curvature" parameter errors; "none" skips them (notes say so). */
+  errors?: "curvature" | "bootstrap" | "none";
+  /** Parametric bootstrap replicates (default 40). Ignored when `replicates` is given. */
   bootstrapReplicates?: number;
-  /**
-   * Smallest accepted overlap (fraction of interior points with a neighbour of another size,
-   * see collapseOverlap). Default 0.5.
-   */
+  /** Seed-bootstrap replicates of y: errors from refitting each (errorMethod "seed-bootstrap"). */
+  replicates?: CollapseReplicates;
+  /** Smallest accepted overlap (see the file header). Default 0.5. */
   minOverlap?: number;
   /** Largest χ²_red called a good collapse (default 2). */
   maxGoodChi2?: number;
   /** Largest p_c error, as a fraction of the data's p range, for a confident claim (default 0.1). */
   maxRelativePcErr?: number;
+  /** Two-sided level of pcCI and of the σ = 1/2 check (default 0.95). */
+  ciLevel?: number;
+  /** Run the out-of-sample check (refit without the largest N). Default true. */
+  predictive?: boolean;
+  /** Search effort: grid points per axis (default 25 for ≤ 2 shape parameters, 12 for 3), DE generations (150), Nelder–Mead starts (8), DE generations of each bootstrap / out-of-sample refit (40; 0 = Nelder–Mead from the optimum only). */
+  effort?: { grid?: number; generations?: number; starts?: number; refitGenerations?: number };
 }
 
 /** Scaled coordinates of every point for given physical parameters. */
@@ -74,51 +113,217 @@ export interface ScalingParams {
   pc: number;
   /** power only */
   nu?: number;
-  /** prefactor exponent: β/ν for power, β for bkt */
+  /** prefactor exponent: β/ν for power, β for bkt and bkt-xi */
   prefactorExponent: number;
-  /** bkt only */
+  /** bkt, bkt-xi */
   sigma?: number;
+  /** bkt only */
   n0?: number;
+  /** bkt-xi only */
+  b?: number;
+  side?: "low" | "high";
 }
 
-/** Power-law scaling form: x = (p − p_c) N^(1/ν), Y = y N^(β/ν). */
-export function scalePower(d: CollapseDatum, pc: number, nu: number, betaOverNu: number): CollapsePoint {
-  const s = Math.pow(d.size, betaOverNu);
-  return { size: d.size, p: d.p, x: (d.p - pc) * Math.pow(d.size, 1 / nu), y: d.y * s, dy: d.dy * s };
-}
-
-/** BKT scaling form: x = (p − p_c) (ln(N/N0))^(1/σ), Y = y N^β. */
-export function scaleBkt(d: CollapseDatum, pc: number, n0: number, sigma: number, beta: number): CollapsePoint {
-  const s = Math.pow(d.size, beta);
-  return { size: d.size, p: d.p, x: (d.p - pc) * Math.pow(Math.log(d.size / n0), 1 / sigma), y: d.y * s, dy: d.dy * s };
-}
-
-export function scalePoints(data: readonly CollapseDatum[], form: "power" | "bkt", sp: ScalingParams): CollapsePoint[] {
-  return data.map((d) => (form === "power" ? scalePower(d, sp.pc, sp.nu ?? 1, sp.prefactorExponent) : scaleBkt(d, sp.pc, sp.n0 ?? 1, sp.sigma ?? 0.5, sp.prefactorExponent)));
+/** Scaling variable x of one point, or null where the form does not define it (bkt-xi, critical side). */
+function scaledX(form: CollapseForm, lnN: number, p: number, sp: ScalingParams): number | null {
+  if (form === "power") return (p - sp.pc) * Math.exp(lnN / (sp.nu ?? 1));
+  if (form === "bkt") return (p - sp.pc) * Math.pow(lnN - Math.log(sp.n0 ?? 1), 1 / (sp.sigma ?? 0.5));
+  const t = sp.side === "low" ? sp.pc - p : p - sp.pc;
+  if (!(t > 0)) return null;
+  return lnN - (sp.b ?? 1) * Math.pow(t, -(sp.sigma ?? 0.5));
 }
 
 /**
- * Total collapse cost Σ (Y_i − Ŷ_i)² / Δ_i² over interior points in x order (formula in the
- * file header). Points are sorted in place.
+ * Scaled points for given parameters (bkt-xi: points on the critical side are left out).
+ * Exported for plotting and for tests; the fitter fills the same numbers into arrays.
  */
-export function collapseCostTotal(pts: CollapsePoint[]): number {
-  pts.sort((a, b) => a.x - b.x);
-  let total = 0;
-  for (let i = 1; i + 1 < pts.length; i++) {
-    const a = pts[i - 1];
-    const b = pts[i];
-    const c = pts[i + 1];
-    const span = c.x - a.x;
-    const w = span > 0 ? (b.x - a.x) / span : 0.5;
-    const pred = (1 - w) * a.y + w * c.y;
-    const var_ = b.dy * b.dy + (1 - w) * (1 - w) * a.dy * a.dy + w * w * c.dy * c.dy;
-    total += ((b.y - pred) * (b.y - pred)) / var_;
+export function scalePoints(data: readonly CollapseDatum[], form: CollapseForm, sp: ScalingParams): CollapsePoint[] {
+  const out: CollapsePoint[] = [];
+  for (const d of data) {
+    const x = scaledX(form, Math.log(d.size), d.p, sp);
+    if (x === null) continue;
+    const s = Math.pow(d.size, sp.prefactorExponent);
+    out.push({ size: d.size, p: d.p, x, y: d.y * s, dy: d.dy * s });
   }
-  return total;
+  return out;
+}
+
+/** The arrays a cost evaluation works on; groups[g] = indices of size g's points. */
+interface CostWork {
+  X: Float64Array;
+  Y: Float64Array;
+  dY: Float64Array;
+  /** 1 where the form defines the point (bkt-xi: finite side). */
+  use: Uint8Array;
+  /** size-group index of each point */
+  group: Uint32Array;
+  groups: Uint32Array[];
+  /** scratch: per group, used indices sorted by x, and their count */
+  sorted: Uint32Array[];
+  len: Int32Array;
+  /** scratch for the neighbour cost */
+  order: Uint32Array;
+  /** out: per point, whether it was scored */
+  scoredFlag: Uint8Array;
+}
+
+function makeWork(sizes: ArrayLike<number>): CostWork {
+  const n = sizes.length;
+  const distinct = [...new Set(Array.from(sizes))].sort((a, b) => a - b);
+  const gi = new Map(distinct.map((s, i) => [s, i]));
+  const group = Uint32Array.from(Array.from(sizes), (s) => gi.get(s) as number);
+  const lists: number[][] = distinct.map(() => []);
+  for (let i = 0; i < n; i++) lists[group[i]].push(i);
+  return {
+    X: new Float64Array(n),
+    Y: new Float64Array(n),
+    dY: new Float64Array(n),
+    use: new Uint8Array(n).fill(1),
+    group,
+    groups: lists.map((l) => Uint32Array.from(l)),
+    sorted: lists.map((l) => new Uint32Array(l.length)),
+    len: new Int32Array(lists.length),
+    order: Uint32Array.from({ length: n }, (_, i) => i),
+    scoredFlag: new Uint8Array(n),
+  };
+}
+
+export interface CostValue {
+  /** Σ of the terms */
+  total: number;
+  /** points scored */
+  scored: number;
+  /** points the form defines (use = 1) */
+  candidates: number;
+  /** fraction in the overlap rule (see the file header) */
+  overlap: number;
+  /** dof before subtracting fitted parameters: scored (hh) or candidates − 2 (neighbour) */
+  terms: number;
+}
+
+/** Sorts each size's used points by x (insertion sort: the order barely changes between calls). */
+function sortGroups(w: CostWork): void {
+  for (let g = 0; g < w.groups.length; g++) {
+    const src = w.groups[g];
+    const dst = w.sorted[g];
+    let m = 0;
+    for (let k = 0; k < src.length; k++) if (w.use[src[k]]) dst[m++] = src[k];
+    w.len[g] = m;
+    for (let i = 1; i < m; i++) {
+      const v = dst[i];
+      const xv = w.X[v];
+      let j = i - 1;
+      while (j >= 0 && w.X[dst[j]] > xv) {
+        dst[j + 1] = dst[j];
+        j--;
+      }
+      dst[j + 1] = v;
+    }
+  }
+}
+
+/**
+ * Houdayer–Hartmann cost (file header). scoreGroup ≥ 0 scores only that size's points (the
+ * out-of-sample check); reference curves are always the other sizes.
+ */
+function hhCost(w: CostWork, scoreGroup = -1): CostValue {
+  sortGroups(w);
+  const n = w.X.length;
+  let total = 0;
+  let scored = 0;
+  let candidates = 0;
+  for (let i = 0; i < n; i++) {
+    w.scoredFlag[i] = 0;
+    if (!w.use[i]) continue;
+    const gi = w.group[i];
+    if (scoreGroup >= 0 && gi !== scoreGroup) continue;
+    candidates++;
+    const xi = w.X[i];
+    let sw = 0;
+    let swy = 0;
+    for (let h = 0; h < w.groups.length; h++) {
+      if (h === gi) continue;
+      const m = w.len[h];
+      if (m < 2) continue;
+      const s = w.sorted[h];
+      if (xi < w.X[s[0]] || xi > w.X[s[m - 1]]) continue;
+      // largest j with X[s[j]] ≤ xi, j ≤ m − 2
+      let lo = 0;
+      let hi = m - 1;
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if (w.X[s[mid]] <= xi) lo = mid;
+        else hi = mid;
+      }
+      const a = s[lo];
+      const b = s[lo + 1];
+      const span = w.X[b] - w.X[a];
+      const t = span > 0 ? (xi - w.X[a]) / span : 0.5;
+      const yh = (1 - t) * w.Y[a] + t * w.Y[b];
+      const v = (1 - t) * (1 - t) * w.dY[a] * w.dY[a] + t * t * w.dY[b] * w.dY[b];
+      const iv = 1 / v;
+      sw += iv;
+      swy += yh * iv;
+    }
+    if (sw === 0 || !Number.isFinite(sw)) continue;
+    const yhat = swy / sw;
+    const d = w.Y[i] - yhat;
+    total += (d * d) / (w.dY[i] * w.dY[i] + 1 / sw);
+    scored++;
+    w.scoredFlag[i] = 1;
+  }
+  return { total, scored, candidates, overlap: candidates > 0 ? scored / candidates : 0, terms: scored };
+}
+
+/** Neighbour cost (file header) over the used points in global x order. */
+function neighbourCost(w: CostWork): CostValue {
+  const ord: number[] = [];
+  for (let i = 0; i < w.X.length; i++) {
+    w.scoredFlag[i] = 0;
+    if (w.use[i]) ord.push(i);
+  }
+  ord.sort((a, b) => w.X[a] - w.X[b]);
+  const m = ord.length;
+  let total = 0;
+  let mixed = 0;
+  for (let k = 1; k + 1 < m; k++) {
+    const a = ord[k - 1];
+    const b = ord[k];
+    const c = ord[k + 1];
+    if (w.group[a] !== w.group[b] || w.group[c] !== w.group[b]) mixed++;
+    const span = w.X[c] - w.X[a];
+    const t = span > 0 ? (w.X[b] - w.X[a]) / span : 0.5;
+    const pred = (1 - t) * w.Y[a] + t * w.Y[c];
+    const v = w.dY[b] * w.dY[b] + (1 - t) * (1 - t) * w.dY[a] * w.dY[a] + t * t * w.dY[c] * w.dY[c];
+    total += ((w.Y[b] - pred) * (w.Y[b] - pred)) / v;
+    w.scoredFlag[b] = 1;
+  }
+  const interior = Math.max(0, m - 2);
+  return { total, scored: interior, candidates: m, overlap: interior > 0 ? mixed / interior : 0, terms: interior };
+}
+
+function evalCost(w: CostWork, kind: CollapseCostKind): CostValue {
+  return kind === "hh" ? hhCost(w) : neighbourCost(w);
+}
+
+/**
+ * The collapse cost of already scaled points (the fitter evaluates exactly this on its
+ * arrays): Σ terms, the points scored, and χ²_red = total / (terms − k).
+ */
+export function collapseCost(points: readonly CollapsePoint[], kind: CollapseCostKind = "hh", k = 0): CostValue & { dof: number; chi2Red: number | null } {
+  const w = makeWork(points.map((q) => q.size));
+  points.forEach((q, i) => {
+    w.X[i] = q.x;
+    w.Y[i] = q.y;
+    w.dY[i] = q.dy;
+  });
+  const c = evalCost(w, kind);
+  const dof = c.terms - k;
+  return { ...c, dof, chi2Red: dof >= 1 ? c.total / dof : null };
 }
 
 /** Checks collapse input; every problem is a MentiaError naming it. */
-export function validateCollapseData(data: readonly CollapseDatum[], form: "power" | "bkt"): void {
+export function validateCollapseData(data: readonly CollapseDatum[], form: CollapseForm): void {
   if (data.length === 0) throw new MentiaError("collapse: no data points");
   data.forEach((d, i) => {
     for (const k of ["size", "p", "y", "dy"] as const) if (typeof d[k] !== "number" || !Number.isFinite(d[k])) throw new MentiaError(`collapse: point ${i + 1}: ${k} is ${String(d[k])}, expected a finite number`);
@@ -136,60 +341,15 @@ export function validateCollapseData(data: readonly CollapseDatum[], form: "powe
   if (!(spread > 1e-12 * scale) || spread === 0) throw new MentiaError("collapse: y is the same at every point — there is nothing to collapse");
 }
 
-/**
- * The same cost as collapseCostTotal on precomputed arrays (the fitters' hot path): x, Y,
- * dY of every point, ordered through `order`, which is kept between calls and re-sorted by
- * insertion sort (nearly sorted already when the parameters move a little).
- */
-function costFromArrays(x: Float64Array, Y: Float64Array, dY: Float64Array, order: Uint32Array, size: Float64Array, minOverlap: number): number {
-  const n = x.length;
-  for (let i = 1; i < n; i++) {
-    const v = order[i];
-    const xv = x[v];
-    let j = i - 1;
-    while (j >= 0 && x[order[j]] > xv) {
-      order[j + 1] = order[j];
-      j--;
-    }
-    order[j + 1] = v;
-  }
-  let total = 0;
-  let mixed = 0;
-  for (let k = 1; k + 1 < n; k++) {
-    const a = order[k - 1];
-    const b = order[k];
-    const c = order[k + 1];
-    if (size[a] !== size[b] || size[c] !== size[b]) mixed++;
-    const span = x[c] - x[a];
-    const w = span > 0 ? (x[b] - x[a]) / span : 0.5;
-    const pred = (1 - w) * Y[a] + w * Y[c];
-    const v = dY[b] * dY[b] + (1 - w) * (1 - w) * dY[a] * dY[a] + w * w * dY[c] * dY[c];
-    total += ((Y[b] - pred) * (Y[b] - pred)) / v;
-  }
-  return mixed >= minOverlap * (n - 2) ? total : Infinity;
-}
-
-/**
- * Overlap of a scaled data set: the fraction of interior points (in x order) with at least
- * one neighbour of another size. Curves that do not interleave (overlap → 0) are only
- * compared with themselves, and their cost measures smoothness, not collapse; the fitters
- * therefore only accept parameters with overlap ≥ minOverlap (default 0.5).
- */
-export function collapseOverlap(pts: CollapsePoint[]): number {
-  pts.sort((a, b) => a.x - b.x);
-  let mixed = 0;
-  for (let i = 1; i + 1 < pts.length; i++) if (pts[i - 1].size !== pts[i].size || pts[i + 1].size !== pts[i].size) mixed++;
-  return pts.length > 2 ? mixed / (pts.length - 2) : 0;
-}
-
 interface Param {
   name: string;
   bounds: [number, number];
 }
 
-/** Internal parameterisation: DE/NM work on well-scaled coordinates (ln ν, ln ln(Nmin/N0)). */
-function buildProblem(data: readonly CollapseDatum[], opts: CollapseOptions) {
+/** Internal parameterisation: DE/NM work on well-scaled coordinates (ln ν, ln ln(Nmin/N0), ln b). */
+function buildProblem(data: readonly CollapseDatum[], opts: CollapseOptions & { side?: "low" | "high"; unscoredPenalty?: number }) {
   const form = opts.form;
+  const kind: CollapseCostKind = opts.cost ?? "hh";
   const ps = data.map((d) => d.p);
   const pMin = Math.min(...ps);
   const pMax = Math.max(...ps);
@@ -197,86 +357,102 @@ function buildProblem(data: readonly CollapseDatum[], opts: CollapseOptions) {
   const nMin = Math.min(...data.map((d) => d.size));
   const fitBeta = opts.fitBeta ?? true;
   const fixedBeta = opts.beta ?? 0;
-  const sigmaFixed = opts.sigma === undefined ? 0.5 : opts.sigma;
+  const sigmaFixed = opts.sigma === undefined ? (form === "bkt-xi" ? null : 0.5) : opts.sigma;
+  const side = opts.side ?? "high";
   const params: Param[] = [{ name: "pc", bounds: opts.pcBounds ?? [pMin - 0.25 * span, pMax + 0.25 * span] }];
   if (form === "power") {
     const nb = opts.nuBounds ?? [0.2, 10];
     params.push({ name: "lnNu", bounds: [Math.log(nb[0]), Math.log(nb[1])] });
-  } else {
+  } else if (form === "bkt") {
     const rb = opts.lnRatioBounds ?? [0.05, 20];
     params.push({ name: "lnLnRatio", bounds: [Math.log(rb[0]), Math.log(rb[1])] });
-    if (sigmaFixed === null) params.push({ name: "sigma", bounds: opts.sigmaBounds ?? [0.2, 2] });
+  } else {
+    const bb = opts.bBounds ?? [0.01, 100];
+    params.push({ name: "lnB", bounds: [Math.log(bb[0]), Math.log(bb[1])] });
   }
+  if (form !== "power" && sigmaFixed === null) params.push({ name: "sigma", bounds: opts.sigmaBounds ?? [0.2, 2] });
   if (fitBeta) params.push({ name: "pref", bounds: opts.betaBounds ?? [-3, 3] });
   const idx = (name: string): number => params.findIndex((p) => p.name === name);
+  const k = params.length;
   const toScaling = (v: readonly number[]): ScalingParams => {
     const pref = fitBeta ? v[idx("pref")] : fixedBeta;
+    const sigma = sigmaFixed === null ? v[idx("sigma")] : sigmaFixed;
     if (form === "power") {
       const nu = Math.exp(v[idx("lnNu")]);
       return { pc: v[0], nu, prefactorExponent: fitBeta ? pref : fixedBeta / nu };
     }
-    const n0 = nMin * Math.exp(-Math.exp(v[idx("lnLnRatio")]));
-    return { pc: v[0], n0, sigma: sigmaFixed === null ? v[idx("sigma")] : sigmaFixed, prefactorExponent: pref };
+    if (form === "bkt") return { pc: v[0], n0: nMin * Math.exp(-Math.exp(v[idx("lnLnRatio")])), sigma, prefactorExponent: pref };
+    return { pc: v[0], b: Math.exp(v[idx("lnB")]), sigma, side, prefactorExponent: pref };
   };
   const inBox = (v: readonly number[]): boolean => v.every((x, i) => x >= params[i].bounds[0] && x <= params[i].bounds[1]);
   const n = data.length;
   const lnN = Float64Array.from(data, (d) => Math.log(d.size));
-  const sizeArr = Float64Array.from(data, (d) => d.size);
-  const minOverlap = opts.minOverlap ?? 0.5;
   const pArr = Float64Array.from(data, (d) => d.p);
   const yArr = Float64Array.from(data, (d) => d.y);
   const dyArr = Float64Array.from(data, (d) => d.dy);
-  const X = new Float64Array(n);
-  const Y = new Float64Array(n);
-  const dY = new Float64Array(n);
-  const order = Uint32Array.from({ length: n }, (_, i) => i);
-  const total = (v: number[]): number => {
-    if (!inBox(v)) return Infinity;
+  const work = makeWork(data.map((d) => d.size));
+  const minOverlap = opts.minOverlap ?? 0.5;
+  const penalty = opts.unscoredPenalty ?? 2;
+  /** Fills work with the scaled points of parameter vector v. */
+  const fill = (v: readonly number[]): void => {
     const sp = toScaling(v);
     const pref = sp.prefactorExponent;
-    if (form === "power") {
-      const invNu = 1 / (sp.nu as number);
-      for (let i = 0; i < n; i++) {
-        X[i] = (pArr[i] - sp.pc) * Math.exp(lnN[i] * invNu);
-        const f = Math.exp(lnN[i] * pref);
-        Y[i] = yArr[i] * f;
-        dY[i] = dyArr[i] * f;
-      }
-    } else {
-      const lnN0 = Math.log(sp.n0 as number);
-      const invSigma = 1 / (sp.sigma as number);
-      for (let i = 0; i < n; i++) {
-        X[i] = (pArr[i] - sp.pc) * Math.pow(lnN[i] - lnN0, invSigma);
-        const f = Math.exp(lnN[i] * pref);
-        Y[i] = yArr[i] * f;
-        dY[i] = dyArr[i] * f;
-      }
+    for (let i = 0; i < n; i++) {
+      const x = scaledX(form, lnN[i], pArr[i], sp);
+      work.use[i] = x === null || !Number.isFinite(x) ? 0 : 1;
+      work.X[i] = x ?? 0;
+      const f = Math.exp(lnN[i] * pref);
+      work.Y[i] = yArr[i] * f;
+      work.dY[i] = dyArr[i] * f;
     }
-    return costFromArrays(X, Y, dY, order, sizeArr, minOverlap);
   };
-  const dof = data.length - 2 - params.length;
-  return { form, params, toScaling, total, dof, pMin, pMax, fitBeta, fixedBeta, sigmaFixed, idx };
+  /**
+   * The objective. hh: Σ terms + 2 · (points not scored) — a point the form makes no
+   * prediction for (bkt-xi's critical side, no other-size bracket) counts as fitted by a free
+   * parameter of its own (the AIC price 2), so the fit cannot improve by dropping points.
+   * (Bootstrap refits scale the price by the replicate's χ²_red at the optimum: a replicate
+   * carries about twice the noise, and a fixed price would make dropping points free.)
+   * neighbour: χ²_red, as the FSS library does. Infinity outside the box or where the
+   * overlap rule fails.
+   */
+  const objective = (v: number[]): number => {
+    if (!inBox(v)) return Infinity;
+    fill(v);
+    const c = evalCost(work, kind);
+    if (form === "bkt-xi" && c.candidates < n / 3) return Infinity;
+    if (c.overlap < minOverlap || c.terms - k < 1) return Infinity;
+    return kind === "hh" ? c.total + penalty * (n - c.scored) : c.total / (c.terms - k);
+  };
+  const costAt = (v: readonly number[]): CostValue => {
+    fill(v);
+    return evalCost(work, kind);
+  };
+  const maxDof = (kind === "hh" ? n : n - 2) - k;
+  return { form, kind, params, toScaling, objective, costAt, work, maxDof, k, pMin, pMax, fitBeta, fixedBeta, sigmaFixed, idx, side, n };
 }
+
+type Problem = ReturnType<typeof buildProblem>;
 
 /**
  * Global search then local refinement:
- *   1. a grid over the "shape" parameters (p_c, ν or N0, σ): 25 points per axis for two, 12
- *      for three; at each grid point the prefactor exponent, if fitted, is optimised in 1-D
- *      (its basin is narrow — N^β over a decade of N — so a grid over it would miss it),
+ *   1. a grid over the "shape" parameters (p_c, ν or N0 or b, σ); at each grid point the
+ *      prefactor exponent, if fitted, is optimised in 1-D (its basin is narrow — N^β over a
+ *      decade of N — so a grid over it would miss it),
  *   2. differential evolution (seeded) with the best grid points in its initial population,
  *   3. Nelder–Mead from the DE optimum and from the best few distinct grid points,
- * and the lowest cost wins. The cost surface is rugged (points change neighbours as the
+ * and the lowest cost wins. The cost surface is rugged (points change brackets as the
  * parameters move), so no single method is trusted alone.
  * `quick` (bootstrap refits, started at the optimum) skips the grid and shortens DE.
  */
-function optimise(problem: ReturnType<typeof buildProblem>, rng: AnalysisRng, o: { quick?: boolean; start?: readonly number[] } = {}): { x: number[]; total: number } {
+function optimise(problem: Problem, rng: AnalysisRng, o: { quick?: boolean; start?: readonly number[]; extraStarts?: readonly number[][]; effort?: CollapseOptions["effort"] } = {}): { x: number[]; value: number } {
   const k = problem.params.length;
   const bounds = problem.params.map((p) => p.bounds);
   const prefIdx = problem.fitBeta ? problem.idx("pref") : -1;
   const hard = problem.params.map((_, i) => i).filter((i) => i !== prefIdx);
   const starts: { x: number[]; f: number }[] = [];
+  const maxStarts = o.effort?.starts ?? 8;
   if (!o.quick) {
-    const per = hard.length <= 2 ? 25 : 12;
+    const per = o.effort?.grid ?? (hard.length <= 2 ? 25 : 12);
     const grid: { x: number[]; f: number }[] = [];
     const count = Math.pow(per, hard.length);
     for (let c = 0; c < count; c++) {
@@ -292,7 +468,7 @@ function optimise(problem: ReturnType<typeof buildProblem>, rng: AnalysisRng, o:
         const m = minimize1d(
           (g) => {
             x[prefIdx] = g;
-            return problem.total(x);
+            return problem.objective(x);
           },
           bounds[prefIdx][0],
           bounds[prefIdx][1],
@@ -301,62 +477,176 @@ function optimise(problem: ReturnType<typeof buildProblem>, rng: AnalysisRng, o:
         );
         x[prefIdx] = m.x;
         f = m.fx;
-      } else f = problem.total(x);
+      } else f = problem.objective(x);
       grid.push({ x: [...x], f });
     }
     grid.sort((a, b) => a.f - b.f);
     // Keep the best grid points that are not grid neighbours of an already kept one.
     for (const g of grid) {
-      if (starts.length >= 8 || !Number.isFinite(g.f)) break;
+      if (starts.length >= maxStarts || !Number.isFinite(g.f)) break;
       const far = starts.every((s) => hard.some((i) => Math.abs(s.x[i] - g.x[i]) > 1.5 * ((bounds[i][1] - bounds[i][0]) / per)));
       if (far) starts.push(g);
     }
   }
-  const de = differentialEvolution(problem.total, bounds, rng, { population: 12 * k, generations: o.quick ? 40 : 150, initial: o.start ? [o.start] : starts.map((s) => s.x) });
+  for (const x of o.extraStarts ?? []) starts.push({ x: [...x], f: problem.objective([...x]) });
+  const gens = o.quick ? (o.effort?.refitGenerations ?? 40) : (o.effort?.generations ?? 150);
+  const de = o.start && gens === 0 ? { x: [...o.start], fx: problem.objective([...o.start]) } : differentialEvolution(problem.objective, bounds, rng, { population: 12 * k, generations: gens, initial: o.start ? [o.start] : starts.map((s) => s.x) });
   starts.unshift({ x: de.x, f: de.fx });
-  let best = { x: de.x, total: de.fx };
+  let best = { x: de.x, value: de.fx };
   for (const s of starts) {
-    const nm = nelderMead(problem.total, s.x, { step: bounds.map(([lo, hi]) => 0.01 * (hi - lo)), maxEvaluations: 2000 });
-    const nm2 = nelderMead(problem.total, nm.x, { step: bounds.map(([lo, hi]) => 0.002 * (hi - lo)), maxEvaluations: 1000 });
-    if (nm2.fx < best.total) best = { x: nm2.x, total: nm2.fx };
+    if (!Number.isFinite(s.f)) continue;
+    const nm = nelderMead(problem.objective, s.x, { step: bounds.map(([lo, hi]) => 0.01 * (hi - lo)), maxEvaluations: o.quick ? 600 : 2000 });
+    const nm2 = nelderMead(problem.objective, nm.x, { step: bounds.map(([lo, hi]) => 0.002 * (hi - lo)), maxEvaluations: o.quick ? 300 : 1000 });
+    if (nm2.fx < best.value) best = { x: nm2.x, value: nm2.fx };
   }
   return best;
 }
 
-/** Physical parameter values (and their names in the result) from internal coordinates. */
-function physical(problem: ReturnType<typeof buildProblem>, v: readonly number[]): { pc: number; nu: number | null; beta: number | null; sigma: number | null; n0: number | null } {
+type PhysKey = "pc" | "nu" | "beta" | "sigma" | "n0" | "b";
+type Phys = Record<PhysKey, number | null>;
+
+/** Physical parameter values from internal coordinates. */
+function physical(problem: Problem, v: readonly number[]): Phys {
   const sp = problem.toScaling(v);
-  if (problem.form === "power") return { pc: sp.pc, nu: sp.nu ?? null, beta: problem.fitBeta ? sp.prefactorExponent * (sp.nu ?? 1) : problem.fixedBeta, sigma: null, n0: null };
-  return { pc: sp.pc, nu: null, beta: sp.prefactorExponent, sigma: sp.sigma ?? null, n0: sp.n0 ?? null };
+  const beta = problem.form === "power" ? (problem.fitBeta ? sp.prefactorExponent * (sp.nu ?? 1) : problem.fixedBeta) : sp.prefactorExponent;
+  return { pc: sp.pc, nu: sp.nu ?? null, beta, sigma: sp.sigma ?? null, n0: sp.n0 ?? null, b: sp.b ?? null };
 }
 
-type PhysKey = "pc" | "nu" | "beta" | "sigma" | "n0";
+/** One side's fit of a form (bkt-xi is fitted on each side and the better kept). */
+function fitOnce(data: readonly CollapseDatum[], opts: CollapseOptions, side: "low" | "high") {
+  const problem = buildProblem(data, { ...opts, side });
+  const rng = new AnalysisRng(opts.seed ?? 1);
+  // σ fitted: the σ–b–p_c valley is long and narrow; the optimum at σ = 1/2 is an extra start.
+  const extraStarts: number[][] = [];
+  if (opts.form !== "power" && problem.sigmaFixed === null) {
+    const fixed = buildProblem(data, { ...opts, side, sigma: 0.5 });
+    const f = optimise(fixed, new AnalysisRng((opts.seed ?? 1) + 3), { effort: { ...opts.effort, starts: 2 } });
+    if (Number.isFinite(f.value)) {
+      const x = problem.params.map((p) => (p.name === "sigma" ? 0.5 : f.x[fixed.idx(p.name)]));
+      extraStarts.push(x);
+    }
+  }
+  const best = optimise(problem, rng, { effort: opts.effort, extraStarts });
+  return { problem, best, rng };
+}
+
+/** Largest-N points predicted from a fit without them: mean HH term (see CollapseResult). */
+function predictiveCheck(data: readonly CollapseDatum[], opts: CollapseOptions, problem: Problem, start: number[]): { chi2: number; dof: number } | null {
+  const sizes = [...new Set(data.map((d) => d.size))].sort((a, b) => a - b);
+  if (sizes.length < 3) return null;
+  const nMax = sizes[sizes.length - 1];
+  const rest = data.filter((d) => d.size !== nMax);
+  const sub = buildProblem(rest, { ...opts, side: problem.side, pcBounds: problem.params[0].bounds as [number, number] });
+  // bkt's internal ln ln(N_min/N0) does not depend on N_max, so the full fit is a valid start.
+  const fit = optimise(sub, new AnalysisRng((opts.seed ?? 1) + 7), { quick: true, start, effort: opts.effort });
+  if (!Number.isFinite(fit.value)) return null;
+  problem.costAt(fit.x); // fills problem.work with the full data scaled by the sub-fit's parameters
+  const c = hhCost(problem.work, problem.work.group[data.findIndex((d) => d.size === nMax)]);
+  return c.scored > 0 ? { chi2: c.total / c.scored, dof: c.scored } : null;
+}
+
+/**
+ * Profile of the objective in p_c: at each of `points` p_c values across the search box the
+ * other parameters are re-optimised by Nelder–Mead (continuation from the neighbouring p_c,
+ * and from the optimum). Returns the p_c interval where the profile stays within
+ * delta of the minimum, and whether it reaches the box edge.
+ */
+function profilePc(problem: Problem, best: number[], delta: number, points = 41): { lo: number; hi: number; atEdge: "lower" | "upper" | null; argmin: number[]; min: number } {
+  const [a, b] = problem.params[0].bounds;
+  const grid = Array.from({ length: points }, (_, i) => a + ((i + 0.5) / points) * (b - a));
+  const bounds = problem.params.slice(1).map((p) => p.bounds);
+  const prof = new Array<number>(points).fill(Infinity);
+  const order = [...grid.keys()].sort((i, j) => Math.abs(grid[i] - best[0]) - Math.abs(grid[j] - best[0]));
+  const sol = new Map<number, number[]>();
+  for (const i of order) {
+    const f = (v: number[]): number => problem.objective([grid[i], ...v]);
+    const starts = [best.slice(1), ...[i - 1, i + 1].filter((j) => sol.has(j)).map((j) => sol.get(j) as number[])];
+    let bestF = Infinity;
+    let bestV = starts[0];
+    for (const st of starts) {
+      const r = nelderMead(f, st, { step: bounds.map(([lo, hi]) => 0.02 * (hi - lo)), maxEvaluations: 300 });
+      if (r.fx < bestF) {
+        bestF = r.fx;
+        bestV = r.x;
+      }
+    }
+    prof[i] = bestF;
+    sol.set(i, bestV);
+  }
+  const f0 = problem.objective(best);
+  const min = Math.min(f0, ...prof);
+  const iMin = prof.indexOf(Math.min(...prof));
+  const argmin = prof[iMin] < f0 ? [grid[iMin], ...(sol.get(iMin) as number[])] : best;
+  const inside = grid.filter((_, i) => prof[i] <= min + delta);
+  const step = (b - a) / points;
+  if (inside.length === 0) return { lo: argmin[0], hi: argmin[0], atEdge: null, argmin, min };
+  const lo = Math.min(argmin[0], inside[0] - step / 2);
+  const hi = Math.max(argmin[0], inside[inside.length - 1] + step / 2);
+  return { argmin, min, lo, hi, atEdge: prof[0] <= min + delta ? "lower" : prof[points - 1] <= min + delta ? "upper" : null };
+}
 
 /**
  * Fits one scaling form to (size, p, y, dy) data. Throws MentiaError on degenerate data.
- * Returns the parameters with 1σ errors, χ²_red, the scaled points (sorted by x) and whether
- * the collapse supports a confident claim.
+ * Returns the parameters with 1σ errors, χ²_red with its dof, AIC, the out-of-sample χ²,
+ * the scaled points (sorted by x) and whether the collapse supports a confident claim.
  */
 export function fitCollapse(data: readonly CollapseDatum[], opts: CollapseOptions): CollapseResult {
+  const r = fitCollapseOnce(data, opts);
+  // bkt-xi with σ fitted: σ at its search bound is not determined by the data (σ → 0 is the
+  // power-law limit of b|t|^(−σ)); report the σ = 1/2 fit instead, and say so.
+  const [lo, hi] = opts.sigmaBounds ?? [0.2, 2];
+  if (r.form === "bkt-xi" && r.sigmaErr !== null && r.sigma !== null && (r.sigma - lo < 0.01 * (hi - lo) || hi - r.sigma < 0.01 * (hi - lo))) {
+    const fixed = fitCollapseOnce(data, { ...opts, sigma: 0.5 });
+    fixed.notes.push(`σ fixed at 1/2: fitted, σ ran to its search bound (${r.sigma.toPrecision(3)}; AIC ${r.aic?.toFixed(1)}, out-of-sample χ² ${r.predictiveChi2?.toFixed(2) ?? "n/a"})`);
+    return fixed;
+  }
+  return r;
+}
+
+function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions): CollapseResult {
   validateCollapseData(data, opts.form);
-  const problem = buildProblem(data, opts);
-  if (problem.dof < 1) throw new MentiaError(`collapse: ${data.length} points are too few for ${problem.params.length} parameters (need at least ${problem.params.length + 3})`);
-  const rng = new AnalysisRng(opts.seed ?? 1);
-  const best = optimise(problem, rng);
-  const chi2 = best.total / problem.dof;
-  const phys = physical(problem, best.x);
+  const sides: ("low" | "high")[] = opts.form === "bkt-xi" ? (opts.side ? [opts.side] : ["low", "high"]) : ["high"];
+  let run = fitOnce(data, opts, sides[0]);
+  if (run.problem.maxDof < 1) throw new MentiaError(`collapse: ${data.length} points are too few for ${run.problem.k} parameters (need at least ${run.problem.k + (run.problem.kind === "hh" ? 1 : 3)})`);
+  for (const s of sides.slice(1)) {
+    const r = fitOnce(data, opts, s);
+    if (r.best.value < run.best.value) run = r;
+  }
+  const { problem, rng } = run;
+  let best = run.best;
   const notes: string[] = [];
-  const errs: Record<PhysKey, number | null> = { pc: null, nu: null, beta: null, sigma: null, n0: null };
-  /** 1σ errors of the internal coordinates, for the "pinned inside its range" check. */
+  const ciLevel = opts.ciLevel ?? 0.95;
+  const z = studentTQuantile((1 + ciLevel) / 2, Infinity);
+  // bkt-xi: the objective jumps wherever a row of points leaves the finite side, and the
+  // σ–b–p_c valley is long; bootstrap refits stick at those jumps and understate p_c's error.
+  // The profile in p_c (also a last search: its minimum replaces the optimum when lower) gives
+  // the p_c range where the objective stays within z²·max(1, χ²_red) of its minimum.
+  let profile: ReturnType<typeof profilePc> | null = null;
+  if (problem.form === "bkt-xi" && problem.kind === "hh" && Number.isFinite(best.value) && opts.errors !== "none") {
+    const c0 = problem.costAt(best.x);
+    const red0 = c0.terms - problem.k >= 1 ? c0.total / (c0.terms - problem.k) : 1;
+    profile = profilePc(problem, best.x, z * z * Math.max(1, red0));
+    if (profile.min < best.value) best = { x: profile.argmin, value: profile.min };
+  }
+  if (!Number.isFinite(best.value)) throw new MentiaError(`collapse: no ${opts.form} parameters in the search box give an overlapping collapse (overlap ≥ ${opts.minOverlap ?? 0.5}${opts.form === "bkt-xi" ? ", a third of the points on the finite-ξ side" : ""})`);
+  const cv = problem.costAt(best.x);
+  const scoredFlags = Uint8Array.from(problem.work.scoredFlag);
+  const dof = cv.terms - problem.k;
+  const chi2 = cv.total / dof;
+  const phys = physical(problem, best.x);
+  const pc = phys.pc as number;
+  const errs: Phys = { pc: null, nu: null, beta: null, sigma: null, n0: null, b: null };
   let internalErr: (number | null)[] = problem.params.map(() => null);
-  const method = opts.errors ?? "bootstrap";
-  const fitted: PhysKey[] = ["pc", ...(problem.form === "power" ? (["nu"] as PhysKey[]) : (["n0"] as PhysKey[])), ...(problem.form === "bkt" && problem.sigmaFixed === null ? (["sigma"] as PhysKey[]) : []), ...(problem.fitBeta ? (["beta"] as PhysKey[]) : [])];
+  const fitted: PhysKey[] = ["pc", ...(problem.form === "power" ? (["nu"] as PhysKey[]) : problem.form === "bkt" ? (["n0"] as PhysKey[]) : (["b"] as PhysKey[])), ...(problem.form !== "power" && problem.sigmaFixed === null ? (["sigma"] as PhysKey[]) : []), ...(problem.fitBeta ? (["beta"] as PhysKey[]) : [])];
+  const method = opts.replicates ? "seed-bootstrap" : (opts.errors ?? "bootstrap");
+  let ciUnits = Infinity;
 
   if (method === "curvature") {
     const h = problem.params.map((p) => 1e-3 * (p.bounds[1] - p.bounds[0]));
-    const H = numericalHessian(problem.total, best.x, h);
-    const cov = H.every((row) => row.every(Number.isFinite)) ? covarianceFromChi2Hessian(H) : null;
-    if (!cov) notes.push("χ² surface is flat or not a minimum in some direction: parameters not determined");
+    // Hessian of the total cost (hh: the objective is a total; neighbour: dof · χ²_red).
+    const H = numericalHessian((v) => (problem.kind === "hh" ? problem.objective(v) : dof * problem.objective(v)), best.x, h);
+    const cov = covarianceFromChi2Hessian(H);
+    if (!cov) notes.push("χ² surface is flat, indefinite or not a minimum in some direction: parameters not determined");
     else {
       const scale = Math.max(1, chi2);
       internalErr = cov.map((row, i) => Math.sqrt(row[i] * scale));
@@ -375,56 +665,126 @@ export function fitCollapse(data: readonly CollapseDatum[], opts: CollapseOption
         errs[key] = Number.isFinite(v) && v >= 0 ? Math.sqrt(v * scale) : null;
       }
     }
-  } else {
-    const reps = opts.bootstrapReplicates ?? 40;
-    const samples: Record<PhysKey, number[]> = { pc: [], nu: [], beta: [], sigma: [], n0: [] };
+  } else if (method === "bootstrap" || method === "seed-bootstrap") {
+    const reps = opts.replicates ? opts.replicates.y.length : (opts.bootstrapReplicates ?? 40);
+    const factor = opts.replicates?.expansion ?? 1;
+    // the error is estimated from min(S, B) independent-ish units: Student t with that − 1 dof
+    ciUnits = opts.replicates ? Math.min(opts.replicates.units, reps) : reps;
+    const samples: Record<PhysKey, number[]> = { pc: [], nu: [], beta: [], sigma: [], n0: [], b: [] };
     const pcBounds = problem.params[0].bounds;
     const internal: number[][] = problem.params.map(() => []);
     for (let b = 0; b < reps; b++) {
-      const resampled = data.map((d) => ({ ...d, y: d.y + d.dy * rng.normal() }));
-      const pb = buildProblem(resampled, { ...opts, pcBounds });
-      const fit = optimise(pb, rng, { quick: true, start: best.x });
+      const yb = opts.replicates?.y[b];
+      const resampled = data.map((d, i) => ({ ...d, y: yb ? yb[i] : d.y + d.dy * rng.normal() }));
+      const probe = buildProblem(resampled, { ...opts, side: problem.side, pcBounds });
+      const c0 = probe.costAt(best.x);
+      const scale = c0.terms - problem.k >= 1 ? Math.max(1, c0.total / (c0.terms - problem.k)) : 1;
+      const pb = buildProblem(resampled, { ...opts, side: problem.side, pcBounds, unscoredPenalty: 2 * scale });
+      const fit = optimise(pb, rng, { quick: true, start: best.x, effort: opts.effort });
+      if (!Number.isFinite(fit.value)) continue;
       const ph = physical(pb, fit.x);
       for (const key of fitted) samples[key].push(ph[key] as number);
       fit.x.forEach((v, i) => internal[i].push(v));
     }
-    for (const key of fitted) errs[key] = sampleSd(samples[key]);
-    internalErr = internal.map((v) => sampleSd(v));
-  }
+    if (samples.pc.length < Math.max(2, reps / 2)) notes.push(`only ${samples.pc.length} of ${reps} bootstrap refits converged`);
+    for (const key of fitted) errs[key] = samples[key].length >= 2 ? sampleSd(samples[key]) * factor : null;
+    internalErr = internal.map((v) => (v.length >= 2 ? sampleSd(v) * factor : null));
+  } else notes.push("errors not computed (errors: none)");
 
   // Confidence checks.
-  if (chi2 > (opts.maxGoodChi2 ?? 2)) notes.push(`χ²_red = ${chi2.toPrecision(3)} > ${opts.maxGoodChi2 ?? 2}: the data do not collapse in this form`);
-  for (const key of fitted) if (errs[key] === null || !Number.isFinite(errs[key] as number)) notes.push(`no finite error for ${key}`);
-  if (phys.pc < problem.pMin || phys.pc > problem.pMax) notes.push(`p_c = ${phys.pc.toPrecision(4)} lies outside the data's p range [${problem.pMin}, ${problem.pMax}]`);
+  const maxGood = opts.maxGoodChi2 ?? 2;
+  if (chi2 > maxGood) notes.push(`χ²_red = ${chi2.toPrecision(3)} (dof ${dof}) > ${maxGood}: the data do not collapse in this form`);
+  if (problem.kind === "hh" && cv.scored < data.length / 2) notes.push(`only ${cv.scored} of ${data.length} points are in the cost (${data.length - cv.candidates} on the critical side, ${cv.candidates - cv.scored} without an other-size bracket): the collapse rests on a minority of the data`);
+  for (const key of fitted) if (errs[key] === null || !Number.isFinite(errs[key] as number) || (errs[key] as number) <= 0) notes.push(`no finite error for ${key}`);
+  if (pc < problem.pMin || pc > problem.pMax) notes.push(`p_c = ${pc.toPrecision(4)} lies outside the data's p range [${problem.pMin}, ${problem.pMax}]`);
+  let pcBound: "lower" | "upper" | null = null;
   problem.params.forEach((p, i) => {
     const r = p.bounds[1] - p.bounds[0];
     const e = internalErr[i] ?? 0;
-    if (best.x[i] - 2 * e - p.bounds[0] < 0.01 * r || p.bounds[1] - best.x[i] - 2 * e < 0.01 * r) notes.push(`${p.name} = ${best.x[i].toPrecision(3)} ± ${e.toPrecision(2)} reaches the edge of its search range [${p.bounds[0].toPrecision(3)}, ${p.bounds[1].toPrecision(3)}]: not determined by the data`);
+    const low = best.x[i] - 2 * e - p.bounds[0] < 0.01 * r;
+    const high = p.bounds[1] - best.x[i] - 2 * e < 0.01 * r;
+    if (low || high) {
+      notes.push(`${p.name} = ${best.x[i].toPrecision(3)} ± ${e.toPrecision(2)} reaches the edge of its search range [${p.bounds[0].toPrecision(3)}, ${p.bounds[1].toPrecision(3)}]: a bound, not determined by the data`);
+      if (i === 0) pcBound = low ? "lower" : "upper";
+    }
   });
   const maxRel = opts.maxRelativePcErr ?? 0.1;
   if (errs.pc !== null && errs.pc > maxRel * (problem.pMax - problem.pMin)) notes.push(`p_c error ${errs.pc.toPrecision(3)} exceeds ${maxRel} of the p range`);
 
-  const points = scalePoints(data, problem.form, problem.toScaling(best.x)).sort((a, b) => a.x - b.x);
-  const overlap = collapseOverlap(points);
+  // bkt-xi: p_c's error is the larger of the bootstrap's and the profile's half-width / z.
+  let profileNote: string | null = null;
+  if (profile) {
+    const pr = profile;
+    const e = (pr.hi - pr.lo) / (2 * z);
+    if (errs.pc === null || e > (errs.pc as number)) {
+      errs.pc = e;
+      profileNote = `p_c error from the profile of the cost (${pr.lo.toPrecision(4)}–${pr.hi.toPrecision(4)}), wider than the bootstrap's`;
+    }
+    if (pr.atEdge && pcBound === null) pcBound = pr.atEdge;
+    if (pr.atEdge) notes.push(`p_c's profile stays within its interval up to the edge of the search range: p_c is a bound, not determined by the data`);
+    if (errs.pc !== null && (errs.pc as number) > (opts.maxRelativePcErr ?? 0.1) * (problem.pMax - problem.pMin)) notes.push(`p_c error ${(errs.pc as number).toPrecision(3)} exceeds ${opts.maxRelativePcErr ?? 0.1} of the p range`);
+  }
+  // bkt-xi: a p_c at a data p value is where that row leaves the finite side; the objective
+  // jumps there and neither refits nor the profile resolve it: the truth lies somewhere in
+  // the gap to the next finite-side p, so the error is at least gap/√12.
+  if (problem.form === "bkt-xi" && errs.pc !== null) {
+    const pVals = [...new Set(data.map((d) => d.p))].sort((a, b) => a - b);
+    const at = pVals.findIndex((v) => Math.abs(v - pc) <= 1e-6 * (problem.pMax - problem.pMin));
+    const gap = at < 0 ? 0 : problem.side === "high" ? (at + 1 < pVals.length ? pVals[at + 1] - pVals[at] : 0) : at > 0 ? pVals[at] - pVals[at - 1] : 0;
+    if (gap / Math.sqrt(12) > (errs.pc as number)) errs.pc = gap / Math.sqrt(12);
+  }
+  const q = Number.isFinite(ciUnits) && ciUnits >= 2 ? studentTQuantile((1 + ciLevel) / 2, ciUnits - 1) : studentTQuantile((1 + ciLevel) / 2, Infinity);
   const orNull = (v: number | null): number | null => (v === null || !Number.isFinite(v) ? null : v);
+  const pcErr = orNull(errs.pc);
+  const sigmaErr = problem.form !== "power" && problem.sigmaFixed === null ? orNull(errs.sigma) : null;
+  const sigmaHalfInCI = sigmaErr !== null && phys.sigma !== null ? Math.abs(phys.sigma - 0.5) <= q * sigmaErr : null;
+
+  const sp = problem.toScaling(best.x);
+  const points: CollapsePoint[] = [];
+  for (const [i, d] of data.entries()) {
+    const x = scaledX(problem.form, Math.log(d.size), d.p, sp);
+    if (x === null) continue;
+    const s = Math.pow(d.size, sp.prefactorExponent);
+    points.push({ size: d.size, p: d.p, x, y: d.y * s, dy: d.dy * s, scored: scoredFlags[i] === 1 });
+  }
+  points.sort((a, b) => a.x - b.x);
+  const criticalSide = data.length - cv.candidates;
+  const noBracket = problem.kind === "hh" ? cv.candidates - cv.scored : 0;
+  const predictive = opts.predictive === false ? null : predictiveCheck(data, opts, problem, best.x);
   return {
     form: problem.form,
-    pc: phys.pc,
-    pcErr: orNull(errs.pc),
+    cost: problem.kind,
+    pc,
+    pcErr,
+    pcCI: pcErr !== null && pcBound === null ? [pc - q * pcErr, pc + q * pcErr] : null,
+    ciLevel,
+    pcBound,
     nu: orNull(phys.nu),
     nuErr: orNull(errs.nu),
     beta: orNull(phys.beta),
     betaErr: problem.fitBeta ? orNull(errs.beta) : null,
     sigma: orNull(phys.sigma),
-    sigmaErr: problem.form === "bkt" && problem.sigmaFixed === null ? orNull(errs.sigma) : null,
+    sigmaErr,
+    sigmaHalfInCI,
     n0: orNull(phys.n0),
     n0Err: orNull(errs.n0),
+    b: orNull(phys.b),
+    bErr: orNull(errs.b),
+    side: problem.form === "bkt-xi" ? problem.side : null,
     chi2,
-    dof: problem.dof,
-    errorMethod: method,
-    overlap,
+    dof,
+    chi2Total: cv.total,
+    parameters: problem.k,
+    scored: cv.scored,
+    excludedNoBracket: noBracket,
+    excludedCriticalSide: criticalSide,
+    aic: cv.total + 2 * (data.length - cv.scored) + 2 * problem.k,
+    predictiveChi2: predictive ? predictive.chi2 : null,
+    predictiveDof: predictive ? predictive.dof : null,
+    errorMethod: method === "none" ? "curvature" : method,
+    overlap: cv.overlap,
     confident: notes.length === 0,
-    notes,
+    notes: profileNote ? [...notes, profileNote] : notes,
     points,
   };
 }
@@ -434,7 +794,136 @@ export function collapsePower(data: readonly CollapseDatum[], opts: Omit<Collaps
   return fitCollapse(data, { ...opts, form: "power" });
 }
 
-/** BKT collapse: y N^β vs (p − p_c) (ln(N/N0))^(1/σ). */
+/** BKT collapse (FSS convention): y N^β vs (p − p_c) (ln(N/N0))^(1/σ). */
 export function collapseBkt(data: readonly CollapseDatum[], opts: Omit<CollapseOptions, "form"> = {}): CollapseResult {
   return fitCollapse(data, { ...opts, form: "bkt" });
+}
+
+/** Correlation-length BKT collapse: y N^β vs ln N − b |p − p_c|^(−σ). */
+export function collapseBktXi(data: readonly CollapseDatum[], opts: Omit<CollapseOptions, "form"> = {}): CollapseResult {
+  return fitCollapse(data, { ...opts, form: "bkt-xi" });
+}
+
+export const COLLAPSE_FORMS: readonly CollapseForm[] = ["power", "bkt", "bkt-xi"];
+
+export interface CollapseComparisonResult {
+  preferred: CollapseForm | "undecided";
+  reason: string;
+  forms: Partial<Record<CollapseForm, CollapseResult | null>>;
+  /** Why a form could not be fitted (MentiaError message), by form. */
+  failures: Partial<Record<CollapseForm, string>>;
+}
+
+/**
+ * The preference rule: among the fitted forms, the lowest AIC and the lowest out-of-sample
+ * χ² must be the same form, its AIC must beat every other by ≥ minDeltaAic, its predictive χ²
+ * must be ≤ maxGoodChi2 · 2 and its fit confident; else "undecided" with the reason.
+ */
+export function preferCollapseForm(forms: Partial<Record<CollapseForm, CollapseResult | null>>, o: { minDeltaAic?: number; maxGoodChi2?: number } = {}): { preferred: CollapseForm | "undecided"; reason: string } {
+  const minDelta = o.minDeltaAic ?? 10;
+  const maxPred = 2 * (o.maxGoodChi2 ?? 2);
+  const fitted = (Object.entries(forms) as [CollapseForm, CollapseResult | null][]).filter((e): e is [CollapseForm, CollapseResult] => !!e[1] && typeof e[1].aic === "number");
+  const f3 = (v: number | null | undefined): string => (v === null || v === undefined ? "n/a" : v.toPrecision(3));
+  const table = fitted.map(([f, r]) => `${f}: χ²_red ${f3(r.chi2)}/${r.dof}, AIC ${f3(r.aic)}, predictive ${f3(r.predictiveChi2)}`).join("; ");
+  if (fitted.length === 0) return { preferred: "undecided", reason: "no form could be fitted" };
+  const byAic = [...fitted].sort((a, b) => (a[1].aic as number) - (b[1].aic as number));
+  const [aName, aRes] = byAic[0];
+  const withPred = fitted.filter(([, r]) => typeof r.predictiveChi2 === "number");
+  if (withPred.length === 0) return { preferred: "undecided", reason: `no out-of-sample check possible (needs ≥ 3 sizes); ${table}` };
+  const byPred = [...withPred].sort((a, b) => (a[1].predictiveChi2 as number) - (b[1].predictiveChi2 as number));
+  const pName = byPred[0][0];
+  if (aName !== pName) return { preferred: "undecided", reason: `AIC prefers ${aName}, the out-of-sample check prefers ${pName}; ${table}` };
+  if (byAic.length > 1) {
+    const delta = (byAic[1][1].aic as number) - (aRes.aic as number);
+    if (delta < minDelta) return { preferred: "undecided", reason: `${aName} beats ${byAic[1][0]} by ΔAIC ${delta.toPrecision(3)} < ${minDelta}; ${table}` };
+  }
+  if (!aRes.confident) return { preferred: "undecided", reason: `${aName} has the best AIC and prediction but is not confident (${aRes.notes[0] ?? "?"}); ${table}` };
+  if (typeof aRes.predictiveChi2 !== "number" || aRes.predictiveChi2 > maxPred) return { preferred: "undecided", reason: `${aName} predicts the largest N poorly (χ² ${f3(aRes.predictiveChi2)} > ${maxPred}); ${table}` };
+  return { preferred: aName, reason: `${aName}: lowest AIC (by ≥ ${minDelta}) and lowest out-of-sample χ², confident; ${table}` };
+}
+
+/** Fits every form (bkt-xi with σ fitted) and applies preferCollapseForm. */
+export function compareCollapseForms(data: readonly CollapseDatum[], opts: Omit<CollapseOptions, "form" | "sigma"> & { bktSigma?: number | null; bktXiSigma?: number | null; minDeltaAic?: number } = {}): CollapseComparisonResult {
+  const forms: Partial<Record<CollapseForm, CollapseResult | null>> = {};
+  const failures: Partial<Record<CollapseForm, string>> = {};
+  for (const form of COLLAPSE_FORMS) {
+    const sigma = form === "bkt" ? (opts.bktSigma === undefined ? 0.5 : opts.bktSigma) : form === "bkt-xi" ? (opts.bktXiSigma === undefined ? null : opts.bktXiSigma) : undefined;
+    try {
+      forms[form] = fitCollapse(data, { ...opts, form, ...(sigma === undefined ? {} : { sigma }) });
+    } catch (e) {
+      if (!(e instanceof MentiaError)) throw e;
+      forms[form] = null;
+      failures[form] = e.message;
+    }
+  }
+  const pref = preferCollapseForm(forms, opts);
+  const failed = Object.entries(failures).map(([f, m]) => `${f} not fitted: ${m}`);
+  return { ...pref, reason: [pref.reason, ...failed].join("; "), forms, failures };
+}
+
+/** One observation of one seed (a CSV row with a seed column; a per-seed loss in analyze). */
+export interface SeedRow {
+  size: number;
+  p: number;
+  y: number;
+  seed: number;
+}
+
+/**
+ * Seed-level rows → collapse points and their seed-bootstrap replicates. This is the one
+ * error policy for collapses of seeded data (CLI and analyze):
+ *   y(N, p)  = mean over the seeds at (N, p)
+ *   dy(N, p) = r_N · |y| / √S,  r_N² = pooled relative variance over the seeds at every p of size N
+ *              (relative noise may vary with N; per-point variances from a few seeds are too noisy
+ *              to weight by), floored at minRelativeError · |y|
+ *   replicate b: one draw of seed ids with replacement, used at every (N, p) — the same
+ *              networks give every p, and in a sweep the same seed at every N — so the
+ *              correlations across N and p are kept; deviations × √(S/(S−1)).
+ * Masks are not resampled inside seeds (their spread is already in the seed values).
+ */
+export function aggregateSeeds(rows: readonly SeedRow[], replicates: number, rng: AnalysisRng, minRelativeError = 1e-3): { data: CollapseDatum[]; replicates: CollapseReplicates } {
+  const groups = new Map<string, { size: number; p: number; bySeed: Map<number, number> }>();
+  for (const r of rows) {
+    const k = `${r.size}|${r.p}`;
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { size: r.size, p: r.p, bySeed: new Map() }));
+    if (g.bySeed.has(r.seed)) throw new MentiaError(`collapse: two rows for size ${r.size}, p ${r.p}, seed ${r.seed}`);
+    g.bySeed.set(r.seed, r.y);
+  }
+  const list = [...groups.values()].sort((a, b) => a.size - b.size || a.p - b.p);
+  const S = Math.min(...list.map((g) => g.bySeed.size));
+  if (!(S >= 2)) throw new MentiaError(`collapse: errors from seeds need at least 2 seeds at every (size, p); size ${list.find((g) => g.bySeed.size < 2)?.size}, p ${list.find((g) => g.bySeed.size < 2)?.p} has 1`);
+  const means = list.map((g) => [...g.bySeed.values()].reduce((a, b) => a + b, 0) / g.bySeed.size);
+  const rel = new Map<number, { num: number; den: number }>();
+  list.forEach((g, i) => {
+    const vals = [...g.bySeed.values()];
+    const sd = sampleSd(vals);
+    const m = Math.abs(means[i]) || 1e-300;
+    const acc = rel.get(g.size) ?? { num: 0, den: 0 };
+    acc.num += (vals.length - 1) * (sd / m) ** 2;
+    acc.den += vals.length - 1;
+    rel.set(g.size, acc);
+  });
+  const data: CollapseDatum[] = list.map((g, i) => {
+    const acc = rel.get(g.size) as { num: number; den: number };
+    const r = Math.sqrt(acc.num / acc.den);
+    const dy = Math.max(r, minRelativeError) * Math.abs(means[i]) / Math.sqrt(g.bySeed.size);
+    return { size: g.size, p: g.p, y: means[i], dy: dy > 0 ? dy : minRelativeError };
+  });
+  const seedIds = [...new Set(rows.map((r) => r.seed))].sort((a, b) => a - b);
+  const y: number[][] = [];
+  for (let b = 0; b < replicates; b++) {
+    const drawn = Array.from({ length: seedIds.length }, () => seedIds[rng.int(seedIds.length)]);
+    y.push(
+      list.map((g) => {
+        let vals = drawn.filter((s) => g.bySeed.has(s)).map((s) => g.bySeed.get(s) as number);
+        if (vals.length === 0) {
+          const own = [...g.bySeed.values()];
+          vals = own.map(() => own[rng.int(own.length)]);
+        }
+        return vals.reduce((a, c) => a + c, 0) / vals.length;
+      }),
+    );
+  }
+  return { data, replicates: { y, expansion: Math.sqrt(S / (S - 1)), units: S } };
 }

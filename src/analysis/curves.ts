@@ -9,8 +9,10 @@
  *   floored at minRelativeError · L(N) so no point gets infinite weight.
  *
  * Bootstrap replicate of a whole curve: draw S seed ids with replacement from the curve's
- * seeds (the same ids at every N, since one seed shares its data permutation across N);
- * for each drawn seed, redraw its masks with replacement and average them.
+ * seeds (the same ids at every N, since one seed shares its data permutation across N) and
+ * average their losses. Masks are resampled only when there is a single seed (then the
+ * interval reflects mask noise only, and the analysis warns); with several seeds the seed
+ * values already contain the mask noise and resampling both would count it twice.
  */
 import { MentiaError } from "../errors.js";
 import type { EvalRecord } from "../sweep/records.js";
@@ -138,7 +140,7 @@ export function drawSeedSets(seedIds: readonly number[], replicates: number, rng
  * Bootstrap replicates of a curve's mean losses. Replicate b uses the seed ids seedSets[b]
  * at every N (pass the same seedSets to every p_eval curve of one (width, depth, p_train):
  * they are evaluations of the same trained networks, so their seeds are resampled together);
- * within each drawn seed its masks are redrawn with replacement.
+ * with a single seed, its masks are redrawn with replacement instead.
  *
  * The small-sample factor √(S/(S−1)) is returned for the caller to apply to deviations of
  * bootstrap statistics, since the plain bootstrap's variance of a mean of S values is
@@ -158,7 +160,10 @@ export function bootstrapCurveWith(curve: LossCurve, seedSets: readonly (readonl
       let s = 0;
       for (const j of idx) {
         const masks = p.perSeedMasks[j];
-        if (masks.length === 1) s += p.perSeed[j];
+        // One error policy: with ≥ 2 seeds the seed values already carry the mask noise, so
+        // only seeds are resampled (resampling masks inside them would count it twice); with
+        // a single seed only its masks can be resampled.
+        if (masks.length === 1 || minSeeds >= 2) s += p.perSeed[j];
         else {
           let ms = 0;
           for (let k = 0; k < masks.length; k++) ms += masks[rng.int(masks.length)];

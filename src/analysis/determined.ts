@@ -17,9 +17,8 @@ interface FitLike {
   points?: { p: number }[];
   form?: string;
   sigmaFixed?: boolean;
-  // Optional markers a fitter may set (see the fss work): any truthy one makes the fit undetermined.
-  atSearchEdge?: boolean;
-  atBound?: boolean;
+  /** Set by the fitters when p_c sits at the end of its search range (a bound, not a value). */
+  pcBound?: "lower" | "upper" | null;
 }
 
 type Check = (f: FitLike) => string | null;
@@ -28,7 +27,7 @@ type Check = (f: FitLike) => string | null;
 const LENGTH_SCALE_SEARCH = { near: 1e-4, far: 3 };
 
 const CHECKS: Check[] = [
-  (f) => (f.atSearchEdge || f.atBound ? "p_c at the edge of its search range" : null),
+  (f) => (f.pcBound ? `p_c at the edge of its search range: ${f.pcBound === "lower" ? "≤" : "≥"} ${f.pc.toFixed(3)} is a bound, not a value` : null),
   (f) => (!Number.isFinite(f.pc) ? "p_c is not finite" : null),
   (f) => (f.dof < 1 ? `no degrees of freedom left (dof ${f.dof}: as many parameters as points)` : null),
   (f) => {

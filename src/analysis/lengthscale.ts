@@ -25,11 +25,13 @@
  */
 import { pooledLogErrors } from "./curves.js";
 import type { CrossoverSize, LengthScaleFit, LossCurve } from "./schema.js";
-import { SingularMatrixError, covarianceFromChi2Hessian, minimize1d, numericalHessian, sampleSd, weightedLinearFit } from "./stats.js";
+import { SingularMatrixError, covarianceFromChi2Hessian, minimize1d, numericalHessian, sampleSd, studentTQuantile, weightedLinearFit } from "./stats.js";
 
 interface Quadratic {
   lnNStar: number | null;
   censored: "none" | "below" | "above";
+  /** "grid-minimum" when the quadratic could not be used (singular, or not convex): N* is the lowest sampled N. */
+  method: "quadratic" | "grid-minimum";
 }
 
 /** ln N* of one set of means (see the file header); null-free by construction. */
@@ -37,8 +39,8 @@ function crossoverOf(lnN: readonly number[], means: readonly number[], sig: read
   let iMin = 0;
   for (let i = 1; i < means.length; i++) if (means[i] < means[iMin]) iMin = i;
   const n = means.length;
-  if (iMin === 0) return { lnNStar: lnN[0], censored: "below" };
-  if (iMin === n - 1) return { lnNStar: lnN[n - 1], censored: "above" };
+  if (iMin === 0) return { lnNStar: lnN[0], censored: "below", method: "grid-minimum" };
+  if (iMin === n - 1) return { lnNStar: lnN[n - 1], censored: "above", method: "grid-minimum" };
   let lo = Math.max(0, iMin - halfWindow);
   let hi = Math.min(n - 1, iMin + halfWindow);
   while (hi - lo + 1 < 3) {
@@ -60,14 +62,14 @@ function crossoverOf(lnN: readonly number[], means: readonly number[], sig: read
   try {
     c = weightedLinearFit(X, y, s).coef;
   } catch (e) {
-    if (e instanceof SingularMatrixError) return { lnNStar: u0, censored: "none" };
+    if (e instanceof SingularMatrixError) return { lnNStar: u0, censored: "none", method: "grid-minimum" };
     throw e;
   }
-  if (!(c[2] > 0)) return { lnNStar: u0, censored: "none" };
+  if (!(c[2] > 0)) return { lnNStar: u0, censored: "none", method: "grid-minimum" };
   const star = u0 - c[1] / (2 * c[2]);
-  if (star < lnN[0]) return { lnNStar: lnN[0], censored: "below" };
-  if (star > lnN[n - 1]) return { lnNStar: lnN[n - 1], censored: "above" };
-  return { lnNStar: star, censored: "none" };
+  if (star < lnN[0]) return { lnNStar: lnN[0], censored: "below", method: "quadratic" };
+  if (star > lnN[n - 1]) return { lnNStar: lnN[n - 1], censored: "above", method: "quadratic" };
+  return { lnNStar: star, censored: "none", method: "quadratic" };
 }
 
 /** N* of one curve with bootstrap error (bootMeans[b][i] from bootstrapCurve). */
@@ -99,20 +101,18 @@ export function crossoverSize(curve: LossCurve, bootMeans: readonly number[][], 
     lnNStarErr: err !== null && err > 0 ? err : null,
     censored: q.censored,
     significant,
+    method: q.method,
   };
 }
 
-export interface LengthScalePoint {
-  p: number;
-  lnNStar: number;
-  lnNStarErr: number;
+/** ln N* of a curve from replicate means (the same procedure as crossoverSize), for refits. */
+export function crossoverLnNStar(curve: LossCurve, means: readonly number[], halfWindow = 2): number {
+  const lnN = curve.points.map((p) => Math.log(p.n));
+  return crossoverOf(lnN, means, pooledLogErrors(curve), halfWindow).lnNStar as number;
 }
 
-/**
- * Fits ln N*(p) in the BKT form (sigma: fixed number, or null to fit it) or the power form.
- * Returns null when there are too few points (fewer than the parameters + 0, i.e. dof < 0).
- */
-export function fitLengthScale(points: readonly LengthScalePoint[], form: "bkt" | "power", sigma: number | null = 0.5): Omit<LengthScaleFit, "width" | "depth" | "pTrain"> | null {
+/** The profile search of fitLengthScale (p_c, σ by 1-D searches, linear parameters by least squares). */
+function fitCore(points: readonly LengthScalePoint[], form: "bkt" | "power", sigma: number | null, near?: { pc: number; sg: number }) {
   const k = form === "power" ? 3 : sigma === null ? 4 : 3;
   if (points.length < k) return null;
   const ps = points.map((q) => q.p);
@@ -123,7 +123,9 @@ export function fitLengthScale(points: readonly LengthScalePoint[], form: "bkt" 
   const span = pMax - pMin || 1;
   // Which side does N* diverge on? The side of the largest N*.
   const iTop = y.indexOf(Math.max(...y));
-  const sides: ("low" | "high")[] = iTop === ps.indexOf(pMin) ? ["low"] : iTop === ps.indexOf(pMax) ? ["high"] : ["low", "high"];
+  let sides: ("low" | "high")[] = iTop === ps.indexOf(pMin) ? ["low"] : iTop === ps.indexOf(pMax) ? ["high"] : ["low", "high"];
+  // replicate refits: the main fit's side only (and, below, no σ grid)
+  if (near) sides = [near.pc < pMin ? "low" : "high"];
   const regress = (pc: number, sg: number): number[] => ps.map((p) => (form === "power" ? -Math.log(Math.abs(p - pc)) : Math.pow(Math.abs(p - pc), -sg)));
   const profile = (pc: number, sg: number): { chi2: number; coef: number[] } | null => {
     const g = regress(pc, sg);
@@ -142,7 +144,7 @@ export function fitLengthScale(points: readonly LengthScalePoint[], form: "bkt" 
   };
   const chi2At = (pc: number, sg: number): number => profile(pc, sg)?.chi2 ?? Infinity;
   let best: { pc: number; sg: number; chi2: number } | null = null;
-  const sigmas = form === "bkt" && sigma === null ? Array.from({ length: 19 }, (_, i) => 0.1 + 0.1 * i) : [sigma ?? 0.5];
+  const sigmas = form === "bkt" && sigma === null ? (near ? [near.sg] : Array.from({ length: 19 }, (_, i) => 0.1 + 0.1 * i)) : [sigma ?? 0.5];
   for (const side of sides) {
     // distance d from the nearest data point, log-spaced from 1e-4·span to 3·span
     for (const sg of sigmas) {
@@ -157,15 +159,49 @@ export function fitLengthScale(points: readonly LengthScalePoint[], form: "bkt" 
     const side = best.pc < pMin ? "low" : "high";
     const toPc = (t: number): number => (side === "low" ? pMin - span * Math.exp(t) : pMax + span * Math.exp(t));
     const inner = (sg: number): { pc: number; chi2: number } => {
-      const m = minimize1d((t) => chi2At(toPc(t), sg), Math.log(1e-4), Math.log(3), 60, 1e-8);
+      const m = minimize1d((t) => chi2At(toPc(t), sg), Math.log(1e-4), Math.log(3), near ? 30 : 60, 1e-8);
       return { pc: toPc(m.x), chi2: m.fx };
     };
-    const ms = minimize1d((sg) => inner(sg).chi2, 0.05, 2, 40, 1e-6);
+    const ms = minimize1d((sg) => inner(sg).chi2, 0.05, 2, near ? 15 : 40, 1e-5);
     const r = inner(ms.x);
     if (r.chi2 < best.chi2) best = { pc: r.pc, sg: ms.x, chi2: r.chi2 };
   }
   const prof = profile(best.pc, best.sg);
   if (!prof) return null;
+  const dist = Math.min(...ps.map((p) => Math.abs(p - best!.pc))) / span;
+  // the search covers distances 1e-4 … 3 spans from the data: an optimum at either end is a bound
+  const atEdge = dist < 1.5e-4 || dist > 2.9;
+  return { best, prof, ps, y, s, atEdge };
+}
+
+export interface LengthScalePoint {
+  p: number;
+  lnNStar: number;
+  lnNStarErr: number;
+}
+
+export interface LengthScaleOptions {
+  /** Replicate ln N* values ([b][i], aligned with points) from seed-bootstrap replicates: p_c's error from refitting each. */
+  replicates?: { lnNStar: readonly (readonly number[])[]; expansion: number; units: number };
+  ciLevel?: number;
+}
+
+/**
+ * Fits ln N*(p) in the BKT form (ln N* = ln ξ + const: sigma a fixed number, or null to fit
+ * it) or the power form. Returns null when there are too few points: dof = points − k must
+ * be ≥ 1 (with dof 0 every form fits exactly and nothing is compared).
+ * Errors: with `replicates`, p_c's error is the sd of refits on the replicates × expansion
+ * (intervals: Student t with units − 1 dof); the other parameters' errors from the χ²
+ * curvature (Cholesky-checked) × max(1, χ²/dof). p_c found at the end of its search range
+ * (distance 1e-4 or 3 p-spans from the data) is flagged as a bound (pcBound).
+ */
+export function fitLengthScale(points: readonly LengthScalePoint[], form: "bkt" | "power", sigma: number | null = 0.5, lopts: LengthScaleOptions = {}): Omit<LengthScaleFit, "width" | "depth" | "pTrain"> | null {
+  const k = form === "power" ? 3 : sigma === null ? 4 : 3;
+  if (points.length - k < 1) return null;
+  const core = fitCore(points, form, sigma);
+  if (!core) return null;
+  const { best, prof, ps, y, s, atEdge } = core;
+
   // Full parameter vector for the curvature: [pc, c0, c1, (sigma)].
   const full = form === "bkt" && sigma === null ? [best.pc, prof.coef[0], prof.coef[1], best.sg] : [best.pc, prof.coef[0], prof.coef[1]];
   const chi2Full = (v: number[]): number => {
@@ -186,16 +222,56 @@ export function fitLengthScale(points: readonly LengthScalePoint[], form: "bkt" 
   const err = (i: number): number | null => (cov && Number.isFinite(cov[i][i]) && dof >= 0 ? Math.sqrt(cov[i][i] * scale) : null);
   const params: Record<string, number> = form === "power" ? { pc: best.pc, lnA: prof.coef[0], nu: prof.coef[1] } : { pc: best.pc, lnN0: prof.coef[0], b: prof.coef[1], sigma: best.sg };
   const paramErrs: Record<string, number | null> = form === "power" ? { pc: err(0), lnA: err(1), nu: err(2) } : { pc: err(0), lnN0: err(1), b: err(2), sigma: sigma === null ? err(3) : null };
+  const level = lopts.ciLevel ?? 0.95;
+  let pcErr = err(0);
+  let units = Infinity;
+  let errorMethod: "seed-bootstrap" | "curvature" = "curvature";
+  const notes: string[] = [];
+  if (lopts.replicates && lopts.replicates.lnNStar.length >= 2) {
+    // Refit every seed-bootstrap replicate (same form, same σ policy): p_c's spread.
+    const pcs: number[] = [];
+    const sgs: number[] = [];
+    for (const row of lopts.replicates.lnNStar) {
+      const c = fitCore(
+        points.map((q, i) => ({ ...q, lnNStar: row[i] })),
+        form,
+        sigma,
+        { pc: best.pc, sg: best.sg },
+      );
+      if (c) {
+        pcs.push(c.best.pc);
+        sgs.push(c.best.sg);
+      }
+    }
+    if (pcs.length >= Math.max(2, lopts.replicates.lnNStar.length / 2)) {
+      pcErr = sampleSd(pcs) * lopts.replicates.expansion;
+      if (form === "bkt" && sigma === null) paramErrs.sigma = sampleSd(sgs) * lopts.replicates.expansion;
+      units = Math.min(lopts.replicates.units, pcs.length);
+      errorMethod = "seed-bootstrap";
+    } else notes.push(`only ${pcs.length} of ${lopts.replicates.lnNStar.length} replicate refits succeeded: p_c error from the χ² curvature`);
+  }
+  paramErrs.pc = pcErr;
+  const q = units >= 2 && Number.isFinite(units) ? studentTQuantile((1 + level) / 2, units - 1) : studentTQuantile((1 + level) / 2, Infinity);
+  if (atEdge) notes.push(`p_c = ${best.pc.toPrecision(4)} sits at the end of its search range (1e-4 to 3 p-spans from the data): a bound, not a value`);
+  if (pcErr === null) notes.push("no finite p_c error (χ² curvature not positive definite)");
+  const sgErr = paramErrs.sigma ?? null;
   return {
     form,
     pc: best.pc,
-    pcErr: err(0),
+    pcErr,
+    pcCI: pcErr !== null && !atEdge ? [best.pc - q * pcErr, best.pc + q * pcErr] : null,
+    pcBound: atEdge ? (best.pc < Math.min(...ps) ? "lower" : "upper") : null,
+    ciLevel: level,
+    errorMethod,
     params,
     paramErrs,
     sigmaFixed: form === "bkt" ? sigma !== null : false,
+    sigmaHalfInCI: form === "bkt" && sigma === null && sgErr !== null ? Math.abs(best.sg - 0.5) <= q * sgErr : null,
     chi2: best.chi2,
     dof,
     reducedChi2: reduced,
+    aic: best.chi2 + 2 * k,
+    notes,
     points: points.map((q) => ({ ...q })),
   };
 }

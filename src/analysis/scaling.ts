@@ -6,10 +6,11 @@
  *   curve's sizes (curves.ts pooledLogErrors: per-point variances from a few seeds are too
  *   noisy to weight by).
  *   α > 0: the loss decays algebraically with N.
- * α's uncertainty comes from the bootstrap of the curve (seeds, then masks within seeds,
- * see curves.ts): the replicates' deviations from α̂ are multiplied by the small-sample
- * factor √(S/(S−1)) and, when the fit's reduced χ² exceeds 1 (the power law does not
- * describe the data within their errors), by √(χ²/dof) as well (the PDG scale factor).
+ * α's uncertainty comes from the bootstrap of the curve (seeds; masks only with a single
+ * seed, see curves.ts): the replicates' deviations from α̂ are multiplied by the small-sample
+ * factor √(S/(S−1)). (Not by √(χ²/dof) as well: the replicates already carry the data's
+ * scatter about the line. The analytic fallback, used when the replicates do not vary, is
+ * scaled by max(1, √(χ²/dof)).)
  * Because that error is itself estimated from S resampling units (seeds), the interval uses
  * Student's t with S − 1 degrees of freedom:
  *   alphaErr = sd_b(α_b) · factor,   alphaCI = α̂ ± t_{S−1,(1+c)/2} · alphaErr
@@ -38,7 +39,7 @@ export interface ScalingWork {
   fit: ScalingFit;
   /** α of each bootstrap replicate (raw, before the expansion factor). */
   bootAlphas: number[];
-  /** The factor applied to bootstrap deviations (small-sample × χ² scale). */
+  /** The factor applied to bootstrap deviations (small-sample √(S/(S−1))). */
   errorFactor: number;
 }
 
@@ -59,7 +60,8 @@ export function ciQuantile(units: number, level: number): number {
 function intervalFromReplicates(est: number, reps: readonly number[], factor: number, q: number, fallbackErr: number): { err: number; ci: [number, number] } {
   const sd = sampleSd(reps);
   // No spread in the replicates (a single seed with a single mask): fall back to the analytic error.
-  const err = reps.length >= 2 && sd > 0 ? sd * factor : fallbackErr;
+  // (replicates equal up to round-off count as "no spread": 1e-9 of the fallback)
+  const err = reps.length >= 2 && sd * factor > 1e-9 * fallbackErr ? sd * factor : fallbackErr;
   return { err, ci: [est - q * err, est + q * err] };
 }
 
@@ -82,7 +84,10 @@ export function fitPowerLaw(curve: LossCurve, bootMeans: readonly number[][], ex
   const alpha = -lin.coef[1];
   const reduced = lin.dof > 0 ? lin.chi2 / lin.dof : null;
   const scale = reduced !== null && reduced > 1 ? Math.sqrt(reduced) : 1;
-  const factor = expansion * scale;
+  // The bootstrap replicates already carry the scatter of the data about the line, so the
+  // χ² scale factor is not applied to them (that would count the scatter twice); it is
+  // applied only to the analytic fallback, whose σ are the quoted errors.
+  const factor = expansion;
   const bootAlphas = bootMeans.map((row) => powerLawAlpha(lnN, row.map(Math.log), w));
   const analyticErr = Math.sqrt(lin.cov[1][1]) * scale;
   const q = ciQuantile(units, opts.ciLevel);
@@ -104,7 +109,7 @@ export function fitPowerLaw(curve: LossCurve, bootMeans: readonly number[][], ex
     const tRed = tLin.dof > 0 ? tLin.chi2 / tLin.dof : null;
     const tScale = tRed !== null && tRed > 1 ? Math.sqrt(tRed) : 1;
     const tReps = bootMeans.map((row) => powerLawAlpha(tN, row.slice(start).map(Math.log), tw));
-    const t = intervalFromReplicates(tAlpha, tReps, expansion * tScale, q, Math.sqrt(tLin.cov[1][1]) * tScale);
+    const t = intervalFromReplicates(tAlpha, tReps, expansion, q, Math.sqrt(tLin.cov[1][1]) * tScale);
     tail = { alpha: tAlpha, alphaErr: t.err, alphaCI: t.ci, nMin: curve.points[start].n, nMax: curve.points[n - 1].n };
   }
 

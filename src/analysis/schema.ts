@@ -93,8 +93,8 @@ export interface LossCurve extends GridPoint {
 export interface PowerLawFit {
   alpha: number;
   /**
-   * 1σ error of α: sd of the bootstrap replicates × √(S/(S−1)) (small-sample correction) ×
-   * √(reducedChi2) when that exceeds 1.
+   * 1σ error of α: sd of the bootstrap replicates × √(S/(S−1)) (small-sample correction);
+   * the analytic fallback (replicates without spread) × √(reducedChi2) when that exceeds 1.
    */
   alphaErr: number;
   /** α ± t_{S−1}·alphaErr at ciLevel (S = seeds resampled); see the README section "Analysis (analysis.json)". */
@@ -216,6 +216,11 @@ export interface CrossoverSize extends GridPoint {
   censored: "none" | "below" | "above";
   /** True when the minimum is significantly (> 3σ) below the loss at both ends of the range. */
   significant: boolean;
+  /**
+   * "quadratic": N* from the fitted parabola; "grid-minimum": the parabola could not be used
+   * (singular or not convex) and N* is the lowest sampled N — a fallback, left out of N*(p) fits.
+   */
+  method?: "quadratic" | "grid-minimum";
 }
 
 /**
@@ -235,9 +240,22 @@ export interface LengthScaleFit extends Architecture {
   params: Record<string, number>;
   paramErrs: Record<string, number | null>;
   sigmaFixed: boolean;
+  /** σ fitted: whether 1/2 lies inside σ's interval at ciLevel. */
+  sigmaHalfInCI?: boolean | null;
+  /** p_c ± t·pcErr (null when p_c is a bound or has no error). */
+  pcCI?: [number, number] | null;
+  /** "lower"/"upper" when p_c sits at the end of its search range: a bound, not a value. */
+  pcBound?: "lower" | "upper" | null;
+  ciLevel?: number;
+  /** p_c's error: "seed-bootstrap" (refits of seed-resampled N*) or "curvature" (χ² Hessian). */
+  errorMethod?: "seed-bootstrap" | "curvature";
   chi2: number;
+  /** ≥ 1: fits with dof 0 are not made. */
   dof: number;
   reducedChi2: number | null;
+  /** χ² + 2k. */
+  aic?: number;
+  notes?: string[];
   /** The (p, ln N*, error) points that were fitted. */
   points: { p: number; lnNStar: number; lnNStarErr: number }[];
 }
@@ -250,53 +268,91 @@ export interface LengthScaleFit extends Architecture {
 export interface CollapsePoint {
   size: number;
   p: number;
-  /** Scaling variable: (p − p_c) N^(1/ν) (power) or (p − p_c) (ln(N/N0))^(1/σ) (bkt). */
+  /**
+   * Scaling variable: (p − p_c) N^(1/ν) (power), (p − p_c) (ln(N/N0))^(1/σ) (bkt), or
+   * ln N − b |p − p_c|^(−σ) = ln(N/ξ(p)) (bkt-xi).
+   */
   x: number;
-  /** Scaled observable: y N^(β/ν) (power) or y N^β (bkt; β there is the prefactor exponent). */
+  /** Scaled observable: y N^(β/ν) (power) or y N^β (bkt, bkt-xi; β there is the prefactor exponent). */
   y: number;
   dy: number;
+  /** False when the point had no other-size bracket at its x (Houdayer–Hartmann cost) and so is not in χ². */
+  scored?: boolean;
 }
+
+/** The collapse forms: see docs/analysis.md. */
+export type CollapseForm = "power" | "bkt" | "bkt-xi";
 
 /**
  * Result of one collapse. Parameter fields that do not apply to the form are null
- * (power: sigma, n0 null; bkt: nu null).
+ * (power: sigma, n0, b null; bkt: nu, b null; bkt-xi: nu, n0 null).
  */
 export interface CollapseResult {
-  form: "power" | "bkt";
+  form: CollapseForm;
+  /** Collapse cost: "hh" (Houdayer–Hartmann, each point against the other sizes' curves) or "neighbour". */
+  cost?: "hh" | "neighbour";
   pc: number;
   pcErr: number | null;
+  /** p_c ± t·pcErr at ciLevel (null when pcErr is null or p_c is a bound). */
+  pcCI?: [number, number] | null;
+  ciLevel?: number;
+  /** "lower" / "upper" when p_c sits (within 2σ) at the edge of its search range: a bound, not a value. */
+  pcBound?: "lower" | "upper" | null;
   nu: number | null;
   nuErr: number | null;
-  /** power: β in y N^(β/ν); bkt: the exponent of N in the prefactor y N^β. 0 when fixed. */
+  /** power: β in y N^(β/ν); bkt, bkt-xi: the exponent of N in the prefactor y N^β. 0 when fixed. */
   beta: number | null;
   betaErr: number | null;
   sigma: number | null;
   sigmaErr: number | null;
+  /** σ fitted: whether 1/2 lies inside σ's interval at ciLevel (null when σ is fixed or has no error). */
+  sigmaHalfInCI?: boolean | null;
   /** bkt only: N0 in ln(N/N0). */
   n0: number | null;
   n0Err: number | null;
-  /** Reduced χ² of the neighbour-interpolation cost at the optimum. */
+  /** bkt-xi only: ln ξ = b |p − p_c|^(−σ), and the side of p_c where ξ is finite. */
+  b?: number | null;
+  bErr?: number | null;
+  side?: "low" | "high" | null;
+  /** Reduced χ² of the cost at the optimum: chi2Total / dof. */
   chi2: number;
+  /** dof = scored points − fitted parameters (hh), or interior points − parameters (neighbour). */
   dof: number;
-  /** "curvature" (χ² Hessian) or "bootstrap" (refits of resampled data). */
-  errorMethod: "curvature" | "bootstrap";
+  chi2Total?: number;
+  /** Fitted parameters k. */
+  parameters?: number;
+  /** Points in the cost; points left out because no other size brackets their x; bkt-xi points on the critical side (ξ = ∞). */
+  scored?: number;
+  excludedNoBracket?: number;
+  excludedCriticalSide?: number;
+  /** AIC = chi2Total + 2 · (points not scored) + 2k: a point the form makes no prediction for counts as one free parameter, so every form is scored on all n points. */
+  aic?: number;
   /**
-   * Fraction of interior points (in x order) with a neighbour of another size; the fit only
-   * accepts parameters where this is ≥ minOverlap (curves that do not interleave are not a
-   * collapse, however smooth).
+   * Out-of-sample check: refit without the largest N, then the mean Houdayer–Hartmann term of
+   * the largest-N points against the other sizes' curves (predictiveDof terms). Null when it
+   * cannot be done (fewer than 3 sizes, nothing bracketed).
+   */
+  predictiveChi2?: number | null;
+  predictiveDof?: number | null;
+  /** "curvature" (χ² Hessian), "bootstrap" (y → y + dy·ε refits) or "seed-bootstrap" (refits of seed-resampled data). */
+  errorMethod: "curvature" | "bootstrap" | "seed-bootstrap";
+  /**
+   * Fraction of scored points (hh: points with an other-size bracket among those the form
+   * defines; neighbour: interior points with a neighbour of another size). The fit only
+   * accepts parameters where this is ≥ minOverlap.
    */
   overlap: number;
   /**
-   * True only when chi2 ≤ maxGoodChi2, every fitted parameter has a finite error and stays
-   * (±2σ) inside its search range, p_c lies inside the data's p range, and pcErr is below
-   * maxRelativePcErr of that range. Otherwise `notes` says what failed.
+   * True only when chi2 ≤ maxGoodChi2, dof ≥ 1, (hh) at least half the points are scored, every fitted parameter has a finite error and
+   * stays (±2σ) inside its search range, p_c lies inside the data's p range, and pcErr is
+   * below maxRelativePcErr of that range. Otherwise `notes` says what failed.
    */
   confident: boolean;
   notes: string[];
   points: CollapsePoint[];
 }
 
-/** Power-law vs BKT collapse on the same data, one per (width, depth, p_train) line. */
+/** Every collapse form on the same data, one per (width, depth, p_train) line. */
 export interface CollapseComparison extends Architecture {
   pTrain: number;
   /** Observable collapsed: the mean loss L(p_eval, N) with its standard error. */
@@ -305,11 +361,13 @@ export interface CollapseComparison extends Architecture {
   pRange: [number, number];
   power: CollapseResult | null;
   bkt: CollapseResult | null;
+  /** The correlation-length BKT form y = N^(−β) F(ln N − ln ξ(p)). */
+  bktXi?: CollapseResult | null;
   /**
-   * "bkt" / "power" when that form is confident and its χ² is below the other's by at least
-   * the factor preferRatio; otherwise "undecided".
+   * A form's name when AIC and the out-of-sample check pick the same form, by a clear
+   * margin, and its fit is confident; otherwise "undecided" (`note` says why).
    */
-  preferred: "bkt" | "power" | "undecided";
+  preferred: CollapseForm | "undecided";
   note: string | null;
 }
 
@@ -347,10 +405,14 @@ export interface AnalysisOptions {
   collapseSigma: number | null;
   /** Collapse: half-width of the p_eval window around the boundary estimate. Default 0.25. */
   collapseHalfWindow: number;
-  /** Collapse: largest reduced χ² called a good collapse. Default 3. */
+  /** Collapse: largest reduced χ² called a good collapse. Default 2. */
   maxGoodChi2: number;
-  /** Collapse: χ² ratio needed to prefer one form. Default 2. */
+  /** Collapse: kept for older files; the preference now uses AIC + out-of-sample χ² (minDeltaAic). Default 2. */
   preferRatio: number;
+  /** Collapse: smallest AIC margin over the runner-up for a preferred form. Default 10. */
+  minDeltaAic?: number;
+  /** Collapse and N*(p): bootstrap replicates refitted for parameter errors (seeds resampled jointly). Default 30. */
+  collapseBootstrapReplicates?: number;
 }
 
 export interface AnalysisInputSummary {

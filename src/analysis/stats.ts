@@ -232,11 +232,42 @@ export function numericalHessian(f: (x: number[]) => number, x: readonly number[
 }
 
 /**
+ * Cholesky factor L (M = L Lᵀ) of a symmetric matrix, or null when M is not positive
+ * definite (a pivot ≤ 1e-12 · its diagonal, or non-finite). Every covariance the analysis
+ * reports passes this check: an indefinite matrix (a saddle, or round-off) has no meaning as
+ * a covariance even when its diagonal happens to be positive.
+ */
+export function cholesky(M: readonly (readonly number[])[]): number[][] | null {
+  const n = M.length;
+  const L = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  for (let j = 0; j < n; j++) {
+    let d = M[j][j];
+    for (let k = 0; k < j; k++) d -= L[j][k] * L[j][k];
+    if (!Number.isFinite(d) || !(d > 1e-12 * Math.abs(M[j][j]))) return null;
+    L[j][j] = Math.sqrt(d);
+    for (let i = j + 1; i < n; i++) {
+      let s = (M[i][j] + M[j][i]) / 2;
+      for (let k = 0; k < j; k++) s -= L[i][k] * L[j][k];
+      L[i][j] = s / L[j][j];
+    }
+  }
+  return L;
+}
+
+/** True when M is symmetric (to 1e-8 relative) and positive definite (Cholesky succeeds). */
+export function isPositiveDefinite(M: readonly (readonly number[])[]): boolean {
+  for (let i = 0; i < M.length; i++) for (let j = 0; j < i; j++) if (Math.abs(M[i][j] - M[j][i]) > 1e-8 * (Math.abs(M[i][j]) + Math.abs(M[j][i]) + 1e-300)) return false;
+  return cholesky(M) !== null;
+}
+
+/**
  * Parameter covariance from the curvature of a χ² surface at its minimum: cov = 2 H⁻¹,
- * H the Hessian of χ² (total, not reduced). Returns null when H is not positive definite
- * (flat or saddle direction: the parameters are not determined).
+ * H the Hessian of χ² (total, not reduced). Returns null unless H is positive definite
+ * (Cholesky check: a flat or saddle direction means the parameters are not determined; a
+ * positive diagonal alone does not exclude a saddle).
  */
 export function covarianceFromChi2Hessian(H: readonly (readonly number[])[]): number[][] | null {
+  if (!H.every((row) => row.every(Number.isFinite)) || !isPositiveDefinite(H)) return null;
   let inv: number[][];
   try {
     inv = invert(H);
@@ -245,8 +276,7 @@ export function covarianceFromChi2Hessian(H: readonly (readonly number[])[]): nu
     throw e;
   }
   const cov = inv.map((row) => row.map((v) => 2 * v));
-  for (let i = 0; i < cov.length; i++) if (!(cov[i][i] > 0) || !Number.isFinite(cov[i][i])) return null;
-  return cov;
+  return isPositiveDefinite(cov) ? cov : null;
 }
 
 export interface MinimizeResult {

@@ -26,7 +26,7 @@ const DESCRIPTION = [
   "Analyses the sweep in DIR: loss curves L(N) per (width, depth, p_train, p_eval), power-law fits",
   "with bootstrap CIs, phase labels (eumentia / dementia / amentia / uncertain, each with its rule),",
   "phase boundaries with errors, crossover sizes N*, N*(p) fits (BKT vs power law) and the",
-  "finite-size-scaling collapse (power law vs BKT). Writes DIR/analysis.json (schema: README, section Analysis).",
+  "finite-size-scaling collapse (power law, BKT, BKT in ξ; model comparison). Writes DIR/analysis.json (schema: README, section Analysis).",
   "An unfinished sweep is analysed with a warning that names what is missing; each p_train then uses",
   "only the training-set sizes × seeds that all have results (so no curve mixes seeds across N).",
 ].join("\n");
