@@ -35,7 +35,7 @@ test("invalid values and unknown flags give one line and exit code 2", () => {
     [["--n", "70000"], /\[1, 50000\] \(60000 images minus the 10000 held out for validation\), got 70000/],
     [["--n", "55001", "--validation", "5000"], /^mentia: training-set size N must be an integer in \[1, 55000\]/],
     [["--patience", "0"], /patience must be an integer ≥ 1/],
-    [["--val-every", "0"], /--val-every must be an integer ≥ 1 or 'auto', got '0'/],
+    [["--val-every", "0"], /--val-every must be an integer ≥ 1, 'half-epoch' or 'epoch', got '0'/],
     [["--policy", "forever"], /--policy must be one of early-stop, epochs, steps, epochs-min-steps, got 'forever'/],
     [["--data-draw", "mine"], /--data-draw must be one of per-seed, shared/],
     [["--bogus", "3"], /unknown option --bogus/],

@@ -44,7 +44,7 @@ test("config: defaults are applied and grids are sorted", () => {
   assert.deepEqual(c.widths, [16, 32]);
   assert.deepEqual(
     { policy: c.policy, patience: c.patience, valEvery: c.valEvery, maxSteps: c.maxSteps, validation: c.validation, dataDraw: c.dataDraw, epochs: c.epochs, steps: c.steps, batch: c.batch, lr: c.lr, optimizer: c.optimizer, evalMode: c.evalMode, masks: c.masks, rescale: c.rescale, subsetSeed: c.subsetSeed },
-    { policy: "early-stop", patience: 5, valEvery: "auto", maxSteps: 30000, validation: 10000, dataDraw: "per-seed", epochs: 20, steps: 1000, batch: 64, lr: 1e-3, optimizer: "adam", evalMode: "sample", masks: 4, rescale: true, subsetSeed: 0 },
+    { policy: "early-stop", patience: 10, valEvery: "half-epoch", maxSteps: 30000, validation: 10000, dataDraw: "per-seed", epochs: 20, steps: 1000, batch: 64, lr: 1e-3, optimizer: "adam", evalMode: "sample", masks: 4, rescale: true, subsetSeed: 0 },
   );
   assert.deepEqual(parseConfig({ ...base, seeds: undefined }).seeds, [0]);
 });
@@ -77,8 +77,8 @@ test("config: values out of range, empty grids, duplicates, unknown and missing 
   rejects({ ...base, sizes: [60001] }, "sizes[0]: must be an integer in [1, 60000], got 60001");
   rejects({ ...base, sizes: [100, 50001] }, "sizes: 50001 exceeds 50000, the images left for training after the validation split of 10000");
   rejects({ ...base, policy: "early-stop", patience: 0 }, "patience: must be an integer ≥ 1");
-  rejects({ ...base, valEvery: 0 }, "valEvery: must be an integer ≥ 1 (steps between validations) or 'auto'");
-  rejects({ ...base, valEvery: "often" }, "valEvery: must be an integer ≥ 1 (steps between validations) or 'auto'");
+  rejects({ ...base, valEvery: 0 }, "valEvery: must be an integer ≥ 1 (steps between validations), 'half-epoch' or 'epoch'");
+  rejects({ ...base, valEvery: "often" }, "valEvery: must be an integer ≥ 1 (steps between validations), 'half-epoch' or 'epoch'");
   rejects({ ...base, policy: "forever" }, "policy: must be one of 'early-stop', 'epochs', 'steps', 'epochs-min-steps'");
   rejects({ ...base, validation: 0 }, "validation: is 0, but policy 'early-stop' needs a validation split");
   rejects({ ...base, dataDraw: "some" }, "dataDraw: must be 'per-seed'");
@@ -158,10 +158,10 @@ test("plan: keys are stable hashes of the job (same across orderings, different 
   assert.match(jobKey(job), /^[0-9a-f]{16}$/);
   assert.equal(jobKey({ ...job }), jobKey(JSON.parse(JSON.stringify(job, Object.keys(job).reverse()))));
   const pinned = jobKey({
-    width: 16, depth: 1, pTrain: 0, n: 100, seed: 0, policy: "early-stop", epochs: 20, steps: 1000, patience: 5, valEvery: "auto", maxSteps: 30000,
+    width: 16, depth: 1, pTrain: 0, n: 100, seed: 0, policy: "early-stop", epochs: 20, steps: 1000, patience: 10, valEvery: "half-epoch", maxSteps: 30000,
     validation: 10000, dataDraw: "per-seed", subsetSeed: 0, batch: 64, lr: 0.001, optimizer: "adam", pEvals: [0, 0.5], evalMode: "sample", masks: 2, rescale: true,
   });
-  assert.equal(pinned, "c422dfaf112a0923");
+  assert.equal(pinned, "4200fe5c8e3d0dde");
   const lrKeys = new Set(planJobs(parseConfig({ ...base, lr: 0.01 })).map((p) => p.key));
   for (const p of a) assert.ok(!lrKeys.has(p.key), "a different learning rate gives different keys");
 });

@@ -7,7 +7,7 @@ import type { TrainJob } from "../src/train/job.js";
 import { jobData, runJob, stepBudget, trainJob, validationLoss } from "../src/train/train.js";
 
 const base: TrainJob = {
-  width: 128, depth: 2, pTrain: 0, n: 2000, seed: 1, policy: "epochs", epochs: 15, steps: 0, patience: 5, valEvery: "auto", maxSteps: 30000,
+  width: 128, depth: 2, pTrain: 0, n: 2000, seed: 1, policy: "epochs", epochs: 15, steps: 0, patience: 5, valEvery: "half-epoch", maxSteps: 30000,
   validation: 10000, dataDraw: "per-seed", subsetSeed: 0, batch: 64, lr: 1e-3, optimizer: "adam", pEvals: [0, 0.9], evalMode: "sample", masks: 2, rescale: true,
 };
 

@@ -4,7 +4,7 @@ import { getEngine } from "../engine/select.js";
 import type { EngineName, EvalMode, OptimizerName } from "../engine/types.js";
 import type { DataDraw } from "../data/mnist.js";
 import { CONFIG_DEFAULTS } from "../sweep/config.js";
-import { TRAINING_POLICIES, type TrainingPolicy, type TrainJob } from "../train/job.js";
+import { TRAINING_POLICIES, type TrainingPolicy, type TrainJob, type ValEvery } from "../train/job.js";
 import { runJob, validateJob } from "../train/train.js";
 import { parseCommandLine, type FlagSpec } from "./args.js";
 import type { Command } from "./main.js";
@@ -18,7 +18,7 @@ const FLAGS: Record<string, FlagSpec> = {
   epochs: { kind: "int", default: CONFIG_DEFAULTS.epochs, help: "passes over the N samples (policies epochs, epochs-min-steps)", metavar: "E" },
   steps: { kind: "int", default: CONFIG_DEFAULTS.steps, help: "optimisation steps (policy steps: exactly; epochs-min-steps: at least)", metavar: "S" },
   patience: { kind: "int", default: CONFIG_DEFAULTS.patience, help: "early-stop: validations without improvement before stopping", metavar: "K" },
-  "val-every": { kind: "string", default: String(CONFIG_DEFAULTS.valEvery), help: "early-stop: steps between validations, or auto (one epoch, ≥ 50 steps)", metavar: "S" },
+  "val-every": { kind: "string", default: String(CONFIG_DEFAULTS.valEvery), help: "early-stop: steps between validations, half-epoch (½ epoch, ≥ 10 steps) or epoch (1 epoch, ≥ 50 steps)", metavar: "S" },
   "max-steps": { kind: "int", default: CONFIG_DEFAULTS.maxSteps, help: "early-stop: most steps to train", metavar: "S" },
   validation: { kind: "int", default: CONFIG_DEFAULTS.validation, help: "training images held out for validation (the last of the permutation)", metavar: "V" },
   "data-draw": { kind: "string", default: CONFIG_DEFAULTS.dataDraw, help: "per-seed (each seed its own images) | shared (one permutation, --subset-seed)", metavar: "HOW" },
@@ -43,10 +43,10 @@ export function oneOf<T extends string>(value: unknown, allowed: readonly T[], w
   throw new MentiaError(`${what} must be one of ${allowed.join(", ")}, got '${String(value)}'`);
 }
 
-function parseValEvery(v: string): number | "auto" {
-  if (v === "auto") return v;
+function parseValEvery(v: string): ValEvery {
+  if (v === "half-epoch" || v === "epoch") return v;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new MentiaError(`--val-every must be an integer ≥ 1 or 'auto', got '${v}'`);
+  if (!Number.isInteger(n) || n < 1) throw new MentiaError(`--val-every must be an integer ≥ 1, 'half-epoch' or 'epoch', got '${v}'`);
   return n;
 }
 

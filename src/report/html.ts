@@ -136,7 +136,7 @@ function dd(label: string, value: string): string {
 export function trainingPolicyLine(c: SweepConfig): string {
   switch (c.policy) {
     case "early-stop":
-      return `early stopping: validation on ${c.validation} held-out images every ${c.valEvery === "auto" ? "epoch (≥ 50 steps)" : `${c.valEvery} steps`}, patience ${c.patience}, at most ${c.maxSteps} steps, best weights evaluated`;
+      return `early stopping: validation on ${c.validation} held-out images every ${c.valEvery === "half-epoch" ? "half epoch (≥ 10 steps)" : c.valEvery === "epoch" ? "epoch (≥ 50 steps)" : `${c.valEvery} steps`}, patience ${c.patience}, at most ${c.maxSteps} steps, best weights evaluated`;
     case "epochs":
       return `${c.epochs} epochs`;
     case "steps":

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { MentiaError } from "../errors.js";
 import type { DataDraw } from "../data/mnist.js";
 import type { EvalMode, OptimizerName } from "../engine/types.js";
-import { TRAINING_POLICIES, type TrainingPolicy } from "../train/job.js";
+import { TRAINING_POLICIES, type TrainingPolicy, type ValEvery } from "../train/job.js";
 
 /**
  * A sweep configuration: the grid of a study (widths × depths × p_train × N × seeds, every
@@ -34,8 +34,8 @@ export interface SweepConfig {
   steps: number;
   /** Early stopping: validations without improvement before stopping. */
   patience: number;
-  /** Early stopping: steps between validations, or "auto" (one epoch, at least 50 steps). */
-  valEvery: number | "auto";
+  /** Early stopping: steps between validations, or "half-epoch" (max(½ epoch, 10 steps)) / "epoch" (max(1 epoch, 50 steps)). */
+  valEvery: ValEvery;
   /** Early stopping: most steps a job may train. */
   maxSteps: number;
   /** Training images held out for validation; N ≤ 60,000 − validation. */
@@ -56,8 +56,8 @@ export const CONFIG_DEFAULTS = {
   policy: "early-stop",
   epochs: 20,
   steps: 1000,
-  patience: 5,
-  valEvery: "auto",
+  patience: 10,
+  valEvery: "half-epoch",
   maxSteps: 30000,
   validation: 10000,
   dataDraw: "per-seed",
@@ -175,7 +175,9 @@ const configSchema = z
     steps: int(0, "an integer ≥ 0").default(CONFIG_DEFAULTS.steps),
     patience: int(1, "an integer ≥ 1 (validations without improvement before stopping)").default(CONFIG_DEFAULTS.patience),
     valEvery: z
-      .union([z.literal("auto"), int(1, "an integer ≥ 1 (steps between validations) or 'auto'")], { errorMap: () => ({ message: "must be an integer ≥ 1 (steps between validations) or 'auto'" }) })
+      .union([z.literal("half-epoch"), z.literal("epoch"), int(1, "an integer ≥ 1 (steps between validations), 'half-epoch' or 'epoch'")], {
+        errorMap: () => ({ message: "must be an integer ≥ 1 (steps between validations), 'half-epoch' or 'epoch'" }),
+      })
       .default(CONFIG_DEFAULTS.valEvery),
     maxSteps: int(1, "an integer ≥ 1").default(CONFIG_DEFAULTS.maxSteps),
     validation: int(0, `an integer in [0, ${MNIST_TRAIN_IMAGES - 1}]`, MNIST_TRAIN_IMAGES - 1).default(CONFIG_DEFAULTS.validation),

@@ -1,4 +1,4 @@
-import type { TrainingRecord, TrainJob } from "../train/job.js";
+import type { TrainingRecord, TrainJob, ValEvery } from "../train/job.js";
 import type { EvalRecord } from "./records.js";
 import type { EvalDump } from "./schema.js";
 import type { SweepStore } from "./store.js";
@@ -12,7 +12,7 @@ export interface ExportRow extends EvalRecord {
   /** The policy's `steps` setting (steps trained: `steps`). */
   stepsSetting: number;
   patience: number;
-  valEvery: number | "auto";
+  valEvery: ValEvery;
   maxSteps: number;
   validation: number;
   dataDraw: string;

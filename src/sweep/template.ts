@@ -45,8 +45,8 @@ seeds: [0, 1]
 # and evaluates the weights of the best validation step. Others: epochs (exactly \`epochs\`
 # passes), steps (exactly \`steps\` steps), epochs-min-steps (max of the two).
 policy: early-stop
-patience: 5
-valEvery: auto         # auto = one epoch, at least 50 steps
+patience: 10
+valEvery: half-epoch   # half an epoch, at least 10 steps (or: epoch = 1 epoch, ≥ 50; or a step count)
 maxSteps: 30000
 validation: 10000      # held out of the 60,000 images: the largest N is 50,000
 epochs: 20

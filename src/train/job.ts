@@ -14,6 +14,10 @@ import type { EvalMode, OptimizerName } from "../engine/types.js";
 export type TrainingPolicy = "early-stop" | "epochs" | "steps" | "epochs-min-steps";
 export const TRAINING_POLICIES: readonly TrainingPolicy[] = ["early-stop", "epochs", "steps", "epochs-min-steps"];
 
+/** Steps between validations: a count, or "half-epoch" (max(½ epoch, 10)) / "epoch" (max(1 epoch, 50)). */
+export type ValEvery = number | "half-epoch" | "epoch";
+export const VAL_EVERY_RULES: readonly string[] = ["half-epoch", "epoch"];
+
 /**
  * One training run and its evaluations: the unit of work of a sweep. Everything that
  * changes the numbers is in here, so a stable hash of it is the job's key.
@@ -32,8 +36,8 @@ export interface TrainJob {
   steps: number;
   /** `early-stop`: validations without improvement before stopping. */
   patience: number;
-  /** `early-stop`: steps between validations; "auto" = max(one epoch, 50 steps). */
-  valEvery: number | "auto";
+  /** `early-stop`: steps between validations, or a rule (validationInterval in train.ts). */
+  valEvery: ValEvery;
   /** `early-stop`: hard cap on the steps trained. */
   maxSteps: number;
   /** Images held out of the 60,000 for validation (the last ones of the permutation). */

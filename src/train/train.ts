@@ -3,7 +3,7 @@ import { MNIST_TRAIN_SIZE, permutationSeed, selectRows, splitData, type MnistDat
 import { initParams } from "../engine/init.js";
 import { Rng } from "../engine/rng.js";
 import { DEFAULT_OPTIMIZER, type Dataset, type Engine, type EvalResult, type Network } from "../engine/types.js";
-import { TRAINING_POLICIES, type JobEval, type JobResult, type StopReason, type TrainJob, type TrainingRecord } from "./job.js";
+import { TRAINING_POLICIES, VAL_EVERY_RULES, type JobEval, type JobResult, type StopReason, type TrainJob, type TrainingRecord } from "./job.js";
 
 /** A training run whose loss became NaN or infinite; a sweep records it as failed. */
 export class TrainingDivergedError extends MentiaError {}
@@ -45,9 +45,14 @@ export function stepBudget(job: Pick<TrainJob, "policy" | "n" | "batch" | "epoch
   }
 }
 
-/** Steps between two validations of early stopping ("auto": one epoch, but at least 50 steps). */
+/**
+ * Steps between two validations of early stopping: "half-epoch" = half an epoch, at least 10
+ * steps (the default); "epoch" = one epoch, at least 50 steps; or a fixed count.
+ */
 export function validationInterval(job: Pick<TrainJob, "valEvery" | "n" | "batch">): number {
-  return job.valEvery === "auto" ? Math.max(stepsPerEpoch(job), 50) : job.valEvery;
+  if (job.valEvery === "half-epoch") return Math.max(Math.ceil(stepsPerEpoch(job) / 2), 10);
+  if (job.valEvery === "epoch") return Math.max(stepsPerEpoch(job), 50);
+  return job.valEvery;
 }
 
 export function validateJob(job: TrainJob): void {
@@ -64,7 +69,7 @@ export function validateJob(job: TrainJob): void {
   if (!isInt(job.epochs, 0) || !isInt(job.steps, 0)) bad(`epochs and steps must be integers ≥ 0 (epochs ${job.epochs}, steps ${job.steps})`);
   if (job.policy === "early-stop") {
     if (!isInt(job.patience, 1)) bad(`patience must be an integer ≥ 1 (validations without improvement before stopping), got ${job.patience}`);
-    if (job.valEvery !== "auto" && !isInt(job.valEvery, 1)) bad(`valEvery must be an integer ≥ 1 (steps between validations) or 'auto', got ${job.valEvery}`);
+    if (typeof job.valEvery !== "number" ? !VAL_EVERY_RULES.includes(job.valEvery) : !isInt(job.valEvery, 1)) bad(`valEvery must be an integer ≥ 1 (steps between validations), 'half-epoch' or 'epoch', got ${job.valEvery}`);
     if (!isInt(job.maxSteps, 1)) bad(`maxSteps must be an integer ≥ 1, got ${job.maxSteps}`);
     if (job.validation < 1) bad("early stopping needs a validation split: set validation ≥ 1 (e.g. 10000)");
   } else if (stepBudget(job) < 1) {
