@@ -37,6 +37,7 @@ interface CurveReport {
   maxSlopeJump: number;
   powerLaw: Fit;
   quadratic: Fit;
+  cubic: Fit;
   offset: Fit;
   /** N of the lowest mean loss, when it is not at either end of the range. */
   nStar: number | null;
@@ -54,7 +55,7 @@ function wls(X: number[][], y: number[], sigma: number[]): { beta: number[]; chi
       for (let k = 0; k < p; k++) A[j][k] += w * row[j] * row[k];
     }
   });
-  // Gaussian elimination with partial pivoting (p ≤ 3).
+  // Gaussian elimination with partial pivoting (p ≤ 4).
   const M = A.map((r, i) => [...r, b[i]]);
   for (let c = 0; c < p; c++) {
     let piv = c;
@@ -130,6 +131,7 @@ function analyseCurve(study: string, rows: ExportRow[]): CurveReport {
   const maxSlopeJump = Math.max(0, ...slopes.slice(1).map((s, i) => Math.abs(s.slope - slopes[i].slope)));
   const pl = wls(x.map((v) => [1, v]), y, sy);
   const qd = wls(x.map((v) => [1, v, v * v]), y, sy);
+  const cb = wls(x.map((v) => [1, v, v * v, v * v * v]), y, sy);
   const iMin = y.indexOf(Math.min(...y));
   const r0 = rows[0];
   return {
@@ -143,6 +145,7 @@ function analyseCurve(study: string, rows: ExportRow[]): CurveReport {
     maxSlopeJump,
     powerLaw: fit(pl.chi2, x.length, 2, { lnA: pl.beta[0], alpha: -pl.beta[1] }),
     quadratic: fit(qd.chi2, x.length, 3, { c0: qd.beta[0], c1: qd.beta[1], c2: qd.beta[2] }),
+    cubic: fit(cb.chi2, x.length, 4, { c0: cb.beta[0], c1: cb.beta[1], c2: cb.beta[2], c3: cb.beta[3] }),
     offset: offsetFit(points.map((p) => p.n), points.map((p) => p.mean), points.map((p) => Math.max(p.stderr, 1e-4 * p.mean))),
     nStar: iMin > 0 && iMin < points.length - 1 ? points[iMin].n : null,
   };
@@ -172,7 +175,12 @@ async function main(): Promise<void> {
   const studies = readdirSync(runs).filter((d) => existsSync(join(runs, d, "results.sqlite"))).sort();
   const walls = new Map<string, number>();
   const wallFile = join(runs, "..", "protocol-walls.txt");
-  if (existsSync(wallFile)) for (const line of readFileSync(wallFile, "utf8").trim().split("\n")) walls.set(line.split(" ")[0], Number(line.split(" ")[1]));
+  // "study seconds" lines; a resumed (already complete) study appends ~0 s, so keep the longest.
+  if (existsSync(wallFile))
+    for (const line of readFileSync(wallFile, "utf8").trim().split("\n")) {
+      const [name, sec] = line.split(" ");
+      walls.set(name, Math.max(walls.get(name) ?? 0, Number(sec)));
+    }
   const curves: CurveReport[] = [];
   const work: Record<string, { jobs: number; seconds: number; wallSeconds: number | null }> = {};
   for (const study of studies) {
@@ -196,15 +204,27 @@ async function main(): Promise<void> {
   // The smoothness criterion on N = 250…16,000 (p_train 0, p_eval 0): quadratic in ln N χ²/dof ≤ 3,
   // no local slope differing from its neighbour by more than 0.2.
   md.push("", "Smoothness on N ≤ 16,000 (p_train 0, p_eval 0): criterion χ²/dof of the quadratic ≤ 3 and largest slope jump ≤ 0.2", "");
-  md.push("| study | sizes | χ²/dof quadratic in ln N | largest slope jump | χ²/dof power law | smooth? |", "|---|---|---|---|---|---|");
+  md.push("| study | sizes | χ²/dof quadratic in ln N | largest slope jump | χ²/dof cubic in ln N | χ²/dof power law | criterion met? | local slopes |", "|---|---|---|---|---|---|---|---|");
   const small: CurveReport[] = [];
   for (const study of studies) {
     const rows = readExportRows(join(runs, study)).filter((r) => r.pTrain === 0 && r.pEval === 0 && r.n <= 16000);
     if (rows.length === 0) continue;
     const c = analyseCurve(study, rows);
     small.push(c);
+    smoothRow(study, c);
+  }
+  // A study run again on more seeds (STUDY-seedsA-B) is also shown pooled with its first seeds.
+  for (const extra of studies.filter((s) => /-seeds\d+-\d+$/.test(s))) {
+    const first = extra.replace(/-seeds\d+-\d+$/, "");
+    if (!studies.includes(first)) continue;
+    const rows = [...readExportRows(join(runs, first)), ...readExportRows(join(runs, extra))].filter((r) => r.pTrain === 0 && r.pEval === 0 && r.n <= 16000);
+    const c = analyseCurve(`${first} + ${extra}`, rows);
+    small.push(c);
+    smoothRow(`${first} + ${extra} (${c.seeds} seeds)`, c);
+  }
+  function smoothRow(name: string, c: CurveReport): void {
     const ok = c.quadratic.chi2Red !== null && c.quadratic.chi2Red <= 3 && c.maxSlopeJump <= 0.2;
-    md.push(`| ${study} | ${c.points.length} (${c.points[0].n}…${c.points[c.points.length - 1].n}) | ${f2(c.quadratic.chi2Red)} (${c.quadratic.dof}) | ${c.maxSlopeJump.toFixed(2)} | ${f2(c.powerLaw.chi2Red)} (${c.powerLaw.dof}) | ${ok ? "yes" : "no"} |`);
+    md.push(`| ${name} | ${c.points.length} (${c.points[0].n}…${c.points[c.points.length - 1].n}) | ${f2(c.quadratic.chi2Red)} (${c.quadratic.dof}) | ${c.maxSlopeJump.toFixed(2)} | ${f2(c.cubic.chi2Red)} (${c.cubic.dof}) | ${f2(c.powerLaw.chi2Red)} (${c.powerLaw.dof}) | ${ok ? "yes" : "no"} | ${c.slopes.map((s) => s.slope.toFixed(2)).join(", ")} |`);
   }
   md.push("", "Local slopes d ln L / d ln N (p_train 0, p_eval 0), from the smallest pair of sizes to the largest:", "");
   for (const c of curves.filter((c) => c.pTrain === 0 && c.pEval === 0)) md.push(`- ${c.study}: ${c.slopes.map((s) => s.slope.toFixed(2)).join(", ")}`);
@@ -216,14 +236,15 @@ async function main(): Promise<void> {
   writeFileSync(join(out, "tables.md"), md.join("\n") + "\n");
   writeFileSync(join(out, "comparison.json"), JSON.stringify({ createdAt: new Date().toISOString(), work, curves, smoothnessUpTo16000: small }, null, 1) + "\n");
 
-  const values = curves.flatMap((c) => c.points.map((p) => ({ study: c.study, pTrain: c.pTrain, pEval: `p_eval ${c.pEval}`, n: p.n, loss: p.mean, lo: p.mean - p.stderr, hi: p.mean + p.stderr })));
-  for (const pTrain of [...new Set(curves.map((c) => c.pTrain))]) {
-    const data = values.filter((v) => v.pTrain === pTrain);
-    const layerEnc = { x: { field: "n", type: "quantitative" as const, scale: { type: "log" as const }, title: "training-set size N" }, color: { field: "study", type: "nominal" as const, title: "policy" } };
+  const POLICIES = ["early-stop", "epochs", "steps", "epochs-min-steps"];
+  const lossFigure = async (keep: (c: CurveReport) => boolean, title: string, file: string): Promise<void> => {
+    const data = curves.filter(keep).flatMap((c) => c.points.map((p) => ({ study: c.study, pEval: `p_eval ${c.pEval}`, n: p.n, loss: p.mean, lo: p.mean - p.stderr, hi: p.mean + p.stderr })));
+    if (data.length === 0) return;
+    const layerEnc = { x: { field: "n", type: "quantitative" as const, scale: { type: "log" as const }, title: "training-set size N" }, color: { field: "study", type: "nominal" as const, title: "study", legend: { labelLimit: 400 } } };
     await renderPng(
       {
         $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-        title: `L(N) per training-length policy — width 128, depth 2, p_train ${pTrain}, mean over seeds ± s.e.`,
+        title,
         data: { values: data },
         facet: { field: "pEval", type: "nominal", title: null } as never,
         columns: 2,
@@ -238,10 +259,13 @@ async function main(): Promise<void> {
         resolve: { scale: { y: "independent" } },
         config: { font: "DejaVu Sans" },
       } as TopLevelSpec,
-      join(out, `loss-vs-n-ptrain${pTrain}.png`),
+      join(out, file),
     );
-  }
-  const slopeValues = curves.filter((c) => c.pTrain === 0).flatMap((c) => c.slopes.map((s) => ({ study: c.study, pEval: `p_eval ${c.pEval}`, n: Math.sqrt(s.nLow * s.nHigh), slope: s.slope, lo: s.slope - s.err, hi: s.slope + s.err })));
+  };
+  for (const pTrain of [...new Set(curves.map((c) => c.pTrain))])
+    await lossFigure((c) => c.pTrain === pTrain && POLICIES.includes(c.study), `L(N) per training-length policy — width 128, depth 2, p_train ${pTrain}, mean over seeds ± s.e.`, `loss-vs-n-ptrain${pTrain}.png`);
+  await lossFigure((c) => c.pTrain === 0 && c.study.startsWith("early-stop"), "L(N) under early stopping: cadence, patience, split size, other seeds — p_train 0, mean over seeds ± s.e.", "loss-vs-n-early-stop-variants.png");
+  const slopeValues = curves.filter((c) => c.pTrain === 0 && POLICIES.includes(c.study)).flatMap((c) => c.slopes.map((s) => ({ study: c.study, pEval: `p_eval ${c.pEval}`, n: Math.sqrt(s.nLow * s.nHigh), slope: s.slope, lo: s.slope - s.err, hi: s.slope + s.err })));
   const enc = { x: { field: "n", type: "quantitative" as const, scale: { type: "log" as const }, title: "N (geometric mid-point of the pair)" }, color: { field: "study", type: "nominal" as const, title: "policy" } };
   await renderPng(
     {

@@ -12,6 +12,7 @@ for cfg in configs/protocol/*.yaml; do
   echo "== $name"
   start=$(date +%s)
   node bin/mentia.js run "$cfg" --out "$runs/$name" --workers "$workers"
-  echo "$name wall seconds: $(( $(date +%s) - start ))"
+  # wall seconds per study, read by protocol-compare (a study already complete adds ~0 s)
+  echo "$name $(( $(date +%s) - start ))" >> "$(dirname "$runs")/protocol-walls.txt"
 done
 node dist/scripts/protocol-compare.js "$runs" --out docs/protocol

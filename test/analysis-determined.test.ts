@@ -25,7 +25,7 @@ test("notDetermined: dof < 1, p_c at the edge of its search range, missing error
   assert.match(lengthScaleNotDetermined({ ...edge, dof: 2 })!, /edge of its search range/);
   assert.match(lengthScaleNotDetermined({ ...good, pcErr: null, paramErrs: { ...good.paramErrs, pc: null } })!, /error of p_c/);
   assert.match(lengthScaleNotDetermined({ ...good, paramErrs: { ...good.paramErrs, nu: null } })!, /errors of nu/);
-  assert.match(lengthScaleNotDetermined({ ...good, atBound: true } as LengthScaleFit)!, /edge/);
+  assert.match(lengthScaleNotDetermined({ ...good, pcBound: "upper" })!, /edge of its search range: ≥ 0.800 is a bound/);
 });
 
 test("the summary, the report page, figure 4 and the tables show an undetermined fit as 'not determined', without its p_c", () => {
@@ -47,5 +47,5 @@ test("the summary, the report page, figure 4 and the tables show an undetermined
   const csv = toCsv(buildTables(a).find((t) => t.name === "length-scale-fits")!);
   assert.match(csv, /not determined|no degrees of freedom/);
 
-  for (const c of base.collapses) for (const r of [c.power, c.bkt]) if (r) assert.match(String(collapseNotDetermined({ ...r, dof: 0 })), /degrees of freedom/);
+  for (const c of base.collapses) for (const r of [c.power, c.bkt]) if (r) assert.match(String(collapseNotDetermined({ ...r, dof: 0, pcBound: null })), /degrees of freedom/);
 });

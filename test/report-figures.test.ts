@@ -1,3 +1,4 @@
+import { collapseNotDetermined } from "../src/analysis/determined.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { compile, type TopLevelSpec } from "vega-lite";
@@ -235,21 +236,26 @@ test("N* figure: censored points marked, BKT and power-law curves follow their f
   }
 });
 
-test("collapse figure: both forms side by side with parameters ± errors and χ²", async () => {
+test("collapse figure: the three forms (two a row), a determined fit with parameters ± errors and χ², an undetermined one as 'not determined'", async () => {
   const c = A.collapses[0];
   const svg = await svgOf(collapseSpec(c));
   has(svg, /Power-law form/);
   has(svg, /BKT form/);
+  has(svg, /BKT form in ξ/);
+  const forms = [c.power, c.bkt, c.bktXi ?? null];
+  const determined = forms.filter((r): r is NonNullable<typeof r> => r !== null && collapseNotDetermined(r) === null);
+  assert.ok(determined.length > 0, "the fixture has a determined collapse");
   has(svg, /p_c = [0-9.]+ ± [0-9.e-]+/);
-  has(svg, /ν = [0-9.]+ ± /);
   has(svg, /χ²\/dof = /);
-  assert.equal(marks(svg, "point").length, c.power!.points.length + c.bkt!.points.length);
-  // Sized to its two panels: a long note wraps instead of widening the figure (it was 1882 px, right 45 % empty).
+  if (determined.length < forms.length) has(svg, /not determined/);
+  // Points only for the determined fits: an undetermined one is text, not a picture of a result.
+  assert.equal(marks(svg, "point").length, determined.reduce((n, r) => n + r.points.length, 0));
+  // Sized to its panels: a long note wraps instead of widening the figure (it was 1882 px for two panels, right 45 % empty).
   const width = Number(/^<svg[^>]*\swidth="([0-9.]+)"/.exec(svg)![1]);
   assert.ok(width < 1100, `collapse figure ${width} px wide`);
   // A missing form is a text panel, not a crash.
   const half = await svgOf(collapseSpec({ ...c, bkt: null, note: "BKT fit failed" }));
-  has(half, /no BKT collapse: BKT fit failed/);
+  has(half, /no bkt form collapse: BKT fit failed/);
 });
 
 test("accuracy heat map: one cell and one label per (p_train, p_eval) at the largest N", async () => {

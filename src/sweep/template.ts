@@ -35,7 +35,7 @@ sizes: {from: 250, to: 16000, count: 8, log: true}
 # sizes spread over a wider range of ln N. With the 2 seeds below expect most points
 # "uncertain" ('mentia analyze' then says which of these levers would decide them). The
 # default study (configs/default.yaml: 8 pTrain × 11 pEval, 8 sizes 250…16,000, 4 seeds, 256
-# trainings; 'npm start', 3 min 50 s on a 2-core machine) finds the eumentia–dementia
+# trainings; 'npm start', 6 min 12 s on a 2-core machine) finds the eumentia–dementia
 # boundary with errors: its phase diagram is in the README.
 seeds: [0, 1]
 

@@ -1,4 +1,4 @@
-/** Figure 5: the finite-size-scaling collapse, power law and BKT side by side. */
+/** Figure 5: the finite-size-scaling collapse, power law, BKT and BKT in ξ side by side. */
 import type { TopLevelSpec } from "vega-lite";
 import type { CollapseComparison, CollapseResult } from "../../analysis/schema.js";
 import { pm, sig } from "../format.js";
@@ -11,6 +11,7 @@ import { archLabel, base, wrap, type Obj } from "./common.js";
 export function collapseTitle(r: CollapseResult): string[] {
   const lines = [`p_c = ${pm(r.pc, r.pcErr)}`];
   if (r.form === "power") lines.push(`ν = ${pm(r.nu, r.nuErr)},  β = ${pm(r.beta, r.betaErr)}`);
+  else if (r.form === "bkt-xi") lines.push(`b = ${pm(r.b ?? null, r.bErr ?? null)},  σ = ${pm(r.sigma, r.sigmaErr)},  β = ${pm(r.beta, r.betaErr)}`);
   else {
     lines.push(r.sigmaErr === null && r.sigma !== null ? `σ = ${sig(r.sigma)} (fixed),  β = ${pm(r.beta, r.betaErr)}` : `σ = ${pm(r.sigma, r.sigmaErr)},  β = ${pm(r.beta, r.betaErr)}`);
     lines.push(`N₀ = ${pm(r.n0, r.n0Err)}`);
@@ -20,12 +21,15 @@ export function collapseTitle(r: CollapseResult): string[] {
   return lines;
 }
 
-function collapsePanel(c: CollapseComparison, form: "power" | "bkt"): Obj {
-  const r = form === "power" ? c.power : c.bkt;
-  const name = form === "power" ? "Power-law form" : "BKT form";
+type Form = "power" | "bkt" | "bkt-xi";
+const FORM_NAME: Record<Form, string> = { power: "Power-law form", bkt: "BKT form", "bkt-xi": "BKT form in ξ" };
+
+function collapsePanel(c: CollapseComparison, form: Form): Obj {
+  const r = form === "power" ? c.power : form === "bkt" ? c.bkt : (c.bktXi ?? null);
+  const name = FORM_NAME[form];
   const why = r ? collapseNotDetermined(r) : null;
   if (!r || why) {
-    const text = r ? `not determined: ${why}` : `no ${form === "power" ? "power-law" : "BKT"} collapse: ${c.note ?? "the fit did not run"}`;
+    const text = r ? `not determined: ${why}` : `no ${name.toLowerCase()} collapse: ${c.note ?? "the fit did not run"}`;
     return {
       title: { text: name, subtitle: r ? "not determined" : "no result" },
       width: 320,
@@ -36,7 +40,7 @@ function collapsePanel(c: CollapseComparison, form: "power" | "bkt"): Obj {
     };
   }
   const rows = r.points.map((p) => ({ x: p.x, y: p.y, lo: p.y - p.dy, hi: p.y + p.dy, dy: p.dy, size: p.size, p: p.p }));
-  const xTitle = form === "power" ? "(p_eval − p_c)·N^(1/ν)" : "(p_eval − p_c)·(ln(N/N₀))^(1/σ)";
+  const xTitle = form === "power" ? "(p_eval − p_c)·N^(1/ν)" : form === "bkt" ? "(p_eval − p_c)·(ln(N/N₀))^(1/σ)" : "ln N − b·|p_eval − p_c|^(−σ)";
   const yTitle = form === "power" ? "L·N^(β/ν)" : "L·N^β";
   const color = { field: "size", type: "ordinal", title: "N", scale: { scheme: "viridis" } };
   const subtitle = collapseTitle(r);
@@ -68,7 +72,7 @@ function collapsePanel(c: CollapseComparison, form: "power" | "bkt"): Obj {
 }
 
 export function collapseSpec(c: CollapseComparison): TopLevelSpec {
-  const panels = [collapsePanel(c, "power"), collapsePanel(c, "bkt")];
+  const panels = [collapsePanel(c, "power"), collapsePanel(c, "bkt"), collapsePanel(c, "bkt-xi")];
   // Same number of subtitle lines in both panels, so that the two plots line up.
   const subs = panels.map((p) => (p.title as { subtitle: string | string[] }).subtitle);
   const lines = Math.max(...subs.map((x) => (Array.isArray(x) ? x.length : 1)));
@@ -81,10 +85,12 @@ export function collapseSpec(c: CollapseComparison): TopLevelSpec {
   return base({
     title: {
       text: `Finite-size-scaling collapse — ${archLabel(c)}, p_train = ${c.pTrain}, p_eval ∈ [${sig(c.pRange[0])}, ${sig(c.pRange[1])}]`,
-      // Wrapped to the width of the two panels (a long note on one line made the figure twice as wide as its plots).
+      // Wrapped to the width of the panels (a long note on one line made the figure twice as wide as its plots).
       subtitle: wrap(`preferred form: ${c.preferred}${c.note ? ` — ${c.note}` : ""}`, 110),
     },
-    hconcat: panels,
+    // Two panels a row: three side by side would be scaled down below 10 px text on the page.
+    concat: panels,
+    columns: 2,
     spacing: 40,
     resolve: { scale: { color: "shared" }, legend: { color: "shared" } },
   });
