@@ -237,23 +237,23 @@ async function main(): Promise<void> {
   writeFileSync(join(out, "comparison.json"), JSON.stringify({ createdAt: new Date().toISOString(), work, curves, smoothnessUpTo16000: small }, null, 1) + "\n");
 
   const POLICIES = ["early-stop", "epochs", "steps", "epochs-min-steps"];
-  const lossFigure = async (keep: (c: CurveReport) => boolean, title: string, file: string): Promise<void> => {
-    const data = curves.filter(keep).flatMap((c) => c.points.map((p) => ({ study: c.study, pEval: `p_eval ${c.pEval}`, n: p.n, loss: p.mean, lo: p.mean - p.stderr, hi: p.mean + p.stderr })));
-    if (data.length === 0) return;
-    const layerEnc = { x: { field: "n", type: "quantitative" as const, scale: { type: "log" as const }, title: "training-set size N" }, color: { field: "study", type: "nominal" as const, title: "study", legend: { labelLimit: 400 } } };
+  /** One panel per p_eval (two a row): y with its ±1σ bar against N (log), a line per study. */
+  const panels = async (rows: Array<{ study: string; pEval: string; n: number; y: number; lo: number; hi: number }>, y: { title: string; log: boolean; x: string }, title: string, file: string): Promise<void> => {
+    if (rows.length === 0) return;
+    const enc = { x: { field: "n", type: "quantitative" as const, scale: { type: "log" as const }, title: y.x }, color: { field: "study", type: "nominal" as const, title: "study", legend: { labelLimit: 400 } } };
     await renderPng(
       {
         $schema: "https://vega.github.io/schema/vega-lite/v5.json",
         title,
-        data: { values: data },
+        data: { values: rows },
         facet: { field: "pEval", type: "nominal", title: null } as never,
         columns: 2,
         spec: {
           width: 330,
           height: 230,
           layer: [
-            { mark: { type: "line", point: true }, encoding: { ...layerEnc, y: { field: "loss", type: "quantitative", scale: { type: "log" }, title: "test cross-entropy L" } } },
-            { mark: "rule", encoding: { ...layerEnc, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } } },
+            { mark: { type: "line", point: true }, encoding: { ...enc, y: { field: "y", type: "quantitative", title: y.title, ...(y.log ? { scale: { type: "log" } } : {}) } } },
+            { mark: "rule", encoding: { ...enc, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } } },
           ],
         },
         resolve: { scale: { y: "independent" } },
@@ -262,31 +262,16 @@ async function main(): Promise<void> {
       join(out, file),
     );
   };
+  const lossRows = (keep: (c: CurveReport) => boolean) =>
+    curves.filter(keep).flatMap((c) => c.points.map((p) => ({ study: c.study, pEval: `p_eval ${c.pEval}`, n: p.n, y: p.mean, lo: p.mean - p.stderr, hi: p.mean + p.stderr })));
+  const lossAxis = { title: "test cross-entropy L", log: true, x: "training-set size N" };
   for (const pTrain of [...new Set(curves.map((c) => c.pTrain))])
-    await lossFigure((c) => c.pTrain === pTrain && POLICIES.includes(c.study), `L(N) per training-length policy — width 128, depth 2, p_train ${pTrain}, mean over seeds ± s.e.`, `loss-vs-n-ptrain${pTrain}.png`);
-  await lossFigure((c) => c.pTrain === 0 && c.study.startsWith("early-stop"), "L(N) under early stopping: cadence, patience, split size, other seeds — p_train 0, mean over seeds ± s.e.", "loss-vs-n-early-stop-variants.png");
-  const slopeValues = curves.filter((c) => c.pTrain === 0 && POLICIES.includes(c.study)).flatMap((c) => c.slopes.map((s) => ({ study: c.study, pEval: `p_eval ${c.pEval}`, n: Math.sqrt(s.nLow * s.nHigh), slope: s.slope, lo: s.slope - s.err, hi: s.slope + s.err })));
-  const enc = { x: { field: "n", type: "quantitative" as const, scale: { type: "log" as const }, title: "N (geometric mid-point of the pair)" }, color: { field: "study", type: "nominal" as const, title: "policy" } };
-  await renderPng(
-    {
-      $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-      title: "Local slope d ln L / d ln N per policy — p_train 0 (a smooth L(N) has slowly varying slopes)",
-      data: { values: slopeValues },
-      facet: { field: "pEval", type: "nominal", title: null } as never,
-      columns: 2,
-      spec: {
-        width: 330,
-        height: 230,
-        layer: [
-          { mark: { type: "line", point: true }, encoding: { ...enc, y: { field: "slope", type: "quantitative", title: "local slope" } } },
-          { mark: "rule", encoding: { ...enc, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } } },
-        ],
-      },
-      resolve: { scale: { y: "independent" } },
-      config: { font: "DejaVu Sans" },
-    } as TopLevelSpec,
-    join(out, "local-slopes-ptrain0.png"),
-  );
+    await panels(lossRows((c) => c.pTrain === pTrain && POLICIES.includes(c.study)), lossAxis, `L(N) per training-length policy — width 128, depth 2, p_train ${pTrain}, mean over seeds ± s.e.`, `loss-vs-n-ptrain${pTrain}.png`);
+  await panels(lossRows((c) => c.pTrain === 0 && c.study.startsWith("early-stop")), lossAxis, "L(N) under early stopping: cadence, patience, split size, other seeds — p_train 0, mean over seeds ± s.e.", "loss-vs-n-early-stop-variants.png");
+  const slopeRows = curves
+    .filter((c) => c.pTrain === 0 && POLICIES.includes(c.study))
+    .flatMap((c) => c.slopes.map((s) => ({ study: c.study, pEval: `p_eval ${c.pEval}`, n: Math.sqrt(s.nLow * s.nHigh), y: s.slope, lo: s.slope - s.err, hi: s.slope + s.err })));
+  await panels(slopeRows, { title: "local slope", log: false, x: "N (geometric mid-point of the pair)" }, "Local slope d ln L / d ln N per policy — p_train 0 (a smooth L(N) has slowly varying slopes)", "local-slopes-ptrain0.png");
   console.log(readFileSync(join(out, "tables.md"), "utf8"));
 }
 

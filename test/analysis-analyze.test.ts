@@ -1,3 +1,4 @@
+import { writeSyntheticSweep } from "./synthetic-store.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -5,14 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { analyzeRecords, formatSummary, resolveOptions } from "../src/analysis/analyze.js";
 import { ANALYSIS_SCHEMA_VERSION, type GridPoint } from "../src/analysis/schema.js";
-import { AnalysisRng } from "../src/analysis/stats.js";
 import { syntheticRecords, type SyntheticGrid } from "../src/analysis/synthetic.js";
 import { command as analyzeCommand } from "../src/cli/analyze.js";
 import { MentiaError } from "../src/errors.js";
-import { parseConfig } from "../src/sweep/config.js";
-import { planJobs } from "../src/sweep/plan.js";
-import { SweepStore } from "../src/sweep/store.js";
-import type { JobResult } from "../src/train/job.js";
 
 /**
  * The whole analysis (analyzeRecords → analysis.json) on synthetic records, and
@@ -83,24 +79,7 @@ test("mentia analyze DIR reads the sweep store, writes DIR/analysis.json and pri
   const dir = mkdtempSync(join(tmpdir(), "mentia-analyze-"));
   try {
     await assert.rejects(analyzeCommand.run([dir]), (e: unknown) => e instanceof MentiaError && /no results\.sqlite/.test(e.message));
-    const config = parseConfig({ widths: [16], depths: [1], pTrain: [0], pEval: [0, 0.3, 0.6], sizes: [100, 200, 400, 800], seeds: [0, 1, 2], epochs: 1, steps: 10, masks: 2 });
-    const plan = planJobs(config);
-    const store = SweepStore.open(join(dir, "results.sqlite"), { create: true });
-    const rng = new AnalysisRng(3);
-    try {
-      store.initialise(config, plan, { mentiaVersion: "test" });
-      for (const pj of plan) {
-        const evals = pj.job.pEvals.map((pEval) => {
-          const base = truth({ width: 16, depth: 1, pTrain: pj.job.pTrain, pEval }, pj.job.n) * Math.exp(0.02 * rng.normal());
-          const masks = [base * (1 + 0.01 * rng.normal()), base * (1 + 0.01 * rng.normal())];
-          return { pEval, loss: (masks[0] + masks[1]) / 2, lossStderr: Math.abs(masks[0] - masks[1]) / 2, accuracy: 0.9, accuracyStderr: 0.01, maskLosses: masks, maskAccuracies: [0.9, 0.9] };
-        });
-        const result: JobResult = { job: pj.job, engine: "synthetic", trainSeconds: 0, evalSeconds: 0, steps: pj.steps, finalTrainLoss: 0.1, training: { steps: pj.steps, bestStep: pj.steps, bestValLoss: null, validations: 0, stoppedBy: "budget" }, evals };
-        store.recordResult(pj.key, result, { versions: { mentia: "test", node: process.version }, wallSeconds: 0 });
-      }
-    } finally {
-      store.close();
-    }
+    writeSyntheticSweep(dir, truth, 3);
     const out: string[] = [];
     const orig = console.log;
     console.log = (...a: unknown[]) => void out.push(a.join(" "));
@@ -113,7 +92,7 @@ test("mentia analyze DIR reads the sweep store, writes DIR/analysis.json and pri
     assert.ok(existsSync(path));
     const a = JSON.parse(readFileSync(path, "utf8"));
     assert.equal(a.schemaVersion, 1);
-    assert.equal(a.input.records, plan.length * 3);
+    assert.equal(a.input.records, 4 * 3 * 3);
     assert.equal(a.phases.length, 3);
     assert.equal(a.phases[0].phase, "eumentia");
     assert.equal(a.phases[2].phase, "dementia");

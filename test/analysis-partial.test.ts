@@ -1,3 +1,4 @@
+import { writeSyntheticSweep } from "./synthetic-store.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -6,15 +7,10 @@ import { join } from "node:path";
 import { analyzeRecords, formatSummary } from "../src/analysis/analyze.js";
 import { completeCells, largestRectangle } from "../src/analysis/completeness.js";
 import type { GridPoint } from "../src/analysis/schema.js";
-import { AnalysisRng } from "../src/analysis/stats.js";
 import { syntheticRecords, type SyntheticGrid } from "../src/analysis/synthetic.js";
 import { command as analyzeCommand } from "../src/cli/analyze.js";
 import { partialBanner } from "../src/report/html.js";
 import { emptyMeta } from "../src/report/meta.js";
-import { parseConfig } from "../src/sweep/config.js";
-import { planJobs } from "../src/sweep/plan.js";
-import { SweepStore } from "../src/sweep/store.js";
-import type { JobResult } from "../src/train/job.js";
 
 /** An unfinished sweep must never be analysed as if it were complete (issue 15, item 1). */
 const truth = (g: GridPoint, n: number): number => 1.2 * (1 + g.pEval) * Math.pow(n / 200, -0.8 * (0.5 - g.pEval));
@@ -74,25 +70,8 @@ test("analyzeRecords on a partial sweep: loud warning, and no curve mixes seeds 
 test("mentia analyze DIR warns on stderr about an unfinished sweep, quietly with --allow-partial", async () => {
   const dir = mkdtempSync(join(tmpdir(), "mentia-partial-"));
   try {
-    const config = parseConfig({ widths: [16], depths: [1], pTrain: [0], pEval: [0, 0.3, 0.6], sizes: [100, 200, 400, 800], seeds: [0, 1, 2], epochs: 1, steps: 10, masks: 2 });
-    const plan = planJobs(config);
-    const store = SweepStore.open(join(dir, "results.sqlite"), { create: true });
-    const rng = new AnalysisRng(5);
-    try {
-      store.initialise(config, plan, { mentiaVersion: "test" });
-      // Leave out N = 800, seed 2 (as if the sweep was stopped).
-      for (const pj of plan.filter((p) => !(p.job.n === 800 && p.job.seed === 2))) {
-        const evals = pj.job.pEvals.map((pEval) => {
-          const base = truth({ width: 16, depth: 1, pTrain: pj.job.pTrain, pEval }, pj.job.n) * Math.exp(0.02 * rng.normal());
-          const masks = [base * (1 + 0.01 * rng.normal()), base * (1 + 0.01 * rng.normal())];
-          return { pEval, loss: (masks[0] + masks[1]) / 2, lossStderr: Math.abs(masks[0] - masks[1]) / 2, accuracy: 0.9, accuracyStderr: 0.01, maskLosses: masks, maskAccuracies: [0.9, 0.9] };
-        });
-        const result: JobResult = { job: pj.job, engine: "synthetic", trainSeconds: 0, evalSeconds: 0, steps: pj.steps, finalTrainLoss: 0.1, training: { steps: pj.steps, bestStep: pj.steps, bestValLoss: null, validations: 0, stoppedBy: "budget" }, evals };
-        store.recordResult(pj.key, result, { versions: { mentia: "test", node: process.version }, wallSeconds: 0 });
-      }
-    } finally {
-      store.close();
-    }
+    // Leave out N = 800, seed 2 (as if the sweep was stopped).
+    writeSyntheticSweep(dir, truth, 5, (job) => job.n === 800 && job.seed === 2);
     const run = async (extra: string[]): Promise<{ rc: number; err: string }> => {
       const err: string[] = [];
       const [log, error] = [console.log, console.error];
