@@ -28,7 +28,7 @@ import { pytorchUnavailable, runStudyBench, tunedPytorchEnv } from "./bench-stud
  * actual CPU, glibc malloc told never to return PyTorch's per-step buffers to the system —
  * MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ = 4 GiB, what PyTorch's CPU tuning guide
  * achieves with jemalloc/tcmalloc). Ratios are against the tuned run.
- * GFLOP/s use the issue's convention: training 6·params per sample, evaluation 2·params;
+ * GFLOP/s use the usual convention: training 6·params per sample, evaluation 2·params;
  * %peak divides by the CPU's measured FMA peak on one core (a loop of independent FMAs at
  * 256 and 512 bits, the physical limit).
  * --study: a fixed small study run end to end by mentia and by a PyTorch script (bench/study.ts).
@@ -324,7 +324,7 @@ export const command: Command = {
       }
     }
     console.log(`\nrates: ${QUANTILE} quantile of per-window rates (windows ~${WINDOW_S * 1000} ms training, ${EVAL_ROWS} rows evaluation), timed in ${cpuTime ? "CPU seconds of the measuring process (--cpu-time)" : "wall seconds"}`);
-    console.log("GFLOP/s: 6·params (train), 2·params (eval) per sample, the issue's convention; %peak: of the FMA peak above;");
+    console.log("GFLOP/s: 6·params (train), 2·params (eval) per sample; %peak: of the FMA peak above;");
     console.log("hw%: training flops actually needed (no input gradient for the first layer: 4·params + 2·hidden-layer params) / peak");
     return 0;
   },
