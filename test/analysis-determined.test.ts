@@ -47,5 +47,8 @@ test("the summary, the report page, figure 4 and the tables show an undetermined
   const csv = toCsv(buildTables(a).find((t) => t.name === "length-scale-fits")!);
   assert.match(csv, /not determined|no degrees of freedom/);
 
-  for (const c of base.collapses) for (const r of [c.power, c.bkt]) if (r) assert.match(String(collapseNotDetermined({ ...r, dof: 0, pcBound: null })), /degrees of freedom/);
+  for (const c of base.collapses) for (const r of [c.power, c.bkt]) if (r) assert.match(String(collapseNotDetermined({ ...r, dof: 0, pcBound: null, paramsAtBound: [] })), /degrees of freedom/);
+  // A parameter other than p_c at its search bound (ν = 10 ± 1e-8 on the default study) is not a result either.
+  const c0 = base.collapses[0].power!;
+  assert.match(String(collapseNotDetermined({ ...c0, pcBound: null, paramsAtBound: ["ν"] })), /ν at the edge of its search range/);
 });

@@ -590,6 +590,9 @@ function profilePc(problem: Problem, best: number[], delta: number, points = 41)
  * Returns the parameters with 1σ errors, χ²_red with its dof, AIC, the out-of-sample χ²,
  * the scaled points (sorted by x) and whether the collapse supports a confident claim.
  */
+/** Physics names of the fitted (internal) parameters, for messages. */
+const PARAM_NAMES: Record<string, string> = { lnNu: "ν", lnLnRatio: "N₀", lnB: "b", sigma: "σ", pref: "β" };
+
 export function fitCollapse(data: readonly CollapseDatum[], opts: CollapseOptions): CollapseResult {
   const r = fitCollapseOnce(data, opts);
   // bkt-xi with σ fitted: σ at its search bound is not determined by the data (σ → 0 is the
@@ -698,6 +701,7 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
   for (const key of fitted) if (errs[key] === null || !Number.isFinite(errs[key] as number) || (errs[key] as number) <= 0) notes.push(`no finite error for ${key}`);
   if (pc < problem.pMin || pc > problem.pMax) notes.push(`p_c = ${pc.toPrecision(4)} lies outside the data's p range [${problem.pMin}, ${problem.pMax}]`);
   let pcBound: "lower" | "upper" | null = null;
+  const paramsAtBound: string[] = [];
   problem.params.forEach((p, i) => {
     const r = p.bounds[1] - p.bounds[0];
     const e = internalErr[i] ?? 0;
@@ -706,6 +710,7 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
     if (low || high) {
       notes.push(`${p.name} = ${best.x[i].toPrecision(3)} ± ${e.toPrecision(2)} reaches the edge of its search range [${p.bounds[0].toPrecision(3)}, ${p.bounds[1].toPrecision(3)}]: a bound, not determined by the data`);
       if (i === 0) pcBound = low ? "lower" : "upper";
+      else paramsAtBound.push(PARAM_NAMES[p.name] ?? p.name);
     }
   });
   const maxRel = opts.maxRelativePcErr ?? 0.1;
@@ -759,6 +764,7 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
     pcCI: pcErr !== null && pcBound === null ? [pc - q * pcErr, pc + q * pcErr] : null,
     ciLevel,
     pcBound,
+    paramsAtBound,
     nu: orNull(phys.nu),
     nuErr: orNull(errs.nu),
     beta: orNull(phys.beta),

@@ -19,6 +19,8 @@ interface FitLike {
   sigmaFixed?: boolean;
   /** Set by the fitters when p_c sits at the end of its search range (a bound, not a value). */
   pcBound?: "lower" | "upper" | null;
+  /** Set by the collapse fitter: other parameters at the edge of their search range. */
+  paramsAtBound?: string[];
 }
 
 type Check = (f: FitLike) => string | null;
@@ -29,6 +31,7 @@ const LENGTH_SCALE_SEARCH = { near: 1e-4, far: 3 };
 const CHECKS: Check[] = [
   (f) => (f.pcBound ? `p_c at the edge of its search range: ${f.pcBound === "lower" ? "≤" : "≥"} ${f.pc.toFixed(3)} is a bound, not a value` : null),
   (f) => (!Number.isFinite(f.pc) ? "p_c is not finite" : null),
+  (f) => (f.paramsAtBound && f.paramsAtBound.length > 0 ? `${f.paramsAtBound.join(", ")} at the edge of ${f.paramsAtBound.length > 1 ? "their" : "its"} search range (not determined by the data; its error is meaningless)` : null),
   (f) => (f.dof < 1 ? `no degrees of freedom left (dof ${f.dof}: as many parameters as points)` : null),
   (f) => {
     if (!f.points || f.points.length === 0) return null;

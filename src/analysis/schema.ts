@@ -298,6 +298,8 @@ export interface CollapseResult {
   ciLevel?: number;
   /** "lower" / "upper" when p_c sits (within 2σ) at the edge of its search range: a bound, not a value. */
   pcBound?: "lower" | "upper" | null;
+  /** Other fitted parameters (ν, N₀, b, σ, β) that sit at the edge of their search range. */
+  paramsAtBound?: string[];
   nu: number | null;
   nuErr: number | null;
   /** power: β in y N^(β/ν); bkt, bkt-xi: the exponent of N in the prefactor y N^β. 0 when fixed. */

@@ -43,6 +43,7 @@ function collapsePanel(c: CollapseComparison, form: Form): Obj {
   const xTitle = form === "power" ? "(p_eval − p_c)·N^(1/ν)" : form === "bkt" ? "(p_eval − p_c)·(ln(N/N₀))^(1/σ)" : "ln N − b·|p_eval − p_c|^(−σ)";
   const yTitle = form === "power" ? "L·N^(β/ν)" : "L·N^β";
   const color = { field: "size", type: "ordinal", title: "N", scale: { scheme: "viridis" } };
+  const logY = form === "bkt-xi" && rows.every((q) => q.lo > 0);
   const subtitle = collapseTitle(r);
   if (!r.confident && r.notes.length > 0) subtitle.push(...wrap(r.notes[0], 52).slice(0, 3));
   return {
@@ -56,7 +57,8 @@ function collapsePanel(c: CollapseComparison, form: Form): Obj {
         mark: { type: "point", filled: true, size: 30, opacity: 0.9 },
         encoding: {
           x: { field: "x", type: "quantitative", title: xTitle, scale: { zero: false } },
-          y: { field: "y", type: "quantitative", title: yTitle, scale: { zero: false } },
+          // bkt-xi's L·N^β spans decades when β ≈ 1: a log axis, when every point is positive.
+          y: { field: "y", type: "quantitative", title: yTitle, scale: logY ? { type: "log" } : { zero: false } },
           color,
           tooltip: [
             { field: "size", title: "N" },
