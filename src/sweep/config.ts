@@ -3,9 +3,7 @@ import { extname } from "node:path";
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { MentiaError } from "../errors.js";
-import type { DataDraw } from "../data/mnist.js";
-import type { EvalMode, OptimizerName } from "../engine/types.js";
-import { TRAINING_POLICIES, type TrainingPolicy, type ValEvery } from "../train/job.js";
+import { TRAINING_POLICIES, type TrainingPolicy, type TrainJob } from "../train/job.js";
 
 /**
  * A sweep configuration: the grid of a study (widths × depths × p_train × N × seeds, every
@@ -16,7 +14,7 @@ import { TRAINING_POLICIES, type TrainingPolicy, type ValEvery } from "../train/
  * (log-spaced when `log: true`; integer grids are rounded). Grids are stored sorted, so
  * two files that list the same values in another order are the same study.
  */
-export interface SweepConfig {
+export interface SweepConfig extends JobSettings {
   widths: number[];
   depths: number[];
   /** Dropout rates at training, each in [0, 1). */
@@ -26,30 +24,10 @@ export interface SweepConfig {
   /** Training-set sizes N (nested subsets of the 60,000 MNIST training images). */
   sizes: number[];
   seeds: number[];
-  /** How long each job trains (src/train/job.ts, docs/protocol.md). */
-  policy: TrainingPolicy;
-  /** Passes over the N samples (policies `epochs`, `epochs-min-steps`). */
-  epochs: number;
-  /** Optimisation steps (`steps`: exactly; `epochs-min-steps`: at least). */
-  steps: number;
-  /** Early stopping: validations without improvement before stopping. */
-  patience: number;
-  /** Early stopping: steps between validations, or "half-epoch" (max(½ epoch, 10 steps)) / "epoch" (max(1 epoch, 50 steps)). */
-  valEvery: ValEvery;
-  /** Early stopping: most steps a job may train. */
-  maxSteps: number;
-  /** Training images held out for validation; N ≤ 60,000 − validation. */
-  validation: number;
-  /** `per-seed`: each seed trains on its own draw of images; `shared`: one draw for all. */
-  dataDraw: DataDraw;
-  batch: number;
-  lr: number;
-  optimizer: OptimizerName;
-  evalMode: EvalMode;
-  masks: number;
-  rescale: boolean;
-  subsetSeed: number;
 }
+
+/** The settings every job of a sweep shares: the job's own fields (src/train/job.ts says what each means). */
+export type JobSettings = Omit<TrainJob, "width" | "depth" | "pTrain" | "n" | "seed" | "pEvals">;
 
 export const CONFIG_DEFAULTS = {
   seeds: [0],
