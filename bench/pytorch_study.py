@@ -30,14 +30,8 @@ import torch.nn.functional as F  # noqa: E402
 
 torch.set_num_threads(1)
 
-
-def make_model(width, depth, p):
-    layers, fan_in = [], 784
-    for _ in range(depth):
-        layers += [torch.nn.Linear(fan_in, width), torch.nn.ReLU(), torch.nn.Dropout(p)]
-        fan_in = width
-    layers.append(torch.nn.Linear(fan_in, 10))
-    return torch.nn.Sequential(*layers)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pytorch_ref import make_model  # noqa: E402  (the same network as the per-step benchmark)
 
 
 def train(job, x, y):

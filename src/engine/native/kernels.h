@@ -249,24 +249,31 @@ static inline size_t packFloats(const Blocking& bl, int N, int K) {
 }
 
 #if defined(__AVX__)
-/** 8×8 block: dst[c][r] = src[r][c], r, c < 8. */
-static inline __attribute__((always_inline)) void transpose8x8(const float* src, ptrdiff_t lds, float* dst, ptrdiff_t ldd) {
-  __m256 r[8], t[8];
-  for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + i * lds);
+/** In registers: col[c][r] = row[r][c] for an 8×8 block (row is clobbered). */
+static inline __attribute__((always_inline)) void transpose8x8Regs(__m256 (&row)[8], __m256 (&col)[8]) {
+  __m256 t[8];
   for (int i = 0; i < 8; i += 2) {
-    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    t[i] = _mm256_unpacklo_ps(row[i], row[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(row[i], row[i + 1]);
   }
   for (int i = 0; i < 8; i += 4) {
-    r[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-    r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-    r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-    r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    row[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    row[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    row[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    row[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
   }
   for (int i = 0; i < 4; i++) {
-    _mm256_storeu_ps(dst + i * ldd, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
-    _mm256_storeu_ps(dst + (i + 4) * ldd, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+    col[i] = _mm256_permute2f128_ps(row[i], row[i + 4], 0x20);
+    col[i + 4] = _mm256_permute2f128_ps(row[i], row[i + 4], 0x31);
   }
+}
+
+/** 8×8 block: dst[c][r] = src[r][c], r, c < 8. */
+static inline __attribute__((always_inline)) void transpose8x8(const float* src, ptrdiff_t lds, float* dst, ptrdiff_t ldd) {
+  __m256 r[8], c[8];
+  for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + i * lds);
+  transpose8x8Regs(r, c);
+  for (int i = 0; i < 8; i++) _mm256_storeu_ps(dst + i * ldd, c[i]);
 }
 #endif
 
@@ -296,22 +303,9 @@ static void packA(const float* A, ptrdiff_t rsA, ptrdiff_t csA, int mr, int kc, 
     for (; r0 + 8 <= kc; r0 += 8) {
       __m256 col[G][8];
       for (int g = 0; g < G; g++) {
-        __m256 r[8], t[8];
+        __m256 r[8];
         for (int i = 0; i < 8; i++) r[i] = 8 * g + i < MR ? _mm256_loadu_ps(A + (8 * g + i) * rsA + r0) : z;
-        for (int i = 0; i < 8; i += 2) {
-          t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-          t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-        }
-        for (int i = 0; i < 8; i += 4) {
-          r[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-          r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-          r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-          r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-        }
-        for (int i = 0; i < 4; i++) {
-          col[g][i] = _mm256_permute2f128_ps(r[i], r[i + 4], 0x20);
-          col[g][i + 4] = _mm256_permute2f128_ps(r[i], r[i + 4], 0x31);
-        }
+        transpose8x8Regs(r, col[g]);
       }
       float* o = d + r0 * MR;
       for (int r = 0; r < 8; r++)

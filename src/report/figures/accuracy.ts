@@ -1,7 +1,7 @@
 /** Figure 6: test accuracy over the p_train × p_eval grid. */
 import type { TopLevelSpec } from "vega-lite";
 import type { Analysis, Architecture } from "../../analysis/schema.js";
-import { archLabel, base, gridAxis, HEAT_SIZE, P_EVAL, P_TRAIN, sameArch, type Obj } from "./common.js";
+import { archLabel, base, gridAxis, gridCellMark, HEAT_SIZE, P_EVAL, P_TRAIN, sameArch, type Obj } from "./common.js";
 // ---------------------------------------------------------------------------------------------
 // 6. Test accuracy heat map
 // ---------------------------------------------------------------------------------------------
@@ -25,22 +25,15 @@ export function accuracySpec(analysis: Analysis, arch: Architecture): TopLevelSp
   });
   const nText = ns.size === 1 ? `N = ${[...ns][0]}` : "the largest N of each curve";
   const layers: Obj[] = [
-    {
-      mark: { type: "rect", stroke: "white", strokeWidth: 0.6 },
-      encoding: {
-        x: { ...gx.channel, field: "x0", type: "quantitative" },
-        x2: { field: "x1" },
-        y: { ...gy.channel, field: "y0", type: "quantitative" },
-        y2: { field: "y1" },
-        color: { field: "accuracy", type: "quantitative", title: "test accuracy", scale: { domain: [0, 1], scheme: "viridis" }, legend: { format: ".0%" } },
-        tooltip: [
-          { field: "pTrain", title: "p_train" },
-          { field: "pEval", title: "p_eval" },
-          { field: "n", title: "N" },
-          { field: "accuracy", title: "test accuracy", format: ".2%" },
-        ],
-      },
-    },
+    gridCellMark(gx, gy, {
+      color: { field: "accuracy", type: "quantitative", title: "test accuracy", scale: { domain: [0, 1], scheme: "viridis" }, legend: { format: ".0%" } },
+      tooltip: [
+        { field: "pTrain", title: "p_train" },
+        { field: "pEval", title: "p_eval" },
+        { field: "n", title: "N" },
+        { field: "accuracy", title: "test accuracy", format: ".2%" },
+      ],
+    }),
   ];
   if (cells.some((c) => c.roomy)) {
     layers.push({

@@ -196,6 +196,20 @@ export function gridAxis(values: readonly number[], title: string, lengthPx: num
   };
 }
 
+/** A rect mark filling each grid cell: data rows carry x0, x1 (p_train extent) and y0, y1 (p_eval extent). */
+export function gridCellMark(gx: GridAxis, gy: GridAxis, encoding: Obj): Obj {
+  return {
+    mark: { type: "rect", stroke: "white", strokeWidth: 0.6 },
+    encoding: {
+      x: { ...gx.channel, field: "x0", type: "quantitative" },
+      x2: { field: "x1" },
+      y: { ...gy.channel, field: "y0", type: "quantitative" },
+      y2: { field: "y1" },
+      ...encoding,
+    },
+  };
+}
+
 /** Plot area of the heat maps (drawn to scale, so not dependent on the number of grid values). */
 export const HEAT_SIZE = { width: 520, height: 400 } as const;
 

@@ -3,7 +3,7 @@ import type { TopLevelSpec } from "vega-lite";
 import type { Analysis, Architecture } from "../../analysis/schema.js";
 import { sig } from "../format.js";
 import { boundaryLayers, boundaryRows } from "./boundaries.js";
-import { archLabel, base, gridAxis, HEAT_SIZE, P_EVAL, P_TRAIN, phaseColor, sameArch } from "./common.js";
+import { archLabel, base, gridAxis, gridCellMark, HEAT_SIZE, P_EVAL, P_TRAIN, phaseColor, sameArch } from "./common.js";
 // ---------------------------------------------------------------------------------------------
 // 1. Phase diagram per architecture, and the overlay of all boundaries
 // ---------------------------------------------------------------------------------------------
@@ -38,12 +38,7 @@ export function phaseDiagramSpec(analysis: Analysis, arch: Architecture): TopLev
     layer: [
       {
         data: { values: cells },
-        mark: { type: "rect", stroke: "white", strokeWidth: 0.6 },
-        encoding: {
-          x: { ...gx.channel, field: "x0", type: "quantitative" },
-          x2: { field: "x1" },
-          y: { ...gy.channel, field: "y0", type: "quantitative" },
-          y2: { field: "y1" },
+        ...gridCellMark(gx, gy, {
           color: phaseColor(),
           opacity: { field: "alpha", type: "quantitative", title: "α (shading)", scale: { domain: [aLo, aHi], range: [0.3, 1] }, legend: { format: ".2f", tickCount: 4 } },
           tooltip: [
@@ -55,7 +50,7 @@ export function phaseDiagramSpec(analysis: Analysis, arch: Architecture): TopLev
             { field: "loss", title: "L at largest N", format: ".3f" },
             { field: "rule", title: "rule" },
           ],
-        },
+        }),
       },
       ...boundaryLayers(rows, "black", { x: gx.channel, y: gy.channel }),
     ],
