@@ -146,3 +146,43 @@ test("N*(p) with 6 seeds: the seed bootstrap understates p_c's scatter somewhat 
   const hit = nStarCoverage(6, 40);
   assert.ok(hit >= 30, `coverage ${hit}/40`);
 });
+
+test("censored N* enter the N*(p) fit as one-sided bounds: respected bounds change nothing, violated ones pull the fit, bounds beyond p_c hold, dof counts only uncensored points", () => {
+  const ps = [0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9];
+  const noise = [0.05, -0.04, 0.03, -0.02, 0.04, -0.05, 0.02];
+  const pts: LengthScalePoint[] = ps.map((p, i) => ({ p, lnNStar: lnNStarTrue(p) + noise[i], lnNStarErr: 0.05 }));
+  const free = fitLengthScale(pts, "bkt", 0.5);
+  assert.ok(free);
+  const at = (f: NonNullable<typeof free>, p: number): number => f.params.lnN0 + f.params.b * Math.pow(Math.abs(p - f.pc), -0.5);
+  // 1. a bound the fit already respects: same fit, nothing violated
+  const loose = fitLengthScale([...pts, { p: 0.52, lnNStar: at(free, 0.52) - 1, lnNStarErr: 0.05, censored: "above" }], "bkt", 0.5);
+  assert.ok(loose);
+  assert.ok(Math.abs(loose.pc - free.pc) < 1e-6 && Math.abs(loose.chi2 - free.chi2) < 1e-6, `${loose.pc} vs ${free.pc}`);
+  assert.equal(loose.boundsViolated, 0);
+  assert.equal(loose.dof, free.dof, "a bound is not a degree of freedom");
+  // 2. a bound the free fit violates (N* > e^2 times its prediction at 0.6): the fit moves toward it and χ² grows
+  const tight = fitLengthScale([...pts, { p: 0.6, lnNStar: at(free, 0.6) + 2, lnNStarErr: 0.05, censored: "above" }], "bkt", 0.5);
+  assert.ok(tight);
+  assert.ok(at(tight, 0.6) > at(free, 0.6) + 0.2, `fit at the bound: ${at(tight, 0.6)} vs free ${at(free, 0.6)}`);
+  assert.ok(tight.chi2 > free.chi2 + 1);
+  // 3. a bound "above" on the far side of p_c (inside the phase where N* is infinite) holds whatever its value
+  const beyond = fitLengthScale([...pts, { p: 0.3, lnNStar: 50, lnNStarErr: 0.05, censored: "above" }], "bkt", 0.5);
+  assert.ok(beyond);
+  assert.ok(Math.abs(beyond.pc - free.pc) < 1e-6 && Math.abs(beyond.chi2 - free.chi2) < 1e-6);
+  // 4. a bound "below" (N* < N_min) that the fit violates at large p pulls it down there
+  const below = fitLengthScale([...pts, { p: 0.95, lnNStar: at(free, 0.95) - 1, lnNStarErr: 0.05, censored: "below" }], "bkt", 0.5);
+  assert.ok(below);
+  assert.ok(at(below, 0.95) < at(free, 0.95) - 0.1);
+  assert.equal(below.bounds, 1);
+});
+
+test("an N*(p) fit whose ν (or b) is no larger than its error is 'not determined'", async () => {
+  const { lengthScaleNotDetermined } = await import("../src/analysis/determined.js");
+  const pts: LengthScalePoint[] = PS.map((p) => ({ p, lnNStar: lnNStarTrue(p), lnNStarErr: 0.05 }));
+  const f = fitLengthScale(pts, "power", null);
+  assert.ok(f);
+  const good = { width: 1, depth: 1, pTrain: 0, ...f, params: { ...f.params, nu: 2 }, paramErrs: { ...f.paramErrs, nu: 0.3 }, pcBound: null, pcErr: 0.01 };
+  assert.equal(lengthScaleNotDetermined(good), null);
+  const why = lengthScaleNotDetermined({ ...good, paramErrs: { ...good.paramErrs, nu: 2.5 } });
+  assert.match(why ?? "", /ν = 2\.0 ± 2\.5: error as large as the value/);
+});

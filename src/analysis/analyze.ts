@@ -15,7 +15,7 @@ import { collapseNotDetermined, lengthScaleNotDetermined } from "./determined.js
 import { completeCells, incompleteWarning, type ExpectedGrid } from "./completeness.js";
 import { aggregateSeeds, fitCollapse, preferCollapseForm, type CollapseDatum, type CollapseForm, type CollapseOptions, type CollapseReplicates, type SeedRow } from "./collapse.js";
 import { bootstrapCurveWith, drawSeedSets, lossCurves, pooledLogErrors, type CurveBootstrap } from "./curves.js";
-import { crossoverLnNStar, crossoverSize, fitLengthScale } from "./lengthscale.js";
+import { crossoverLnNStar, crossoverSize, fitLengthScale, type LengthScalePoint } from "./lengthscale.js";
 import { classifyPhases, phaseBoundaries, type PhaseInput } from "./phases.js";
 import { scalingFit } from "./scaling.js";
 import { ANALYSIS_SCHEMA_VERSION, type Analysis, type AnalysisOptions, type CollapseComparison, type CollapseResult, type CrossoverSize, type LengthScaleFit, type LossCurve } from "./schema.js";
@@ -133,19 +133,33 @@ export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<
   const nReps = Math.min(o.bootstrapReplicates, 50);
   for (const fam of families.values()) {
     const { width, depth, pTrain } = fam[0];
-    const used = curves.filter((c, i) => {
-      const x = crossovers[i];
-      return c.width === width && c.depth === depth && c.pTrain === pTrain && x.censored === "none" && x.significant && x.method !== "grid-minimum" && x.lnNStarErr !== null && phaseOf.get(`${x.width}|${x.depth}|${x.pTrain}|${x.pEval}`) !== "amentia";
-    });
+    // Every uncensored N* with a bootstrap error (its weight says how well its minimum is
+    // located), and every censored N* as a bound; amentia curves (no learning) are left out.
+    const inLine = (c: LossCurve, i: number): boolean => c.width === width && c.depth === depth && c.pTrain === pTrain && phaseOf.get(`${c.width}|${c.depth}|${c.pTrain}|${c.pEval}`) !== "amentia" && crossovers[i] !== undefined;
+    const used = curves.filter((c, i) => inLine(c, i) && crossovers[i].censored === "none" && crossovers[i].method !== "grid-minimum" && crossovers[i].lnNStarErr !== null);
+    const censored = curves.filter((c, i) => inLine(c, i) && crossovers[i].censored !== "none");
     const fallbacks = crossovers.filter((x) => x.width === width && x.depth === depth && x.pTrain === pTrain && x.method === "grid-minimum" && x.censored === "none").length;
     if (fallbacks > 0) warnings.push(`width ${width}, depth ${depth}, p_train ${pTrain}: ${fallbacks} N* at the lowest sampled N (quadratic unusable) left out of the N*(p) fits`);
     if (used.length === 0) continue;
-    const pts = used.map((c) => {
-      const x = crossovers[curves.indexOf(c)];
-      return { p: x.pEval, lnNStar: x.lnNStar, lnNStarErr: x.lnNStarErr as number };
-    });
+    const errs = used.map((c) => crossovers[curves.indexOf(c)].lnNStarErr as number).sort((a, b) => a - b);
+    const boundErr = errs[Math.floor(errs.length / 2)];
+    const pts: LengthScalePoint[] = [
+      ...used.map((c) => {
+        const x = crossovers[curves.indexOf(c)];
+        return { p: x.pEval, lnNStar: x.lnNStar, lnNStarErr: x.lnNStarErr as number };
+      }),
+      ...censored.map((c) => {
+        const x = crossovers[curves.indexOf(c)];
+        return { p: x.pEval, lnNStar: x.lnNStar, lnNStarErr: boundErr, censored: x.censored as "above" | "below" };
+      }),
+    ];
     const bs = used.map((c) => boot.get(c) as CurveBootstrap);
-    const replicates = { lnNStar: Array.from({ length: nReps }, (_, r) => used.map((c, i) => crossoverLnNStar(c, bs[i].means[r], o.crossoverHalfWindow))), expansion: bs[0].expansion, units: Math.min(...bs.map((b) => b.units)) };
+    // replicate rows are aligned with pts: refitted N* for the uncensored points, the bound itself for the rest
+    const replicates = {
+      lnNStar: Array.from({ length: nReps }, (_, r) => [...used.map((c, i) => crossoverLnNStar(c, bs[i].means[r], o.crossoverHalfWindow)), ...censored.map((c) => crossovers[curves.indexOf(c)].lnNStar)]),
+      expansion: bs[0].expansion,
+      units: Math.min(...bs.map((b) => b.units)),
+    };
     for (const form of ["bkt", "power"] as const) {
       let sigma = form === "bkt" ? o.lengthScaleSigma : null;
       let f = fitLengthScale(pts, form, sigma, { replicates, ciLevel: o.ciLevel });
@@ -155,7 +169,7 @@ export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<
         if (f) f.notes = [...(f.notes ?? []), `σ fixed at 1/2: ${pts.length} points are too few to fit it (needs 5 for dof ≥ 1)`];
       }
       if (f) lengthScaleFits.push({ width, depth, pTrain, ...f });
-      else warnings.push(`N*(p) ${form} fit skipped for width ${width}, depth ${depth}, p_train ${pTrain}: ${pts.length} usable crossover size(s) leave no degree of freedom (need ≥ ${form === "power" ? 4 : 4})`);
+      else warnings.push(`N*(p) ${form} fit skipped for width ${width}, depth ${depth}, p_train ${pTrain}: ${used.length} uncensored crossover size(s) leave no degree of freedom (need ≥ 4)`);
     }
   }
 

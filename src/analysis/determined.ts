@@ -13,8 +13,10 @@ interface FitLike {
   pcErr: number | null;
   dof: number;
   paramErrs?: Record<string, number | null>;
-  /** Fitted points of an N*(p) fit: the p_c search range is derived from them. */
-  points?: { p: number }[];
+  /** Fitted points of an N*(p) fit: the p_c search range is derived from the uncensored ones. */
+  points?: { p: number; censored?: string }[];
+  /** Form parameters (an N*(p) fit's ν or b): one whose error exceeds its size is not determined. */
+  params?: Record<string, number>;
   form?: string;
   sigmaFixed?: boolean;
   /** Set by the fitters when p_c sits at the end of its search range (a bound, not a value). */
@@ -34,8 +36,9 @@ const CHECKS: Check[] = [
   (f) => (f.paramsAtBound && f.paramsAtBound.length > 0 ? `${f.paramsAtBound.join(", ")} at the edge of ${f.paramsAtBound.length > 1 ? "their" : "its"} search range (not determined by the data; its error is meaningless)` : null),
   (f) => (f.dof < 1 ? `no degrees of freedom left (dof ${f.dof}: as many parameters as points)` : null),
   (f) => {
-    if (!f.points || f.points.length === 0) return null;
-    const ps = f.points.map((q) => q.p);
+    const exact = (f.points ?? []).filter((q) => !q.censored);
+    if (exact.length === 0) return null;
+    const ps = exact.map((q) => q.p);
     const span = Math.max(...ps) - Math.min(...ps) || 1;
     const d = Math.min(...ps.map((p) => Math.abs(p - f.pc)));
     if (d >= LENGTH_SCALE_SEARCH.far * span * 0.98) return `p_c = ${f.pc.toFixed(3)} at the far edge of its search range (${LENGTH_SCALE_SEARCH.far}× the span of the data beyond it)`;
@@ -43,6 +46,11 @@ const CHECKS: Check[] = [
     return null;
   },
   (f) => (f.pcErr === null || !Number.isFinite(f.pcErr) ? "the error of p_c could not be computed" : null),
+  (f) => {
+    // ν (power) and b (BKT) set how fast N* grows; one compatible with zero is no divergence measured
+    const loose = ["nu", "b"].filter((k) => f.params && f.paramErrs && Number.isFinite(f.params[k]) && (f.paramErrs[k] ?? 0) >= Math.abs(f.params[k]));
+    return loose.length > 0 ? `${loose.map((k) => `${k === "nu" ? "ν" : "b"} = ${f.params![k].toPrecision(2)} ± ${f.paramErrs![k]!.toPrecision(2)}`).join(", ")}: error as large as the value` : null;
+  },
   (f) => {
     const missing = Object.entries(f.paramErrs ?? {}).filter(([k, v]) => (v === null || !Number.isFinite(v)) && !(k === "sigma" && f.sigmaFixed));
     return missing.length > 0 ? `errors of ${missing.map(([k]) => k).join(", ")} could not be computed` : null;

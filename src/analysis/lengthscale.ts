@@ -14,14 +14,20 @@
  *   (3, not 2: the minimum of several noisy points is biased low, so a flat noisy curve
  *   passes a 2σ test too often).
  *
- * N*(p) along one p_eval line, from the uncensored, significant crossovers
+ * N*(p) along one p_eval line, from every uncensored crossover with a bootstrap error
  * (weights 1/σ(ln N*)²):
  *   BKT:    ln N* = ln N0 + b |p − p_c|^(−σ)     (σ fixed, default 1/2, or fitted)
  *   power:  ln N* = ln A − ν ln |p − p_c|
- * For fixed p_c (and σ) both are linear in the remaining parameters, so p_c (and σ) are
- * found by a profile search — p_c on the side of the data where N* is largest, outside the
- * data — and the linear parameters by weighted least squares. Parameter errors from the χ²
- * curvature (cov = 2 H⁻¹), scaled by max(1, χ²/dof).
+ * Censored crossovers enter as one-sided bounds (N* > N_max where L falls over the whole
+ * range, N* < N_min where it rises): a bound the fitted curve violates adds
+ * ((bound − fit)/σ_b)² to χ² (σ_b: the median error of the uncensored points), one that it
+ * respects adds nothing. Bounds count in χ² but not in the degrees of freedom. A bound
+ * "above" on the far side of p_c (inside the phase where N* is infinite) always holds.
+ * For fixed p_c (and σ) both forms are linear in the remaining parameters, so p_c (and σ)
+ * are found by a profile search — p_c on the side of the data where N* is largest, outside
+ * the uncensored data — and the linear parameters by weighted least squares (with the
+ * violated bounds as pseudo-observations, iterated to a fixed point: the penalty is convex).
+ * Parameter errors from the χ² curvature (cov = 2 H⁻¹), scaled by max(1, χ²/dof).
  */
 import { pooledLogErrors } from "./curves.js";
 import type { CrossoverSize, LengthScaleFit, LossCurve } from "./schema.js";
@@ -111,9 +117,36 @@ export function crossoverLnNStar(curve: LossCurve, means: readonly number[], hal
   return crossoverOf(lnN, means, pooledLogErrors(curve), halfWindow).lnNStar as number;
 }
 
+/** Regressor of the linear parameters' slope at p (power: −ln|p − p_c|; BKT: |p − p_c|^(−σ)). */
+function regressor(form: "bkt" | "power", p: number, pc: number, sg: number): number {
+  return form === "power" ? -Math.log(Math.abs(p - pc)) : Math.pow(Math.abs(p - pc), -sg);
+}
+
+/**
+ * χ² terms of the bounds at (p_c, σ, c0, c1): ((bound − fit)/σ_b)² for each violated bound.
+ * A bound "above" on the far side of p_c is inside the phase where N* is infinite: it holds.
+ */
+function boundPenalty(bounds: readonly LengthScalePoint[], form: "bkt" | "power", pc: number, sg: number, c0: number, c1: number, side: "low" | "high"): { chi2: number; violated: LengthScalePoint[] } {
+  let chi2 = 0;
+  const violated: LengthScalePoint[] = [];
+  for (const b of bounds) {
+    const beyond = side === "low" ? b.p <= pc : b.p >= pc;
+    if (beyond && b.censored === "above") continue;
+    const fit = beyond ? Infinity : c0 + c1 * regressor(form, b.p, pc, sg);
+    const miss = b.censored === "above" ? b.lnNStar - fit : fit - b.lnNStar;
+    if (miss > 0) {
+      chi2 += Number.isFinite(miss) ? (miss / b.lnNStarErr) ** 2 : 1e300;
+      violated.push(b);
+    }
+  }
+  return { chi2, violated };
+}
+
 /** The profile search of fitLengthScale (p_c, σ by 1-D searches, linear parameters by least squares). */
-function fitCore(points: readonly LengthScalePoint[], form: "bkt" | "power", sigma: number | null, near?: { pc: number; sg: number }) {
+function fitCore(allPoints: readonly LengthScalePoint[], form: "bkt" | "power", sigma: number | null, near?: { pc: number; sg: number }) {
   const k = form === "power" ? 3 : sigma === null ? 4 : 3;
+  const points = allPoints.filter((q) => !q.censored);
+  const bounds = allPoints.filter((q) => q.censored);
   if (points.length < k) return null;
   const ps = points.map((q) => q.p);
   const y = points.map((q) => q.lnNStar);
@@ -121,26 +154,39 @@ function fitCore(points: readonly LengthScalePoint[], form: "bkt" | "power", sig
   const pMin = Math.min(...ps);
   const pMax = Math.max(...ps);
   const span = pMax - pMin || 1;
-  // Which side does N* diverge on? The side of the largest N*.
+  // Which side does N* diverge on? The side of the largest N* (bounds "above" included).
   const iTop = y.indexOf(Math.max(...y));
-  let sides: ("low" | "high")[] = iTop === ps.indexOf(pMin) ? ["low"] : iTop === ps.indexOf(pMax) ? ["high"] : ["low", "high"];
+  const above = bounds.filter((b) => b.censored === "above").map((b) => b.p);
+  const topAbove = above.length > 0 ? (above.every((p) => p < pMin) ? "low" : above.every((p) => p > pMax) ? "high" : null) : null;
+  let sides: ("low" | "high")[] = topAbove ? [topAbove] : iTop === ps.indexOf(pMin) ? ["low"] : iTop === ps.indexOf(pMax) ? ["high"] : ["low", "high"];
   // replicate refits: the main fit's side only (and, below, no σ grid)
   if (near) sides = [near.pc < pMin ? "low" : "high"];
-  const regress = (pc: number, sg: number): number[] => ps.map((p) => (form === "power" ? -Math.log(Math.abs(p - pc)) : Math.pow(Math.abs(p - pc), -sg)));
   const profile = (pc: number, sg: number): { chi2: number; coef: number[] } | null => {
-    const g = regress(pc, sg);
+    const g = ps.map((p) => regressor(form, p, pc, sg));
     if (!g.every(Number.isFinite)) return null;
-    try {
-      const f = weightedLinearFit(
-        g.map((v) => [1, v]),
-        y,
-        s,
-      );
-      return { chi2: f.chi2, coef: f.coef };
-    } catch (e) {
-      if (e instanceof SingularMatrixError) return null;
-      throw e;
+    const side = pc < pMin ? "low" : "high";
+    // Active set: refit with the violated bounds as pseudo-observations until it is stable.
+    let active: LengthScalePoint[] = [];
+    let out: { chi2: number; coef: number[] } | null = null;
+    for (let iter = 0; iter < 20; iter++) {
+      const X = [...g.map((v) => [1, v]), ...active.map((b) => [1, regressor(form, b.p, pc, sg)])];
+      if (!X.every((r) => Number.isFinite(r[1]))) return null;
+      let coef: number[];
+      try {
+        coef = weightedLinearFit(X, [...y, ...active.map((b) => b.lnNStar)], [...s, ...active.map((b) => b.lnNStarErr)]).coef;
+      } catch (e) {
+        if (e instanceof SingularMatrixError) return null;
+        throw e;
+      }
+      let chi2 = 0;
+      for (let i = 0; i < ps.length; i++) chi2 += ((y[i] - coef[0] - coef[1] * g[i]) / s[i]) ** 2;
+      const pen = boundPenalty(bounds, form, pc, sg, coef[0], coef[1], side);
+      out = { chi2: chi2 + pen.chi2, coef };
+      const same = pen.violated.length === active.length && pen.violated.every((b) => active.includes(b));
+      if (same) break;
+      active = pen.violated;
     }
+    return out;
   };
   const chi2At = (pc: number, sg: number): number => profile(pc, sg)?.chi2 ?? Infinity;
   let best: { pc: number; sg: number; chi2: number } | null = null;
@@ -171,13 +217,17 @@ function fitCore(points: readonly LengthScalePoint[], form: "bkt" | "power", sig
   const dist = Math.min(...ps.map((p) => Math.abs(p - best!.pc))) / span;
   // the search covers distances 1e-4 … 3 spans from the data: an optimum at either end is a bound
   const atEdge = dist < 1.5e-4 || dist > 2.9;
-  return { best, prof, ps, y, s, atEdge };
+  return { best, prof, ps, y, s, atEdge, points, bounds };
 }
 
 export interface LengthScalePoint {
   p: number;
+  /** ln N*, or for a censored point the bound (ln N_max for "above", ln N_min for "below"). */
   lnNStar: number;
+  /** 1σ of ln N*; for a bound, the σ_b of its penalty. */
   lnNStarErr: number;
+  /** Set for a censored crossover: N* lies above (or below) lnNStar. */
+  censored?: "above" | "below";
 }
 
 export interface LengthScaleOptions {
@@ -197,10 +247,11 @@ export interface LengthScaleOptions {
  */
 export function fitLengthScale(points: readonly LengthScalePoint[], form: "bkt" | "power", sigma: number | null = 0.5, lopts: LengthScaleOptions = {}): Omit<LengthScaleFit, "width" | "depth" | "pTrain"> | null {
   const k = form === "power" ? 3 : sigma === null ? 4 : 3;
-  if (points.length - k < 1) return null;
+  if (points.filter((q) => !q.censored).length - k < 1) return null;
   const core = fitCore(points, form, sigma);
   if (!core) return null;
-  const { best, prof, ps, y, s, atEdge } = core;
+  const { best, prof, ps, y, s, atEdge, bounds } = core;
+  const side = best.pc < Math.min(...ps) ? "low" : "high";
 
   // Full parameter vector for the curvature: [pc, c0, c1, (sigma)].
   const full = form === "bkt" && sigma === null ? [best.pc, prof.coef[0], prof.coef[1], best.sg] : [best.pc, prof.coef[0], prof.coef[1]];
@@ -211,11 +262,12 @@ export function fitLengthScale(points: readonly LengthScalePoint[], form: "bkt" 
       const g = form === "power" ? -Math.log(Math.abs(ps[i] - v[0])) : Math.pow(Math.abs(ps[i] - v[0]), -sg);
       c += ((y[i] - v[1] - v[2] * g) / s[i]) ** 2;
     }
+    c += boundPenalty(bounds, form, v[0], sg, v[1], v[2], side).chi2;
     return Number.isFinite(c) ? c : 1e300;
   };
   const dist = Math.min(...ps.map((p) => Math.abs(p - best!.pc)));
   const h = [dist * 1e-3, 1e-4 * (1 + Math.abs(full[1])), 1e-4 * (1 + Math.abs(full[2])), 1e-4];
-  const dof = points.length - k;
+  const dof = ps.length - k;
   const reduced = dof > 0 ? best.chi2 / dof : null;
   const scale = reduced !== null && reduced > 1 ? reduced : 1;
   const cov = covarianceFromChi2Hessian(numericalHessian(chi2Full, full, h.slice(0, full.length)));
@@ -254,6 +306,8 @@ export function fitLengthScale(points: readonly LengthScalePoint[], form: "bkt" 
   const q = units >= 2 && Number.isFinite(units) ? studentTQuantile((1 + level) / 2, units - 1) : studentTQuantile((1 + level) / 2, Infinity);
   if (atEdge) notes.push(`p_c = ${best.pc.toPrecision(4)} sits at the end of its search range (1e-4 to 3 p-spans from the data): a bound, not a value`);
   if (pcErr === null) notes.push("no finite p_c error (χ² curvature not positive definite)");
+  const violated = boundPenalty(bounds, form, best.pc, best.sg, prof.coef[0], prof.coef[1], side).violated.length;
+  if (bounds.length > 0) notes.push(`${bounds.length} censored N* used as bounds (${violated} violated by the fit; they add to χ², not to dof)`);
   const sgErr = paramErrs.sigma ?? null;
   return {
     form,
@@ -273,5 +327,7 @@ export function fitLengthScale(points: readonly LengthScalePoint[], form: "bkt" 
     aic: best.chi2 + 2 * k,
     notes,
     points: points.map((q) => ({ ...q })),
+    bounds: bounds.length,
+    boundsViolated: violated,
   };
 }

@@ -256,8 +256,11 @@ export interface LengthScaleFit extends Architecture {
   /** χ² + 2k. */
   aic?: number;
   notes?: string[];
-  /** The (p, ln N*, error) points that were fitted. */
-  points: { p: number; lnNStar: number; lnNStarErr: number }[];
+  /** The (p, ln N*, error) points that were fitted; censored ones are bounds (censored: "above" | "below"). */
+  points: { p: number; lnNStar: number; lnNStarErr: number; censored?: "above" | "below" }[];
+  /** How many of the points are censored bounds, and how many of those the fit violates (absent in older files). */
+  bounds?: number;
+  boundsViolated?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
