@@ -132,12 +132,12 @@ test("figures: every variant of every figure has a spec that compiles without a 
   const figs = buildFigures(A);
   assert.deepEqual(
     figs.map((f) => f.id),
-    ["fig1-phase-diagram", "fig1b-boundary-overlay", "fig2-loss-vs-n", "fig3-alpha-vs-peval", "fig4-length-scale", "fig5-collapse", "fig6-accuracy"],
+    ["fig1-phase-diagram", "fig1b-boundary-overlay", "fig1c-boundary-across", "fig2-loss-vs-n", "fig3-alpha-vs-peval", "fig4-length-scale", "fig5-collapse", "fig6-accuracy"],
   );
   const archs = architectures(A);
   const lines = archs.flatMap((a) => pTrainsOf(A, a)).length;
   const counts = Object.fromEntries(figs.map((f) => [f.id, f.variants.length]));
-  assert.deepEqual(counts, { "fig1-phase-diagram": archs.length, "fig1b-boundary-overlay": 1, "fig2-loss-vs-n": lines, "fig3-alpha-vs-peval": lines, "fig4-length-scale": lines, "fig5-collapse": lines, "fig6-accuracy": archs.length });
+  assert.deepEqual(counts, { "fig1-phase-diagram": archs.length, "fig1b-boundary-overlay": 1, "fig1c-boundary-across": archs.length, "fig2-loss-vs-n": lines, "fig3-alpha-vs-peval": lines, "fig4-length-scale": lines, "fig5-collapse": lines, "fig6-accuracy": archs.length });
   for (const f of figs) {
     for (const v of f.variants) {
       if (!v.spec) {
@@ -160,6 +160,7 @@ test("figures without data say so instead of failing", () => {
   assert.match(byId["fig4-length-scale"].note ?? "", /non-monotonic/);
   assert.match(byId["fig5-collapse"].note ?? "", /No finite-size-scaling collapse/);
   for (const id of ["fig1b-boundary-overlay", "fig4-length-scale", "fig5-collapse"]) assert.equal(byId[id].variants.length, 0);
+  assert.equal(byId["fig1c-boundary-across"], undefined, "no boundaries: no overlay across architectures");
   for (const id of ["fig1-phase-diagram", "fig2-loss-vs-n", "fig3-alpha-vs-peval", "fig6-accuracy"]) assert.ok(byId[id].variants.every((v) => v.spec));
   assert.equal(phaseDiagramSpec({ ...bare, phases: [] }, ARCH), null);
   assert.equal(lossVsNSpec(bare, { width: 999, depth: 1 }, 0), null);
@@ -225,7 +226,22 @@ test("N* figure: censored points marked, BKT and power-law curves follow their f
   const v = figs.find((x) => x.id === "fig4-length-scale")!.variants.find((x) => x.key === `w${f.width}-d${f.depth}-pt${f.pTrain}`)!;
   const svg = await svgOf(v.spec!);
   const cross = A.crossovers.filter((c) => c.width === f.width && c.depth === f.depth && c.pTrain === f.pTrain);
-  assert.equal(marks(svg, "point").length, cross.length);
+  // left panel: every N*; right panel (BKT test): the N* on the dementia side of p_c, against |p − p_c|^(−σ)
+  const panels = (v.spec as unknown as { hconcat: { layer: { data: { values: Record<string, number>[] }; mark: { type: string } }[] }[] }).hconcat;
+  assert.equal(panels.length, 2);
+  has(svg, /BKT test: ln N\* against/);
+  const right = panels[1].layer.find((l) => l.mark.type === "point")!.data.values;
+  assert.ok(right.length >= 1 && right.length <= cross.length);
+  assert.equal(marks(svg, "point").length, cross.length + right.length);
+  // p_c and σ of the BKT test come from the BKT fit when it is a result, else from the boundary crossing
+  if (lengthScaleNotDetermined(f) === null) {
+    has(svg, /from the BKT fit of N\*\(p\)/);
+    for (const q of right) assert.ok(Math.abs(q.x - Math.pow(Math.abs(q.p - f.pc), -f.params.sigma)) < 1e-9);
+    // the fitted BKT form is a straight line in these coordinates
+    const line = panels[1].layer.find((l) => l.mark.type === "line")!.data.values;
+    const slope = (i: number): number => (Math.log(line[i + 1].nStar) - Math.log(line[i].nStar)) / (line[i + 1].x - line[i].x);
+    for (let i = 0; i < line.length - 1; i++) assert.ok(Math.abs(slope(i) - f.params.b) < 1e-6 * (1 + Math.abs(f.params.b)));
+  } else has(svg, /no BKT fit of N\*\(p\) is a result here/);
   // A fit that is a result is drawn with its label; one that is not says why (determined.ts).
   for (const fit of A.lengthScaleFits.filter((x) => x.width === f.width && x.depth === f.depth && x.pTrain === f.pTrain)) {
     const name = fit.form === "bkt" ? "BKT" : "power law";
@@ -233,6 +249,26 @@ test("N* figure: censored points marked, BKT and power-law curves follow their f
       has(svg, new RegExp(`${name}: p_c = `));
       has(svg, /χ²(\/dof)? = /);
     } else has(svg, new RegExp(`${fit.form === "bkt" ? "BKT" : "power-law"} fit: not determined`));
+  }
+});
+
+test("boundaries across architectures (fig. 1c): one panel per shared width (colour = depth) or depth (colour = width), each with exactly its architectures", () => {
+  const fig = buildFigures(A).find((x) => x.id === "fig1c-boundary-across")!;
+  for (const a of architectures(A)) {
+    const v = fig.variants.find((x) => x.key === `w${a.width}-d${a.depth}`)!;
+    const sameDepth = new Set(A.boundaries.filter((b) => b.depth === a.depth).map((b) => b.width));
+    const sameWidth = new Set(A.boundaries.filter((b) => b.width === a.width).map((b) => b.depth));
+    if (!v.spec) {
+      assert.ok(sameDepth.size < 2 && sameWidth.size < 2);
+      continue;
+    }
+    const panels = (v.spec as unknown as { hconcat: { title: { text: string }; layer: { encoding: { color: { field: string; scale: { domain: string[] } } } }[] }[] }).hconcat;
+    assert.equal(panels.length, (sameDepth.size > 1 ? 1 : 0) + (sameWidth.size > 1 ? 1 : 0));
+    for (const p of panels) {
+      const color = p.layer[p.layer.length - 1].encoding.color;
+      const want = color.field === "width" ? [...sameDepth].sort((x, y) => x - y).map((w) => `width ${w}`) : [...sameWidth].sort((x, y) => x - y).map((d) => `depth ${d}`);
+      assert.deepEqual(color.scale.domain, want, p.title.text);
+    }
   }
 });
 

@@ -2,7 +2,7 @@ import type { TopLevelSpec } from "vega-lite";
 import type { Analysis, Architecture } from "../analysis/schema.js";
 import { accuracySpec } from "./figures/accuracy.js";
 import { alphaVsPEvalSpec } from "./figures/alpha-vs-peval.js";
-import { boundaryOverlaySpec } from "./figures/boundary-overlay.js";
+import { boundaryAcrossSpec, boundaryOverlaySpec } from "./figures/boundary-overlay.js";
 import { collapseSpec } from "./figures/collapse.js";
 import { archKey, archLabel, architectures, close, lineKey, pTrainsOf, sameArch, type Figure, type FigureVariant } from "./figures/common.js";
 import { lengthScaleSpec } from "./figures/length-scale.js";
@@ -20,7 +20,7 @@ import { phaseDiagramSpec } from "./figures/phase-diagram.js";
  */
 export * from "./figures/common.js";
 export { boundaryFamily } from "./figures/boundaries.js";
-export { accuracySpec, alphaVsPEvalSpec, boundaryOverlaySpec, collapseSpec, lengthScaleSpec, lossVsNSpec, phaseDiagramSpec };
+export { accuracySpec, alphaVsPEvalSpec, boundaryAcrossSpec, boundaryOverlaySpec, collapseSpec, lengthScaleSpec, lossVsNSpec, phaseDiagramSpec };
 export { collapseTitle } from "./figures/collapse.js";
 export { fitLabel, lengthScaleCurve } from "./figures/length-scale.js";
 
@@ -65,6 +65,20 @@ export function buildFigures(analysis: Analysis): Figure[] {
     variants: overlay ? [{ key: "all", label: "all architectures", spec: overlay }] : [],
     note: overlay ? undefined : "No phase boundary was found in this sweep (every grid line stays in one phase), so there is no boundary to overlay.",
   });
+
+  const across = archs.map((a) => boundaryAcrossSpec(analysis, a));
+  if (across.some((s) => s !== null)) {
+    figures.push({
+      id: "fig1c-boundary-across",
+      title: "1c. Boundaries across depths and widths",
+      caption: "Left: the boundaries of this architecture's width at every depth; right: of its depth at every width (colours: depth resp. width; bands and bars ± 1σ). Robust phases put the curves of one panel on top of each other within their errors.",
+      dims: "arch",
+      variants: archs.map((a, i) => {
+        const spec = across[i];
+        return spec ? { key: archKey(a), label: archLabel(a), spec } : { key: archKey(a), label: archLabel(a), note: "only one depth and one width with boundaries here" };
+      }),
+    });
+  }
 
   figures.push({
     id: "fig2-loss-vs-n",

@@ -92,11 +92,11 @@ export function lengthScaleSpec(analysis: Analysis, arch: Architecture, pTrain: 
       },
     },
   );
-  return base({
+  const main: Obj = {
     title: {
       text: `Crossover size N* vs p_eval — ${archLabel(arch)}, p_train = ${pTrain}`,
       subtitle: [
-        fits.length === 0 ? "no N*(p) fit for this line (too few uncensored, significant N*)" : pcs.length > 0 ? "curves: fits of ln N*(p); dashed verticals: their p_c" : "no N*(p) fit is a result on this line",
+        fits.length === 0 ? "no N*(p) fit for this line (too few uncensored N*: a fit needs 4 or more)" : pcs.length > 0 ? "curves: fits of ln N*(p); dashed verticals: their p_c" : "no N*(p) fit is a result on this line",
         ...undetermined.flatMap((u) => wrap(u, 80)),
       ],
     },
@@ -104,5 +104,81 @@ export function lengthScaleSpec(analysis: Analysis, arch: Architecture, pTrain: 
     height: 300,
     layer: layers,
     resolve: { legend: { shape: "independent" } },
-  });
+  };
+  const bkt = bktLinearPanel(analysis, arch, pTrain, cross, fits);
+  return base(bkt ? { hconcat: [main, bkt], resolve: { scale: { color: "independent", shape: "independent" }, legend: { color: "independent", shape: "independent" } } } : main);
+}
+
+/**
+ * The BKT test made straight: ln N* against x = |p − p_c|^(−σ) is a line, slope b, if
+ * N* = N₀ exp(b |p − p_c|^(−σ)). p_c and σ from the BKT fit of N*(p) when it is a result, else
+ * p_c = the eumentia–dementia crossing p_eval,c of this line and σ = 1/2 (the subtitle says
+ * which). Only points on the dementia side of p_c (where N* is finite) are drawn.
+ */
+function bktLinearPanel(analysis: Analysis, arch: Architecture, pTrain: number, cross: Analysis["crossovers"], fits: LengthScaleFit[]): Obj | null {
+  const fit = fits.find((f) => f.form === "bkt" && lengthScaleNotDetermined(f) === null) ?? null;
+  let pc: number;
+  let sigma: number;
+  let source: string;
+  let diverges: "low" | "high";
+  if (fit) {
+    pc = fit.pc;
+    sigma = fit.params.sigma;
+    const exact = fit.points.filter((q) => !q.censored).map((q) => q.p);
+    diverges = pc < Math.min(...exact) ? "low" : "high";
+    source = `p_c = ${pm(fit.pc, fit.pcErr)} and σ = ${sig(sigma)} from the BKT fit of N*(p)`;
+  } else {
+    const b = analysis.boundaries.find((x) => sameArch(x, arch))?.pEvalCritical.find((x) => close(x.fixed, pTrain) && new Set([x.from, x.to]).has("eumentia") && new Set([x.from, x.to]).has("dementia"));
+    if (!b) return null;
+    pc = b.critical;
+    sigma = 0.5;
+    diverges = b.from === "eumentia" ? "low" : "high";
+    source = `no BKT fit of N*(p) is a result here: p_c = ${pm(b.critical, b.criticalErr)} (the eumentia–dementia crossing p_eval,c), σ = 1/2`;
+  }
+  const side = cross.filter((c) => (diverges === "low" ? c.pEval > pc : c.pEval < pc));
+  if (side.length === 0) return null;
+  const xOf = (p: number): number => Math.pow(Math.abs(p - pc), -sigma);
+  const pts = side.map((c) => ({
+    x: xOf(c.pEval),
+    p: c.pEval,
+    nStar: c.nStar,
+    lo: c.lnNStarErr === null ? c.nStar : Math.exp(c.lnNStar - c.lnNStarErr),
+    hi: c.lnNStarErr === null ? c.nStar : Math.exp(c.lnNStar + c.lnNStarErr),
+    status: CENSOR_LABEL[c.censored],
+  }));
+  const xTitle = `|p_eval − p_c|^(−${sig(sigma)})`;
+  const X = { field: "x", type: "quantitative", title: xTitle, scale: { zero: false, nice: false, padding: 12 } };
+  const Y = { type: "quantitative", title: "N*", scale: { type: "log", nice: false, padding: 8 } };
+  const layers: Obj[] = [];
+  if (fit) {
+    const xs = pts.map((q) => q.x);
+    const lo = Math.min(...xs);
+    const hi = Math.max(...xs);
+    const line = Array.from({ length: 40 }, (_, i) => lo + ((hi - lo) * i) / 39).map((x) => ({ x, nStar: Math.exp(fit.params.lnN0 + fit.params.b * x), fit: fitLabel(fit) }));
+    layers.push({ data: { values: line }, mark: { type: "line", strokeWidth: 1.8, color: "#1f77b4", clip: true }, encoding: { x: X, y: { ...Y, field: "nStar" } } });
+  }
+  layers.push(
+    { data: { values: pts }, mark: { type: "rule", strokeWidth: 1.4, color: "#222" }, encoding: { x: X, y: { ...Y, field: "lo" }, y2: { field: "hi" } } },
+    {
+      data: { values: pts },
+      mark: { type: "point", size: 60, filled: true, color: "#222", opacity: 1 },
+      encoding: {
+        x: X,
+        y: { ...Y, field: "nStar" },
+        shape: { field: "status", type: "nominal", title: "N*", scale: { domain: Object.values(CENSOR_LABEL), range: ["circle", "triangle-down", "triangle-up"] }, legend: null },
+        tooltip: [
+          { field: "p", title: "p_eval" },
+          { field: "x", title: xTitle, format: ".3f" },
+          { field: "nStar", title: "N*", format: ".0f" },
+          { field: "status", title: "status" },
+        ],
+      },
+    },
+  );
+  return {
+    title: { text: "BKT test: ln N* against |p − p_c|^(−σ)", subtitle: [...wrap(source, 60), fit ? "a straight line (the fit) if N* grows as BKT predicts" : "BKT predicts a straight line"] },
+    width: 320,
+    height: 300,
+    layer: layers,
+  };
 }
