@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs (or resumes) one results study and puts what docs/results.md shows into docs/results/<study>/:
+# analysis.json, numbers.md (scripts/results-numbers.ts), the exported CSV (gzipped), and the
+# report figures whose file names match the given patterns.
+#
+#   scripts/results-study.sh STUDY [PATTERN ...]      e.g. scripts/results-study.sh transition 'fig4-*'
+#
+# STUDY names configs/STUDY.yaml; the sweep lives in runs/STUDY (never committed).
+# Set SKIP_RUN=1 to analyse an existing (e.g. merged) sweep without running it.
+set -euo pipefail
+study=$1; shift
+cd "$(dirname "$0")/.."
+run=runs/$study
+out=docs/results/$study
+mentia() { node bin/mentia.js "$@"; }
+if [ "${SKIP_RUN:-0}" != 1 ]; then
+  /usr/bin/time -f "wall %e s, CPU %U s user + %S s system" node bin/mentia.js run "configs/$study.yaml" --out "$run" 2>&1 | grep -v '^sweep: .* done · ' || true
+fi
+mentia analyze "$run"
+mentia report "$run"
+mkdir -p "$out"
+cp "$run/analysis.json" "$out/"
+node dist/scripts/results-numbers.js "$run/analysis.json" --store "$run" > "$out/numbers.md"
+mentia export "$run" --format csv --output "$out/results.csv" && gzip -f "$out/results.csv"
+for pat in "$@"; do cp $run/report/$pat.png "$out/" 2>/dev/null || echo "no figure matches $pat"; done
+ls -la "$out"
