@@ -100,6 +100,31 @@ if (A.completeness && !A.completeness.complete) out.push(`**Incomplete sweep**: 
   else out.push("No boundary.", "");
 }
 
+// 3b. Across architectures: is the eumentia–dementia boundary the same for every width and depth?
+if (A.boundaries.length > 1) {
+  out.push("## The eumentia–dementia boundary across architectures", "");
+  out.push("Per p_train: p_eval,c of every architecture that has the crossing, their weighted mean, and χ² of the hypothesis \"one p_eval,c for all\" (errors ± 1σ; a bracket-midpoint crossing counts with half its bracket as error). Architectures without the crossing at that p_train are listed with the phase they have at the largest p_eval.", "");
+  const rows: (string | number)[][] = [];
+  for (const pt of inp.pTrains) {
+    const got: { a: string; c: number; e: number }[] = [];
+    const none: string[] = [];
+    for (const b of A.boundaries) {
+      const x = b.pEvalCritical.find((y) => y.fixed === pt && new Set([y.from, y.to]).has("eumentia") && new Set([y.from, y.to]).has("dementia"));
+      if (x) got.push({ a: arch(b), c: x.critical, e: x.criticalErr });
+      else {
+        const top = A.phases.filter((p) => p.width === b.width && p.depth === b.depth && p.pTrain === pt).sort((p, q) => q.pEval - p.pEval)[0];
+        none.push(`${arch(b)}: ${top ? `${top.phase} at p_eval ${top.pEval}` : "no data"}`);
+      }
+    }
+    if (got.length === 0) continue;
+    const w = got.map((g) => 1 / Math.max(g.e, 1e-6) ** 2);
+    const mean = got.reduce((s, g, i) => s + w[i] * g.c, 0) / w.reduce((s, v) => s + v, 0);
+    const chi2 = got.reduce((s, g, i) => s + w[i] * (g.c - mean) ** 2, 0);
+    rows.push([pt, got.map((g) => `${g.a}: ${pm(g.c, g.e)}`).join("; "), got.length > 1 ? `${f(mean)} ± ${f(1 / Math.sqrt(w.reduce((s, v) => s + v, 0)))}` : "—", got.length > 1 ? `${f(chi2, 1)} / ${got.length - 1}` : "—", `${f(Math.min(...got.map((g) => g.c)))} … ${f(Math.max(...got.map((g) => g.c)))}`, none.join("; ") || "—"]);
+  }
+  table(["p_train", "p_eval,c per width×depth", "weighted mean", "χ² / dof (one value for all)", "range", "no crossing"], rows);
+}
+
 // 4. Crossover sizes.
 {
   const lines = new Map<string, typeof A.crossovers>();
