@@ -17,6 +17,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { MentiaError } from "../../errors.js";
+import { evaluatePruned, isPruningMode } from "../prune.js";
 import { summariseEval } from "../reference.js";
 import {
   paramCount,
@@ -154,7 +155,7 @@ class NativeNetwork implements Network {
   readonly paramCount: number;
   private handle: NativeNetHandle | null;
 
-  constructor(readonly spec: NetworkSpec, params: Float32Array, opt: OptimizerConfig, seed: number, a: NativeAddon, isa?: NativeIsaName) {
+  constructor(readonly spec: NetworkSpec, params: Float32Array, opt: OptimizerConfig, private readonly seed: number, a: NativeAddon, isa?: NativeIsaName) {
     checkInt(spec.width, "width", 1);
     checkInt(spec.depth, "depth", 0);
     this.paramCount = paramCount(spec);
@@ -211,7 +212,9 @@ class NativeNetwork implements Network {
     if (pEvals.length < 1) throw new MentiaError("at least one p_eval is needed");
     for (const p of pEvals) checkProbability(p, "pEval");
     checkInt(opts.masks, "masks", 1);
-    if (opts.mode !== "sample" && opts.mode !== "mask") throw new MentiaError(`eval mode must be 'sample' or 'mask', got '${String(opts.mode)}'`);
+    const mode = opts.mode;
+    if (isPruningMode(mode)) return evaluatePruned(this, this.seed, data, pEvals, { ...opts, mode });
+    if (mode !== "sample" && mode !== "mask") throw new MentiaError(`unknown eval mode '${String(mode)}'`);
     const batch = opts.batch ?? 1000;
     checkInt(batch, "eval batch", 1);
     if (data.n < 1) throw new MentiaError("cannot evaluate on an empty dataset");
