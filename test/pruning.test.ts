@@ -89,6 +89,28 @@ test("neuron-magnitude removes exactly round(p·width) neurons per hidden layer,
   }
 });
 
+test("neuron-magnitude evaluates the narrower network of the survivors: the loss of the full network with the removed neurons zeroed, on both engines", () => {
+  const data = randomData(120, 4);
+  const spec = { width: 12, depth: 2 };
+  const params = initParams(spec, 8);
+  for (const engine of engines) {
+    const net = engine.createNetwork(spec, params, DEFAULT_OPTIMIZER, 2);
+    for (const magnitudeRescale of [false, true]) {
+      const pruner = new Pruner(spec, params, "neuron-magnitude", 2, { rescale: true, magnitudeRescale });
+      const ps = [0.25, 0.5, 0.9];
+      const got = net.evaluateAll(data, ps, { mode: "neuron-magnitude", masks: 2, rescale: true, magnitudeRescale });
+      ps.forEach((p, i) => {
+        const zeroed = engine.createNetwork(spec, pruner.params(p, 0), DEFAULT_OPTIMIZER, 2);
+        const want = zeroed.evaluate(data, { pEval: 0, mode: "mask", masks: 1, rescale: false });
+        assert.ok(Math.abs(got[i].loss - want.loss) < 1e-6 * want.loss, `${engine.name} p ${p} rescale ${magnitudeRescale}: ${got[i].loss} vs ${want.loss}`);
+        assert.equal(got[i].accuracy, want.accuracy);
+        zeroed.dispose();
+      });
+    }
+    net.dispose();
+  }
+});
+
 test("weight-magnitude removes exactly round(p·count) weights of smallest |w| per layer, or over all layers with magnitudeGlobal (brute force)", () => {
   const spec: NetworkSpec = { width: 5, depth: 2 };
   const params = initParams(spec, 3);

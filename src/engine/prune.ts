@@ -23,7 +23,7 @@
  * removed (as in `sample` and `mask`); the weight modes remove weights of every layer.
  */
 import { STREAM_EVAL_WEIGHT, streamKey, uniform } from "./rng.js";
-import { layerShapes, type Dataset, type EvalMode, type EvalOptions, type EvalResult, type Network, type NetworkSpec } from "./types.js";
+import { layerShapes, paramCount, type Dataset, type EvalMode, type EvalOptions, type EvalResult, type Network, type NetworkSpec } from "./types.js";
 
 export type PruningMode = "neuron-magnitude" | "weight-random" | "weight-magnitude";
 export const PRUNING_MODES: readonly PruningMode[] = ["neuron-magnitude", "weight-random", "weight-magnitude"];
@@ -101,10 +101,28 @@ export function activationScores(spec: NetworkSpec, params: Float32Array, data: 
   return sums.map((s) => s.map((v) => v / data.n));
 }
 
-/** Indices 0..n-1 sorted by key ascending, ties by index. */
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+const INDEX_BITS = 21;
+
+/** Indices 0..n-1 sorted by key (≥ 0) ascending, ties by index. */
 function argsortAscending(key: ArrayLike<number>): Uint32Array {
-  const idx = new Uint32Array(key.length);
-  for (let i = 0; i < idx.length; i++) idx[i] = i;
+  const n = key.length;
+  if (key instanceof Float32Array && n <= 1 << INDEX_BITS) {
+    // Fast path (|w|): a non-negative float32's bits order like its value; bits·2^21 + index
+    // is an exact double (< 2^53), and a Float64Array sorts numerically without a comparator.
+    const packed = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      F32[0] = key[i];
+      packed[i] = U32[0] * (1 << INDEX_BITS) + i;
+    }
+    packed.sort();
+    const idx = new Uint32Array(n);
+    for (let i = 0; i < n; i++) idx[i] = packed[i] % (1 << INDEX_BITS);
+    return idx;
+  }
+  const idx = new Uint32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
   return idx.sort((a, b) => key[a] - key[b] || a - b);
 }
 
@@ -130,14 +148,19 @@ export class Pruner {
     this.L = layerOffsets(spec);
     if (mode === "neuron-magnitude") this.neuronOrder = (scores ?? neuronScores(spec, original)).map(argsortAscending);
     if (mode === "weight-magnitude") {
-      const abs = this.L.map(({ w, inp, out }) => Float64Array.from(original.subarray(w, w + inp * out), Math.abs));
+      const abs = this.L.map(({ w, inp, out }) => original.subarray(w, w + inp * out).map(Math.abs));
       if (opts.magnitudeGlobal) {
-        const all = new Float64Array(abs.reduce((a, x) => a + x.length, 0));
+        const all = new Float32Array(abs.reduce((a, x) => a + x.length, 0));
         let o = 0;
         for (const a of abs) (all.set(a, o), (o += a.length));
         this.weightOrder = [argsortAscending(all)];
       } else this.weightOrder = abs.map(argsortAscending);
     }
+  }
+
+  /** neuron-magnitude: the surviving neurons of each hidden layer at pEval, ascending. */
+  kept(pEval: number): number[][] {
+    return this.neuronOrder.map((order) => [...order.subarray(removedCount(pEval, order.length))].sort((a, b) => a - b));
   }
 
   /** Draws per p_eval: K for weight-random (1 at p_eval 0), else 1. */
@@ -201,21 +224,77 @@ export class Pruner {
 }
 
 /**
+ * neuron-magnitude at pEval as a narrower network: the surviving neurons of each hidden layer
+ * (every layer keeps width − round(p·width)) with their weights, in their order, scaled as
+ * params() scales them. The same function as params(pEval, 0) computes (removed neurons
+ * contribute exact zeros there), at the cost of a network of the surviving width. Null when
+ * nothing is removed or nothing survives.
+ */
+export function compactNeurons(pruner: Pruner, pEval: number): { spec: NetworkSpec; params: Float32Array } | null {
+  if (pruner.mode !== "neuron-magnitude" || pEval === 0) return null;
+  const { spec } = pruner;
+  const r = removedCount(pEval, spec.width);
+  if (r === 0 || r === spec.width) return null;
+  const full = pruner.params(pEval, 0);
+  const L = layerOffsets(spec);
+  // Survivors of each hidden layer: the neurons whose bias and incoming weights are not all zeroed by params().
+  const keep = pruner.kept(pEval);
+  const narrow: NetworkSpec = { width: spec.width - r, depth: spec.depth };
+  const out = new Float32Array(paramCount(narrow));
+  let o = 0;
+  for (let l = 0; l <= spec.depth; l++) {
+    const { w, b, inp } = L[l];
+    const rows = l < spec.depth ? keep[l] : Array.from({ length: L[l].out }, (_, j) => j);
+    const cols = l > 0 ? keep[l - 1] : null;
+    for (const j of rows) {
+      if (cols) for (const c of cols) out[o++] = full[w + j * inp + c];
+      else {
+        out.set(full.subarray(w + j * inp, w + (j + 1) * inp), o);
+        o += inp;
+      }
+    }
+    for (const j of rows) out[o++] = full[b + j];
+  }
+  return { spec: narrow, params: out };
+}
+
+/**
  * evaluateAll() of a pruning mode on any engine: for each p_eval and draw, the pruned
  * parameters are evaluated without removal; the network's parameters are restored after.
  * Errors: over the K draws (weight-random, K ≥ 2, p_eval > 0), else over test samples.
  */
-export function evaluatePruned(net: Network, seed: number, data: Dataset, pEvals: readonly number[], opts: Omit<EvalOptions, "pEval"> & { mode: PruningMode }, scores?: Float64Array[]): EvalResult[] {
+export function evaluatePruned(
+  net: Network,
+  seed: number,
+  data: Dataset,
+  pEvals: readonly number[],
+  opts: Omit<EvalOptions, "pEval"> & { mode: PruningMode },
+  scores?: Float64Array[],
+  /** The engine's own networks of another shape (same optimiser and seed): neuron-magnitude then evaluates the narrower network. */
+  narrow?: (spec: NetworkSpec, params: Float32Array) => Network,
+): EvalResult[] {
   const original = net.getParams();
   const pruner = new Pruner(net.spec, original, opts.mode, seed, opts, scores);
   const plain = { mode: "mask" as const, masks: 1, rescale: false, batch: opts.batch };
+  // Pruned networks (p_eval > 0): layer 0 from the nonzero pixels where the engine can (native).
+  const pruned = { ...plain, sparseInput: true };
   try {
     return pEvals.map((pEval) => {
       const K = pruner.draws(pEval, opts.masks);
       const rs: EvalResult[] = [];
-      for (let k = 0; k < K; k++) {
-        net.setParams(pruner.params(pEval, k));
-        rs.push(net.evaluateAll(data, [0], plain)[0]);
+      const compact = narrow ? compactNeurons(pruner, pEval) : null;
+      if (compact && narrow) {
+        const small = narrow(compact.spec, compact.params);
+        try {
+          rs.push(small.evaluateAll(data, [0], pruned)[0]);
+        } finally {
+          small.dispose();
+        }
+      } else {
+        for (let k = 0; k < K; k++) {
+          net.setParams(pruner.params(pEval, k));
+          rs.push(net.evaluateAll(data, [0], pEval > 0 ? pruned : plain)[0]);
+        }
       }
       if (K === 1) {
         // p_eval 0 replicates its one value K times, as `sample` and `mask` do.

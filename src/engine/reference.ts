@@ -284,7 +284,7 @@ class ReferenceNetwork implements Network {
 
   evaluate(data: Dataset, opts: EvalOptions): EvalResult {
     const { pEval, mode, rescale } = opts;
-    if (isPruningMode(mode)) return evaluatePruned(this, this.seed, data, [pEval], { ...opts, mode })[0];
+    if (isPruningMode(mode)) return this.evaluateAll(data, [pEval], opts)[0];
     const K = pEval === 0 ? 1 : opts.masks;
     const batch = opts.batch ?? 1000;
     const width = this.spec.width;
@@ -327,7 +327,7 @@ class ReferenceNetwork implements Network {
 
   evaluateAll(data: Dataset, pEvals: readonly number[], opts: Omit<EvalOptions, "pEval">): EvalResult[] {
     const mode = opts.mode;
-    if (isPruningMode(mode)) return evaluatePruned(this, this.seed, data, pEvals, { ...opts, mode });
+    if (isPruningMode(mode)) return evaluatePruned(this, this.seed, data, pEvals, { ...opts, mode }, undefined, (spec, params) => new ReferenceNetwork(spec, params, this.opt, this.seed));
     return pEvals.map((pEval) => this.evaluate(data, { ...opts, pEval }));
   }
 }

@@ -90,6 +90,12 @@ export interface EvalOptions {
   magnitudeGlobal?: boolean;
   /** Mini-batch size used internally; does not change the result. */
   batch?: number;
+  /**
+   * An engine may compute layer 0 from each sample's nonzero pixels (the same sums without
+   * their zero terms, so equal up to rounding): the native engine does, for the pruning
+   * modes, whose first-layer weights change per evaluation. The reference engine ignores it.
+   */
+  sparseInput?: boolean;
 }
 
 export interface EvalResult {
