@@ -4,11 +4,11 @@
  * 1. Speed: one job's evaluation (the default study's 11 p_eval, K = 2 draws, the 10,000 test
  *    images, a trained 128/2 network) in each mode against `mask` mode, interleaved
  *    (mask, mode, mask, mode, ...), best of 5 in CPU ms of this process; the ratio is mode/mask.
- * 2. The neuron-magnitude score: ‖incoming‖·‖outgoing‖ weights vs the mean activation on
- *    2,000 training images of the job, test loss after removing the p_eval least important
- *    neurons per layer, on networks trained at p_train 0 and 0.5 (N 8000, 3 seeds).
+ * 2. Test loss in every mode at p_eval 0.3-0.9 of networks trained at p_train 0 and 0.5
+ *    (N 8000, early stopping, 3 seeds), and the neuron-magnitude score: ‖incoming‖·‖outgoing‖
+ *    weights vs the mean activation on 2,000 training images of the job.
  *
- *   npx tsc -p tsconfig.json && node dist/bench/pruning-modes.js [--speed-only | --score-only]
+ *   npx tsc -p tsconfig.json && node dist/bench/pruning-modes.js [--speed-only | --losses-only]
  */
 import { loadMnist, selectRows } from "../src/data/mnist.js";
 import { loadNativeEngine, nativeIsa } from "../src/engine/native/index.js";
@@ -30,7 +30,7 @@ const cpuMs = (): number => {
 const arg = process.argv[2];
 console.log(`native ${nativeIsa()}; load average ${(await import("node:os")).loadavg()[0].toFixed(2)} at start`);
 
-if (arg !== "--score-only") {
+if (arg !== "--losses-only") {
   const { net } = trainJob(job(0, 4000, 1), data, native);
   const opts = (mode: EvalMode) => ({ mode, masks: 2, rescale: true, batch: 1000 });
   const best: Record<string, number> = {};
@@ -52,19 +52,37 @@ if (arg !== "--score-only") {
 }
 
 if (arg !== "--speed-only") {
+  // Test loss (10,000 images) of networks trained at p_train 0 and 0.5 (N 8000, early stopping,
+  // seeds 0-2) in every mode, and neuron-magnitude with the activation score; mean ± standard
+  // error over the 3 seeds.
   const ps = [0.3, 0.5, 0.7, 0.9];
-  console.log("\nneuron-magnitude test loss by score (128/2, N 8000, early stopping), p_eval " + ps.join(", ") + ":");
+  const rows = [...EVAL_MODES, "neuron-magnitude (activation score)"];
+  const fmt = (v: number[]): string => {
+    const m = v.reduce((a, b) => a + b, 0) / v.length;
+    const se = Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1) / v.length);
+    return `${m.toFixed(3)} ± ${se.toFixed(3)}`;
+  };
   for (const pTrain of [0, 0.5]) {
+    const loss: Record<string, number[][]> = Object.fromEntries(rows.map((r) => [r, ps.map(() => [])]));
+    const base: number[] = [];
     for (const seed of [0, 1, 2]) {
       const j = job(pTrain, 8000, seed);
       const { net } = trainJob(j, data, native);
-      const rows = jobData(j).train.subarray(0, 2000);
-      const sub = selectRows(data.train, rows);
+      base.push(net.evaluate(data.test, { pEval: 0, mode: "sample", masks: 1, rescale: true }).loss);
+      for (const mode of EVAL_MODES) net.evaluateAll(data.test, ps, { mode, masks: 2, rescale: true }).forEach((r, i) => loss[mode][i].push(r.loss));
+      const sub = selectRows(data.train, jobData(j).train.subarray(0, 2000));
       const o = { mode: "neuron-magnitude" as const, masks: 1, rescale: false, batch: 1000 };
-      const wLoss = evaluatePruned(net, seed, data.test, ps, o, neuronScores(net.spec, net.getParams())).map((r) => r.loss);
-      const aLoss = evaluatePruned(net, seed, data.test, ps, o, activationScores(net.spec, net.getParams(), sub)).map((r) => r.loss);
-      console.log(`  p_train ${pTrain} seed ${seed}: weights ${wLoss.map((v) => v.toFixed(3)).join(" ")} | activation ${aLoss.map((v) => v.toFixed(3)).join(" ")}`);
+      evaluatePruned(net, seed, data.test, ps, o, activationScores(net.spec, net.getParams(), sub)).forEach((r, i) => loss[rows[5]][i].push(r.loss));
+      // The default score through the same path, as a check that only the score differs.
+      const w = evaluatePruned(net, seed, data.test, ps, o, neuronScores(net.spec, net.getParams()));
+      w.forEach((r, i) => {
+        if (Math.abs(r.loss - loss["neuron-magnitude"][i][seed]) > 1e-5 * r.loss) throw new Error("neuron-magnitude differs between paths");
+      });
       net.dispose();
     }
+    console.log(`\np_train ${pTrain}, width 128, depth 2, N 8000 (early stopping), seeds 0-2; unpruned test loss ${fmt(base)}; test loss (mean ± s.e. over seeds), K = 2 draws in the random modes:`);
+    console.log(`| mode | ${ps.map((p) => `p_eval ${p}`).join(" | ")} |`);
+    console.log(`|---|${ps.map(() => "---|").join("")}`);
+    for (const r of rows) console.log(`| ${r} | ${loss[r].map(fmt).join(" | ")} |`);
   }
 }
