@@ -56,7 +56,15 @@ if (arg !== "--speed-only") {
   // seeds 0-2) in every mode, and neuron-magnitude with the activation score; mean ± standard
   // error over the 3 seeds.
   const ps = [0.3, 0.5, 0.7, 0.9];
-  const rows = [...EVAL_MODES, "neuron-magnitude (activation score)"];
+  // Each mode with its default scaling of the survivors and with the other one.
+  const variants = EVAL_MODES.flatMap((mode) => {
+    const random = mode === "sample" || mode === "mask" || mode === "weight-random";
+    return [
+      { name: `${mode}${random ? ", rescaled (default)" : " (default: not rescaled)"}`, mode, rescale: random, magnitudeRescale: false },
+      { name: `${mode}${random ? ", not rescaled" : ", rescaled"}`, mode, rescale: false, magnitudeRescale: !random },
+    ];
+  });
+  const rows = [...variants.map((v) => v.name), "neuron-magnitude (activation score, not rescaled)"];
   const fmt = (v: number[]): string => {
     const m = v.reduce((a, b) => a + b, 0) / v.length;
     const se = Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1) / v.length);
@@ -69,14 +77,14 @@ if (arg !== "--speed-only") {
       const j = job(pTrain, 8000, seed);
       const { net } = trainJob(j, data, native);
       base.push(net.evaluate(data.test, { pEval: 0, mode: "sample", masks: 1, rescale: true }).loss);
-      for (const mode of EVAL_MODES) net.evaluateAll(data.test, ps, { mode, masks: 2, rescale: true }).forEach((r, i) => loss[mode][i].push(r.loss));
+      for (const v of variants) net.evaluateAll(data.test, ps, { mode: v.mode, masks: 2, rescale: v.rescale, magnitudeRescale: v.magnitudeRescale }).forEach((r, i) => loss[v.name][i].push(r.loss));
       const sub = selectRows(data.train, jobData(j).train.subarray(0, 2000));
       const o = { mode: "neuron-magnitude" as const, masks: 1, rescale: false, batch: 1000 };
-      evaluatePruned(net, seed, data.test, ps, o, activationScores(net.spec, net.getParams(), sub)).forEach((r, i) => loss[rows[5]][i].push(r.loss));
+      evaluatePruned(net, seed, data.test, ps, o, activationScores(net.spec, net.getParams(), sub)).forEach((r, i) => loss[rows[rows.length - 1]][i].push(r.loss));
       // The default score through the same path, as a check that only the score differs.
       const w = evaluatePruned(net, seed, data.test, ps, o, neuronScores(net.spec, net.getParams()));
       w.forEach((r, i) => {
-        if (Math.abs(r.loss - loss["neuron-magnitude"][i][seed]) > 1e-5 * r.loss) throw new Error("neuron-magnitude differs between paths");
+        if (Math.abs(r.loss - loss[variants[4].name][i][seed]) > 1e-5 * r.loss) throw new Error("neuron-magnitude differs between paths");
       });
       net.dispose();
     }
