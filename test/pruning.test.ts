@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { loadMnist, selectRows } from "../src/data/mnist.js";
@@ -261,6 +261,18 @@ test("store: a schema-2 file is read as schema 3 read-only (each row gets its jo
       d.close();
     }
   };
+  // While a live run holds it (the parent process here), it is not migrated, only read.
+  const lockDb = new Database(path);
+  lockDb.prepare("INSERT INTO meta (key, value) VALUES ('lock', ?)").run(JSON.stringify({ host: hostname(), pid: process.ppid, since: "earlier" }));
+  lockDb.close();
+  const held = SweepStore.open(path);
+  assert.deepEqual(held.exportRows(), expected);
+  assert.throws(() => held.acquireLock(), /in use by another mentia run/);
+  held.close();
+  assert.equal(schemaOf(), "2", "not migrated under a live run");
+  const unlock = new Database(path);
+  unlock.prepare("DELETE FROM meta WHERE key = 'lock'").run();
+  unlock.close();
   const ro = SweepStore.open(path, { readonly: true });
   assert.deepEqual(ro.exportRows(), expected);
   assert.deepEqual(new Set(ro.evalRecords().map((r) => r.evalMode)), new Set(["mask"]));

@@ -94,12 +94,16 @@ export class SweepStore {
         db.exec(SCHEMA);
         db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
       }
-      if (store.getMetaIfTable("schema_version") === "2") {
-        // Schema 2 (one eval mode per job): migrated when writable, read through a view otherwise.
-        if (opts.readonly) db.exec(READ_V2_AS_V3);
-        else db.transaction(() => db.exec(MIGRATE_2_TO_3)).immediate();
-      }
       v2Ok = Boolean(opts.readonly);
+      if (store.getMetaIfTable("schema_version") === "2") {
+        // Schema 2 (one eval mode per job): migrated when writable, read through a view otherwise,
+        // and also while a run (of a mentia that writes schema 2) holds the file: it must not
+        // change under that run, and this connection then cannot write evals (its lock is refused).
+        if (opts.readonly || locks.lockHolder(store)) {
+          db.exec(READ_V2_AS_V3);
+          v2Ok = true;
+        } else db.transaction(() => db.exec(MIGRATE_2_TO_3)).immediate();
+      }
       checkVersion();
     } catch (err) {
       db.close();
