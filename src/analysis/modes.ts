@@ -21,8 +21,10 @@ export function recordModes(records: readonly EvalRecord[], order: readonly stri
 
 /**
  * One analysis per mode (the records of one mode each), in mode order. With one mode (or
- * none named) this is analyzeRecords with `evalMode` set; with several, the first analysis
- * also gets `modes`: every mode's phases and boundaries, and its file name.
+ * none named) this is analyzeRecords with `evalMode` set; with several, the list starts with
+ * the first mode's analysis with `modes` (every mode's phases, boundaries and file name: what
+ * analysis.json holds), followed by every mode's own analysis (the first mode's again, without
+ * `modes`).
  */
 export function analyzeModes(records: readonly EvalRecord[], partial: Partial<AnalysisOptions> = {}, extras: AnalyzeExtras = {}, order: readonly string[] = []): Array<{ evalMode: string | undefined; analysis: Analysis }> {
   const modes = recordModes(records, order);
@@ -31,6 +33,7 @@ export function analyzeModes(records: readonly EvalRecord[], partial: Partial<An
     return [{ evalMode: modes[0], analysis: modes[0] ? { ...analysis, evalMode: modes[0] } : analysis }];
   }
   const out = modes.map((evalMode) => ({ evalMode, analysis: { ...analyzeRecords(records.filter((r) => r.evalMode === evalMode), partial, extras), evalMode } as Analysis }));
-  out[0].analysis.modes = out.map(({ evalMode, analysis }) => ({ evalMode: evalMode as string, file: modeAnalysisFile(evalMode as string), phases: analysis.phases, boundaries: analysis.boundaries }));
-  return out;
+  const modesSummary = out.map(({ evalMode, analysis }) => ({ evalMode: evalMode as string, file: modeAnalysisFile(evalMode as string), phases: analysis.phases, boundaries: analysis.boundaries }));
+  // The first mode twice: its own file as every mode's, and with the summary of all (analysis.json).
+  return [{ evalMode: out[0].evalMode, analysis: { ...out[0].analysis, modes: modesSummary } }, ...out];
 }

@@ -65,11 +65,12 @@ export const command: Command = {
       return path;
     };
     // Each mode's own file first, analysis.json (the first mode's, with the summary of all) last.
-    const written = all.length > 1 ? all.map(({ evalMode, analysis: a }) => write(modeAnalysisFile(evalMode as string), a)) : [];
+    const own = all.slice(1);
+    const written = own.map(({ evalMode, analysis: a }) => write(modeAnalysisFile(evalMode as string), a));
     const path = write("analysis.json", analysis);
     if (flags.json) console.log(JSON.stringify(analysis));
-    else if (all.length === 1) console.log(`${formatSummary(analysis)}\n\nwrote ${path}`);
-    else console.log(`${all.map(({ evalMode, analysis: a }) => `=== eval mode ${evalMode} ===\n${formatSummary(a)}`).join("\n\n")}\n\nwrote ${[...written, path].join(", ")} (analysis.json: eval mode ${all[0].evalMode}, with the phases and boundaries of every mode)`);
+    else if (own.length === 0) console.log(`${formatSummary(analysis)}\n\nwrote ${path}`);
+    else console.log(`${own.map(({ evalMode, analysis: a }) => `=== eval mode ${evalMode} ===\n${formatSummary(a)}`).join("\n\n")}\n\nwrote ${[...written, path].join(", ")} (analysis.json: eval mode ${all[0].evalMode}, with the phases and boundaries of every mode)`);
     return 0;
   },
 };
