@@ -11,6 +11,8 @@ export { MentiaError } from "./errors.js";
 // Data and engines
 export { loadMnist, nestedSubset, MNIST_FILES } from "./data/mnist.js";
 export { getEngine, activeEngineDescription } from "./engine/select.js";
+export { EVAL_MODES, type EvalMode } from "./engine/types.js";
+export { Pruner, neuronScores, PRUNING_MODES, type PruningMode } from "./engine/prune.js";
 
 // One training run
 export { runJob } from "./train/train.js";
@@ -27,6 +29,7 @@ export type { EvalRecord } from "./sweep/records.js";
 
 // Analysis
 export { analyzeRecords, formatSummary, resolveOptions, DEFAULT_ANALYSIS_OPTIONS, type AnalyzeExtras } from "./analysis/analyze.js";
+export { analyzeModes, modeAnalysisFile } from "./analysis/modes.js";
 export { completeCells, type ExpectedGrid } from "./analysis/completeness.js";
 export { notDeterminedReason, lengthScaleNotDetermined, collapseNotDetermined } from "./analysis/determined.js";
 export { collapsePower, collapseBkt, collapseBktXi, compareCollapseForms, fitCollapse } from "./analysis/collapse.js";

@@ -43,7 +43,7 @@ const { parseConfig } = await import(${JSON.stringify(configUrl)});
 const config = parseConfig(${JSON.stringify(CONFIG)});
 const plan = planJobs(config);
 const fake = (job) => ({ job, engine: "fake", trainSeconds: 0, evalSeconds: 0, steps: 10, finalTrainLoss: job.n / 1000,
-  evals: job.pEvals.map((pEval) => ({ pEval, loss: job.n / 1000 + pEval, lossStderr: 0.01, accuracy: 0.5, accuracyStderr: 0.01, maskLosses: [1, 2], maskAccuracies: [0.5, 0.5] })) });
+  evals: job.pEvals.map((pEval) => ({ evalMode: "sample", pEval, loss: job.n / 1000 + pEval, lossStderr: 0.01, accuracy: 0.5, accuracyStderr: 0.01, maskLosses: [1, 2], maskAccuracies: [0.5, 0.5] })) });
 const s = SweepStore.open(process.argv[1], { journal: "rollback" });
 `;
 
@@ -129,7 +129,7 @@ s.db.pragma("cache_size = 2");
 s.db.exec("BEGIN IMMEDIATE");
 const key = plan[3].key;
 s.db.prepare("UPDATE jobs SET status = 'done' WHERE key = ?").run(key);
-const ins = s.db.prepare("INSERT INTO evals (job_key, p_eval, loss, loss_stderr, accuracy, accuracy_stderr, mask_losses, mask_accuracies) VALUES (?, ?, 1, 0, 0.5, 0, ?, '[]')");
+const ins = s.db.prepare("INSERT INTO evals (job_key, eval_mode, p_eval, loss, loss_stderr, accuracy, accuracy_stderr, mask_losses, mask_accuracies) VALUES (?, 'sample', ?, 1, 0, 0.5, 0, ?, '[]')");
 for (let i = 0; i < 3000; i++) ins.run(key, i / 3000, JSON.stringify(Array.from({ length: 50 }, (_, j) => i + j)));
 process.kill(process.pid, "SIGKILL");`;
   const r = spawnSync(process.execPath, ["--input-type=module", "-e", code, path], { encoding: "utf8" });

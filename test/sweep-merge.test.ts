@@ -33,7 +33,7 @@ function fakeResult(job: TrainJob, engine = "native", shift = 0): JobResult {
     steps: 10,
     finalTrainLoss: base,
     training: { steps: 10, bestStep: 10, bestValLoss: null, validations: 0, stoppedBy: "budget" },
-    evals: job.pEvals.map((pEval) => ({ pEval, loss: base + pEval, lossStderr: 0.01, accuracy: 0.5, accuracyStderr: 0.001, maskLosses: [base, base], maskAccuracies: [0.5, 0.5] })),
+    evals: job.pEvals.map((pEval) => ({ evalMode: "sample" as const, pEval, loss: base + pEval, lossStderr: 0.01, accuracy: 0.5, accuracyStderr: 0.001, maskLosses: [base, base], maskAccuracies: [0.5, 0.5] })),
   };
 }
 
@@ -65,7 +65,7 @@ test("merge: one job finished twice is fine when identical, refused naming both 
     () => mergeShards(dir),
     (e: unknown) =>
       e instanceof MentiaError &&
-      /is finished twice with different results: loss at p_eval 0 is [\d.]+ in (results|shard-0)\.sqlite \(native avx2\) but [\d.]+ in shard-1\.sqlite/.test(e.message) &&
+      /is finished twice with different results: loss at p_eval 0 \(sample\) is [\d.]+ in (results|shard-0)\.sqlite \(native avx2\) but [\d.]+ in shard-1\.sqlite/.test(e.message) &&
       e.message.includes("nothing merged"),
   );
   assert.deepEqual(readExportRows(dir), before, "nothing written");

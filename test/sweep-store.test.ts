@@ -43,6 +43,7 @@ function fakeResult(job: TrainJob): JobResult {
     finalTrainLoss: base,
     training: { steps: 10, bestStep: 10, bestValLoss: null, validations: 0, stoppedBy: "budget" },
     evals: job.pEvals.map((pEval) => ({
+      evalMode: "sample" as const,
       pEval,
       loss: base + pEval,
       lossStderr: 0.01,
@@ -159,7 +160,7 @@ test("store: two processes writing results at once lose no rows", async () => {
       const job = JSON.parse(p.job);
       s.markRunning(p.key, "p" + part);
       s.recordResult(p.key, { job, engine: "fake", trainSeconds: 0, evalSeconds: 0, steps: 1, finalTrainLoss: 1,
-        evals: job.pEvals.map((pEval) => ({ pEval, loss: job.n + pEval, lossStderr: 0, accuracy: 0.5, accuracyStderr: 0, maskLosses: [1, 2], maskAccuracies: [0.5, 0.5] })) },
+        evals: job.pEvals.map((pEval) => ({ evalMode: "sample", pEval, loss: job.n + pEval, lossStderr: 0, accuracy: 0.5, accuracyStderr: 0, maskLosses: [1, 2], maskAccuracies: [0.5, 0.5] })) },
         { versions: { mentia: "test", node: process.version }, wallSeconds: 0 });
       // Yield between jobs, as real workers do (a job takes seconds), so the scheduler
       // cannot run one writer to completion before the other starts.

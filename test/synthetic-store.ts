@@ -22,7 +22,7 @@ export function writeSyntheticSweep(dir: string, truth: (g: { width: number; dep
       const evals = pj.job.pEvals.map((pEval) => {
         const base = truth({ width: 16, depth: 1, pTrain: pj.job.pTrain, pEval }, pj.job.n) * Math.exp(0.02 * rng.normal());
         const masks = [base * (1 + 0.01 * rng.normal()), base * (1 + 0.01 * rng.normal())];
-        return { pEval, loss: (masks[0] + masks[1]) / 2, lossStderr: Math.abs(masks[0] - masks[1]) / 2, accuracy: 0.9, accuracyStderr: 0.01, maskLosses: masks, maskAccuracies: [0.9, 0.9] };
+        return { evalMode: "sample" as const, pEval, loss: (masks[0] + masks[1]) / 2, lossStderr: Math.abs(masks[0] - masks[1]) / 2, accuracy: 0.9, accuracyStderr: 0.01, maskLosses: masks, maskAccuracies: [0.9, 0.9] };
       });
       const training = { steps: pj.steps, bestStep: pj.steps, bestValLoss: null, validations: 0, stoppedBy: "budget" as const };
       const result: JobResult = { job: pj.job, engine: "synthetic", trainSeconds: 0, evalSeconds: 0, steps: pj.steps, finalTrainLoss: 0.1, training, evals };

@@ -451,6 +451,23 @@ export interface Analysis {
    * results, and `warnings` starts with a line that says so.
    */
   completeness?: Completeness;
+  /** The eval mode these results were made with, when the records name one (src/engine/types.ts EvalMode). */
+  evalMode?: string;
+  /**
+   * A sweep evaluated in several modes: the phases and boundaries of every mode (this
+   * analysis is the first mode's; each mode's full analysis is in its `file`), for the
+   * report's side-by-side phase diagrams and boundary overlay.
+   */
+  modes?: ModeSummary[];
+}
+
+/** One eval mode of a multi-mode sweep (Analysis.modes). */
+export interface ModeSummary {
+  evalMode: string;
+  /** File name of the mode's full analysis, next to analysis.json. */
+  file: string;
+  phases: PhaseLabel[];
+  boundaries: BoundaryCurves[];
 }
 
 /** What an analysis found of the planned grid (see analysis/completeness.ts). */

@@ -1,6 +1,9 @@
 import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { analyzeRecords, DEFAULT_ANALYSIS_OPTIONS, formatSummary } from "../analysis/analyze.js";
+import { DEFAULT_ANALYSIS_OPTIONS, formatSummary } from "../analysis/analyze.js";
+import { analyzeModes, modeAnalysisFile } from "../analysis/modes.js";
+import type { Analysis } from "../analysis/schema.js";
+import { evalModesOf } from "../train/job.js";
 import { incompleteWarning } from "../analysis/completeness.js";
 import { MentiaError } from "../errors.js";
 import { sweepStatus } from "../sweep/status.js";
@@ -29,6 +32,8 @@ const DESCRIPTION = [
   "finite-size-scaling collapse (power law, BKT, BKT in ξ; model comparison). Writes DIR/analysis.json (schema: README, section Analysis).",
   "An unfinished sweep is analysed with a warning that names what is missing; each p_train then uses",
   "only the training-set sizes × seeds that all have results (so no curve mixes seeds across N).",
+  "A sweep evaluated in several eval modes is analysed per mode: DIR/analysis-<mode>.json for each,",
+  "and DIR/analysis.json = the first mode's, with every mode's phases and boundaries (docs/pruning.md).",
 ].join("\n");
 
 export const command: Command = {
@@ -43,19 +48,29 @@ export const command: Command = {
     const records = readEvalRecords(dir);
     const config = sweepStatus(dir).config;
     const expected = config && { widths: config.widths, depths: config.depths, pTrains: config.pTrain, pEvals: config.pEval, sizes: config.sizes, seeds: config.seeds };
-    const analysis = analyzeRecords(records, { bootstrapReplicates: flags.bootstrap as number, ciLevel: flags["ci-level"] as number, randomSeed: flags.seed as number }, { collapseBootstrapReplicates: cb, expected });
+    const order = config ? evalModesOf(config) : [];
+    const all = analyzeModes(records, { bootstrapReplicates: flags.bootstrap as number, ciLevel: flags["ci-level"] as number, randomSeed: flags.seed as number }, { collapseBootstrapReplicates: cb, expected }, order);
+    const analysis = all[0].analysis;
     const c = analysis.completeness;
     if (c && !c.complete && !flags["allow-partial"]) {
       const bar = "!".repeat(78);
       const shown = [...c.missing.map((m) => `missing: ${m}`), ...c.excluded.map((m) => `left out: ${m}`)];
       console.error([bar, `mentia analyze: WARNING: ${incompleteWarning(c)}`, ...shown.slice(0, 12).map((m) => `  ${m}`), ...(shown.length > 12 ? [`  … and ${shown.length - 12} more (analysis.json 'warnings')`] : []), `  finish it with 'mentia run CONFIG --out ${dir}' (or pass --allow-partial to analyse it without this warning)`, bar].join("\n"));
     }
-    const path = join(dir, "analysis.json");
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(analysis, null, 1) + "\n");
-    renameSync(tmp, path);
+    const write = (file: string, a: Analysis): string => {
+      const path = join(dir, file);
+      const tmp = `${path}.tmp-${process.pid}`;
+      writeFileSync(tmp, JSON.stringify(a, null, 1) + "\n");
+      renameSync(tmp, path);
+      return path;
+    };
+    // Each mode's own file first, analysis.json (the first mode's, with the summary of all) last.
+    const own = all.slice(1);
+    const written = own.map(({ evalMode, analysis: a }) => write(modeAnalysisFile(evalMode as string), a));
+    const path = write("analysis.json", analysis);
     if (flags.json) console.log(JSON.stringify(analysis));
-    else console.log(`${formatSummary(analysis)}\n\nwrote ${path}`);
+    else if (own.length === 0) console.log(`${formatSummary(analysis)}\n\nwrote ${path}`);
+    else console.log(`${own.map(({ evalMode, analysis: a }) => `=== eval mode ${evalMode} ===\n${formatSummary(a)}`).join("\n\n")}\n\nwrote ${[...written, path].join(", ")} (analysis.json: eval mode ${all[0].evalMode}, with the phases and boundaries of every mode)`);
     return 0;
   },
 };

@@ -6,10 +6,11 @@ import type { Command } from "./main.js";
 
 const FLAGS: Record<string, FlagSpec> = {
   output: { kind: "string", help: "report folder (default: DIR/report)", metavar: "DIR" },
+  "eval-mode": { kind: "string", help: "a sweep evaluated in several modes: the report of this mode (default output DIR/report-MODE); without it, the first mode's report with every mode's phase diagrams and boundaries", metavar: "MODE" },
   "png-scale": { kind: "number", default: 2, help: "PNG resolution relative to the SVG", metavar: "X" },
 };
 
-const USAGE = "mentia report DIR [--output DIR/report]";
+const USAGE = "mentia report DIR [--output DIR/report] [--eval-mode MODE]";
 const DESCRIPTION =
   "Writes the report of an analysed sweep: DIR/report/index.html (self-contained pages that open\nfrom disk: phase diagrams, loss curves, exponents, N*, collapses, accuracy, run details; one page\nper architecture, index.html the first), every figure as SVG and PNG, and every table as CSV.\nNeeds DIR/analysis.json ('mentia analyze DIR').";
 
@@ -22,7 +23,7 @@ export const command: Command = {
     const dir = positional[0];
     const scale = flags["png-scale"] as number;
     if (!(scale > 0 && scale <= 8)) throw new MentiaError(`report: --png-scale must be in (0, 8], got ${scale}`);
-    const result = await reportSweep(dir, { output: flags.output as string | undefined, pngScale: scale, onNote: (n) => console.error(`mentia report: ${n}`) });
+    const result = await reportSweep(dir, { output: flags.output as string | undefined, pngScale: scale, evalMode: flags["eval-mode"] as string | undefined, onNote: (n) => console.error(`mentia report: ${n}`) });
     for (const w of result.warnings) console.error(`mentia report: warning: ${w}`);
     const rel = relative(process.cwd(), result.indexPath);
     const shown = rel && !rel.startsWith("..") ? rel : result.indexPath;

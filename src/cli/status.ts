@@ -35,7 +35,7 @@ export const command: Command = {
     if (st.config) {
       const c = st.config;
       const n = (k: number, one: string, many = `${one}s`): string => `${k} ${k === 1 ? one : many}`;
-      console.log(`sweep ${st.dir}: ${n(st.planned ?? 0, "job")} = ${n(c.widths.length, "width")} × ${n(c.depths.length, "depth")} × ${c.pTrain.length} pTrain × ${n(c.sizes.length, "size")} × ${n(c.seeds.length, "seed")}, ${c.pEval.length} pEval each`);
+      console.log(`sweep ${st.dir}: ${n(st.planned ?? 0, "job")} = ${n(c.widths.length, "width")} × ${n(c.depths.length, "depth")} × ${c.pTrain.length} pTrain × ${n(c.sizes.length, "size")} × ${n(c.seeds.length, "seed")}, ${c.pEval.length} pEval each${Array.isArray(c.evalMode) ? ` in ${c.evalMode.length} eval modes (${c.evalMode.join(", ")})` : ""}`);
     }
     if (st.results) console.log(line("results.sqlite", st.results, st.results.shard ? undefined : st.planned));
     for (const s of st.shards) console.log(line(`shard ${s.shard ?? "?"}`, s));

@@ -1,7 +1,7 @@
 import { MentiaError } from "../errors.js";
 import { loadMnist } from "../data/mnist.js";
 import { getEngine } from "../engine/select.js";
-import type { EngineName, EvalMode, OptimizerName } from "../engine/types.js";
+import { EVAL_MODES, type EngineName, type EvalMode, type OptimizerName } from "../engine/types.js";
 import type { DataDraw } from "../data/mnist.js";
 import { CONFIG_DEFAULTS } from "../sweep/config.js";
 import { TRAINING_POLICIES, type TrainingPolicy, type TrainJob, type ValEvery } from "../train/job.js";
@@ -28,9 +28,16 @@ const FLAGS: Record<string, FlagSpec> = {
   seed: { kind: "int", default: 1, help: "seed of init, shuffles and every dropout mask", metavar: "S" },
   "subset-seed": { kind: "int", default: 0, help: "seed of the shared permutation (also mixed into per-seed ones)", metavar: "S" },
   "p-eval": { kind: "numbers", default: [0, 0.1, 0.2, 0.5], help: "comma-separated removal rates at evaluation", metavar: "P,P,..." },
-  "eval-mode": { kind: "string", default: "sample", help: "sample (fresh mask per test sample) | mask (one fixed set of removed neurons per draw)", metavar: "MODE" },
-  masks: { kind: "int", default: 4, help: "independent draws (sample mode) or masks (mask mode) averaged per p_eval", metavar: "K" },
-  rescale: { kind: "boolean", default: true, help: "scale survivors by 1/(1-p_eval); --no-rescale removes without rescaling" },
+  "eval-mode": {
+    kind: "string",
+    default: "sample",
+    help: "sample (fresh neuron mask per test sample) | mask (one set of removed neurons per draw) | neuron-magnitude (least important neurons per layer) | weight-random (each weight with prob. p_eval) | weight-magnitude (smallest |w| per layer); comma-separated: the one trained network in each (docs/pruning.md)",
+    metavar: "MODE[,MODE..]",
+  },
+  masks: { kind: "int", default: 4, help: "independent draws (sample, weight-random) or masks (mask) averaged per p_eval; magnitude modes make one", metavar: "K" },
+  rescale: { kind: "boolean", default: true, help: "random modes: scale survivors by 1/(1-p_eval); --no-rescale removes without rescaling" },
+  "magnitude-rescale": { kind: "boolean", help: "magnitude modes: scale survivors by 1/(1-p_eval) too (default: kept as they are)" },
+  global: { kind: "boolean", help: "weight-magnitude: one |w| threshold across all layers (default: per layer)" },
   engine: { kind: "string", help: "reference | native (default: native when built; env MENTIA_ENGINE)", metavar: "NAME" },
   json: { kind: "boolean", help: "print exactly one JSON object on stdout" },
 };
@@ -41,6 +48,12 @@ const DESCRIPTION = "Trains one network on real MNIST with dropout p_train and e
 export function oneOf<T extends string>(value: unknown, allowed: readonly T[], what: string): T {
   if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
   throw new MentiaError(`${what} must be one of ${allowed.join(", ")}, got '${String(value)}'`);
+}
+
+function parseEvalModes(v: string): EvalMode | EvalMode[] {
+  const modes = v.split(",").map((m) => oneOf<EvalMode>(m.trim(), EVAL_MODES, "--eval-mode"));
+  if (new Set(modes).size !== modes.length) throw new MentiaError(`--eval-mode lists a mode twice: ${v}`);
+  return modes.length === 1 ? modes[0] : modes;
 }
 
 function parseValEvery(v: string): ValEvery {
@@ -74,9 +87,11 @@ export const command: Command = {
       lr: f.lr as number,
       optimizer: oneOf<OptimizerName>(f.optimizer, ["adam", "sgd"], "--optimizer"),
       pEvals: f["p-eval"] as number[],
-      evalMode: oneOf<EvalMode>(f["eval-mode"], ["sample", "mask"], "--eval-mode"),
+      evalMode: parseEvalModes(f["eval-mode"] as string),
       masks: f.masks as number,
       rescale: f.rescale as boolean,
+      ...(f["magnitude-rescale"] ? { magnitudeRescale: true } : {}),
+      ...(f.global ? { magnitudeGlobal: true } : {}),
       subsetSeed: f["subset-seed"] as number,
     };
     validateJob(job);
@@ -94,7 +109,7 @@ export const command: Command = {
       console.log(JSON.stringify({
         config: { ...config, pEval: job.pEvals, engine: result.engine },
         train: { seconds: result.trainSeconds, steps: result.steps, finalTrainLoss: result.finalTrainLoss, bestStep: t.bestStep, bestValLoss: t.bestValLoss, validations: t.validations, stoppedBy: t.stoppedBy },
-        evals: result.evals.map((e) => ({ pEval: e.pEval, loss: e.loss, lossStderr: e.lossStderr, accuracy: e.accuracy, accuracyStderr: e.accuracyStderr })),
+        evals: result.evals.map((e) => ({ evalMode: e.evalMode, pEval: e.pEval, loss: e.loss, lossStderr: e.lossStderr, accuracy: e.accuracy, accuracyStderr: e.accuracyStderr })),
       }));
       return 0;
     }
@@ -102,8 +117,9 @@ export const command: Command = {
     const took = result.trainSeconds >= 10 ? `${result.trainSeconds.toFixed(1)} s` : result.trainSeconds >= 0.1 ? `${result.trainSeconds.toFixed(2)} s` : `${(result.trainSeconds * 1000).toFixed(1)} ms`;
     console.log(`trained ${result.steps} steps in ${took} (${why}), final train loss ${result.finalTrainLoss.toFixed(4)}`);
     if (t.bestValLoss !== null) console.log(`evaluated the weights of step ${t.bestStep}: best validation loss ${t.bestValLoss.toFixed(4)} over ${t.validations} validations on ${job.validation} held-out images`);
-    console.log(`\n  p_eval   test loss ± stderr        accuracy`);
-    for (const e of result.evals) console.log(`  ${e.pEval.toFixed(3).padStart(6)}   ${e.loss.toFixed(4).padStart(8)} ± ${e.lossStderr.toFixed(4).padEnd(8)}   ${(100 * e.accuracy).toFixed(2).padStart(6)} %`);
+    const several = Array.isArray(job.evalMode);
+    console.log(`\n  p_eval   test loss ± stderr        accuracy${several ? "   mode" : ""}`);
+    for (const e of result.evals) console.log(`  ${e.pEval.toFixed(3).padStart(6)}   ${e.loss.toFixed(4).padStart(8)} ± ${e.lossStderr.toFixed(4).padEnd(8)}   ${(100 * e.accuracy).toFixed(2).padStart(6)} %${several ? `   ${e.evalMode}` : ""}`);
     return 0;
   },
 };

@@ -7,6 +7,7 @@
  * Shapes: B batch, C in-features, OC out-features. Per linear layer l:
  *   inp (B,C), weight (OC,C) row-major, bias (OC), out (B,OC).
  */
+import { evaluatePruned, isPruningMode } from "./prune.js";
 import { STREAM_EVAL_MASK, STREAM_EVAL_SAMPLE, STREAM_TRAIN_DROPOUT, streamKey, uniform, type StreamKey } from "./rng.js";
 import {
   INPUT_SIZE,
@@ -283,6 +284,7 @@ class ReferenceNetwork implements Network {
 
   evaluate(data: Dataset, opts: EvalOptions): EvalResult {
     const { pEval, mode, rescale } = opts;
+    if (isPruningMode(mode)) return this.evaluateAll(data, [pEval], opts)[0];
     const K = pEval === 0 ? 1 : opts.masks;
     const batch = opts.batch ?? 1000;
     const width = this.spec.width;
@@ -324,6 +326,8 @@ class ReferenceNetwork implements Network {
   }
 
   evaluateAll(data: Dataset, pEvals: readonly number[], opts: Omit<EvalOptions, "pEval">): EvalResult[] {
+    const mode = opts.mode;
+    if (isPruningMode(mode)) return evaluatePruned(this, this.seed, data, pEvals, { ...opts, mode }, undefined, (spec, params) => new ReferenceNetwork(spec, params, this.opt, this.seed));
     return pEvals.map((pEval) => this.evaluate(data, { ...opts, pEval }));
   }
 }

@@ -54,6 +54,8 @@ export function fmix32(x: number): number {
 export const STREAM_TRAIN_DROPOUT = 1;
 export const STREAM_EVAL_SAMPLE = 2;
 export const STREAM_EVAL_MASK = 3;
+/** weight-random evaluation (src/engine/prune.ts): draw, layer; element = index in W_l. */
+export const STREAM_EVAL_WEIGHT = 4;
 
 /** A mask stream's 64-bit key, two unsigned 32-bit words. */
 export interface StreamKey {

@@ -14,7 +14,18 @@ export const NUM_CLASSES = 10;
 
 export type EngineName = "reference" | "native";
 export type OptimizerName = "adam" | "sgd";
-export type EvalMode = "sample" | "mask";
+/**
+ * How units are removed at evaluation (src/engine/prune.ts defines the pruning modes):
+ * - `sample`: a fresh random set of hidden neurons per test sample (dropout at test time);
+ * - `mask`: one random set of hidden neurons per draw, for the whole test set;
+ * - `neuron-magnitude`: per hidden layer the round(p_eval·width) neurons of smallest
+ *   importance (prune.ts: neuronScores), deterministic;
+ * - `weight-random`: every weight of every layer independently with probability p_eval, per draw;
+ * - `weight-magnitude`: per layer (or across layers: `magnitudeGlobal`) the round(p_eval·count)
+ *   weights of smallest |w|, deterministic.
+ */
+export type EvalMode = "sample" | "mask" | "neuron-magnitude" | "weight-random" | "weight-magnitude";
+export const EVAL_MODES: readonly EvalMode[] = ["sample", "mask", "neuron-magnitude", "weight-random", "weight-magnitude"];
 
 export interface NetworkSpec {
   width: number;
@@ -69,12 +80,22 @@ export interface TrainEpochResult {
 export interface EvalOptions {
   pEval: number;
   mode: EvalMode;
-  /** Number of independent draws (sample mode) or fixed masks (mask mode), K ≥ 1. */
+  /** Number of independent draws (sample, weight-random) or fixed masks (mask), K ≥ 1; the magnitude modes make one. */
   masks: number;
-  /** Scale survivors by 1/(1-pEval) (inverted dropout); false = plain removal. */
+  /** Random modes (sample, mask, weight-random): scale survivors by 1/(1-pEval) (inverted dropout); false = plain removal. */
   rescale: boolean;
+  /** Magnitude modes: scale survivors by 1/(1-pEval) too (default false: kept as they are). */
+  magnitudeRescale?: boolean;
+  /** weight-magnitude: one |w| threshold across all layers instead of one per layer (default false). */
+  magnitudeGlobal?: boolean;
   /** Mini-batch size used internally; does not change the result. */
   batch?: number;
+  /**
+   * An engine may compute layer 0 from each sample's nonzero pixels (the same sums without
+   * their zero terms, so equal up to rounding): the native engine does, for the pruning
+   * modes, whose first-layer weights change per evaluation. The reference engine ignores it.
+   */
+  sparseInput?: boolean;
 }
 
 export interface EvalResult {

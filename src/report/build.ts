@@ -148,9 +148,9 @@ export async function buildReport(analysis: Analysis, meta: ReportMeta, outDir: 
 
 const ARRAYS = ["curves", "fits", "phases", "boundaries", "crossovers", "lengthScaleFits", "collapses", "warnings"] as const;
 
-/** Reads and checks DIR/analysis.json (shape only: the analysis stage wrote it). */
-export function readAnalysis(dir: string): Analysis {
-  const path = join(dir, "analysis.json");
+/** Reads and checks DIR/analysis.json, or another analysis file in DIR (shape only: the analysis stage wrote it). */
+export function readAnalysis(dir: string, file = "analysis.json"): Analysis {
+  const path = join(dir, file);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new MentiaError(`${dir}: no such directory`);
   if (!existsSync(path)) throw new MentiaError(`${path} not found: run 'mentia analyze ${dir}' first`);
   let raw: unknown;
@@ -175,9 +175,17 @@ export function readAnalysis(dir: string): Analysis {
  * The report of the sweep in `dir`: reads DIR/analysis.json and the run metadata from the
  * sweep's store, writes `output` (default DIR/report). What `mentia report DIR` runs.
  */
-export async function reportSweep(dir: string, opts: BuildReportOptions & { output?: string; onNote?: (note: string) => void } = {}): Promise<ReportResult> {
-  const analysis = readAnalysis(dir);
+export async function reportSweep(dir: string, opts: BuildReportOptions & { output?: string; onNote?: (note: string) => void; evalMode?: string } = {}): Promise<ReportResult> {
+  let analysis = readAnalysis(dir);
+  let output = join(dir, "report");
+  if (opts.evalMode !== undefined && opts.evalMode !== analysis.evalMode) {
+    // One mode of a multi-mode sweep: its own analysis file, its own report folder.
+    const mode = analysis.modes?.find((m) => m.evalMode === opts.evalMode);
+    if (!mode) throw new MentiaError(`${join(dir, "analysis.json")} has no eval mode '${opts.evalMode}' (it has ${analysis.modes ? analysis.modes.map((m) => m.evalMode).join(", ") : (analysis.evalMode ?? "one unnamed mode")})`);
+    analysis = readAnalysis(dir, mode.file);
+    output = join(dir, `report-${mode.evalMode}`);
+  }
   const meta = readReportMetaOrNote(dir);
   for (const n of meta.notes) opts.onNote?.(n);
-  return buildReport(analysis, meta, opts.output ?? join(dir, "report"), opts);
+  return buildReport(analysis, meta, opts.output ?? output, opts);
 }

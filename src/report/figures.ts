@@ -7,6 +7,7 @@ import { collapseSpec } from "./figures/collapse.js";
 import { archKey, archLabel, architectures, close, lineKey, pTrainsOf, sameArch, type Figure, type FigureVariant } from "./figures/common.js";
 import { lengthScaleSpec } from "./figures/length-scale.js";
 import { lossVsNSpec } from "./figures/loss-vs-n.js";
+import { hasModes, modeBoundariesSpec, modePhaseDiagramsSpec } from "./figures/modes.js";
 import { phaseDiagramSpec } from "./figures/phase-diagram.js";
 
 /**
@@ -77,6 +78,23 @@ export function buildFigures(analysis: Analysis): Figure[] {
         const spec = across[i];
         return spec ? { key: archKey(a), label: archLabel(a), spec } : { key: archKey(a), label: archLabel(a), note: "only one depth and one width with boundaries here" };
       }),
+    });
+  }
+
+  if (hasModes(analysis)) {
+    figures.push({
+      id: "fig1d-modes-phase-diagrams",
+      title: "1d. Phase diagrams of every eval mode",
+      caption: `The same trained networks evaluated in each eval mode (${(analysis.modes ?? []).map((m) => m.evalMode).join(", ")}): their phase diagrams side by side, drawn as figure 1. The rest of this page is the analysis of the first mode; each mode's own report: 'mentia report DIR --eval-mode MODE'.`,
+      dims: "arch",
+      variants: perArch((a) => modePhaseDiagramsSpec(analysis, a), "no phase labels for this architecture"),
+    });
+    figures.push({
+      id: "fig1e-modes-boundaries",
+      title: "1e. Boundaries of every eval mode",
+      caption: "The phase boundaries of each eval mode on one plane, for one architecture: where the curves differ beyond their bands, how units are removed changes where the network forgets.",
+      dims: "arch",
+      variants: perArch((a) => modeBoundariesSpec(analysis, a), "no phase boundary in any mode for this architecture"),
     });
   }
 

@@ -164,6 +164,7 @@ function runSection(meta: ReportMeta, analysis: Analysis): string {
     dd("grid", h(grid)),
     dd("jobs", h(`${jobs.join(", ")}${planned}`)),
     dd("training", h(c ? `${trainingPolicyLine(c)}; data draw ${c.dataDraw}` : "unknown (no config stored)")),
+    ...(analysis.evalMode ? [dd("eval mode", h(`${analysis.evalMode}${analysis.modes ? ` (this page; the sweep also has ${analysis.modes.slice(1).map((m) => m.evalMode).join(", ")}: figures 1c and 1d)` : ""}`))] : []),
     dd("wall time", h(meta.elapsedSeconds === null ? "unknown" : `${duration(meta.elapsedSeconds)} (first job start → last job finish${meta.firstStart ? `: ${meta.firstStart} → ${meta.lastFinish}` : ""})`)),
     dd("work", h(`${duration(meta.workSeconds)} summed over jobs`)),
     dd("engine", h(meta.engines.length ? meta.engines.join(", ") : "unknown")),

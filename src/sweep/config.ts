@@ -3,6 +3,7 @@ import { extname } from "node:path";
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { MentiaError } from "../errors.js";
+import { EVAL_MODES, type EvalMode } from "../engine/types.js";
 import { TRAINING_POLICIES, type TrainingPolicy, type TrainJob } from "../train/job.js";
 
 /**
@@ -138,6 +139,9 @@ function int(min: number, what: string, max = Number.MAX_SAFE_INTEGER) {
     .refine((v) => Number.isInteger(v) && v >= min && v <= max, (v) => ({ message: `must be ${what}, got ${v}` }));
 }
 
+const EVAL_MODE_MESSAGE = `must be one of ${EVAL_MODES.map((m) => `'${m}'`).join(", ")}, or a list of them`;
+const evalModeSchema = z.enum(EVAL_MODES as [EvalMode, ...EvalMode[]], { errorMap: () => ({ message: EVAL_MODE_MESSAGE }) });
+
 const configSchema = z
   .object({
     widths: grid("int≥1"),
@@ -166,7 +170,14 @@ const configSchema = z
       .refine((v) => Number.isFinite(v) && v > 0, (v) => ({ message: `must be a positive number, got ${v}` }))
       .default(CONFIG_DEFAULTS.lr),
     optimizer: z.enum(["adam", "sgd"], { errorMap: () => ({ message: "must be 'adam' or 'sgd'" }) }).default(CONFIG_DEFAULTS.optimizer),
-    evalMode: z.enum(["sample", "mask"], { errorMap: () => ({ message: "must be 'sample' (fresh removal per test sample) or 'mask' (K fixed masks per network)" }) }).default(CONFIG_DEFAULTS.evalMode),
+    evalMode: z
+      .union([evalModeSchema, z.array(evalModeSchema, { invalid_type_error: EVAL_MODE_MESSAGE }).min(1, "must not be an empty list")], { errorMap: (issue, ctx) => ({ message: issue.code === "invalid_union" ? EVAL_MODE_MESSAGE : ctx.defaultError }) })
+      .superRefine((m, ctx) => {
+        if (Array.isArray(m) && new Set(m).size !== m.length) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `lists a mode twice: ${m.join(", ")}` });
+      })
+      .default(CONFIG_DEFAULTS.evalMode),
+    magnitudeRescale: z.boolean({ invalid_type_error: "must be true or false" }).optional(),
+    magnitudeGlobal: z.boolean({ invalid_type_error: "must be true or false" }).optional(),
     masks: int(1, "an integer ≥ 1").default(CONFIG_DEFAULTS.masks),
     rescale: z.boolean({ invalid_type_error: "must be true or false" }).default(CONFIG_DEFAULTS.rescale),
     subsetSeed: int(0, `an integer in [0, ${UINT32_MAX}]`, UINT32_MAX).default(CONFIG_DEFAULTS.subsetSeed),

@@ -1,9 +1,10 @@
+import type { EvalMode } from "../engine/types.js";
 import type { TrainingRecord, TrainJob, ValEvery } from "../train/job.js";
 import type { EvalRecord } from "./records.js";
 import type { EvalDump } from "./schema.js";
 import type { SweepStore } from "./store.js";
 
-/** One row of a tidy export: a job evaluated at one p_eval, with the job's settings. */
+/** One row of a tidy export: a job evaluated in one mode at one p_eval, with the job's settings. */
 export interface ExportRow extends EvalRecord {
   accuracyStderr: number;
   maskAccuracies: number[];
@@ -19,7 +20,6 @@ export interface ExportRow extends EvalRecord {
   batch: number;
   lr: number;
   optimizer: string;
-  evalMode: string;
   masks: number;
   rescale: boolean;
   subsetSeed: number;
@@ -39,10 +39,10 @@ export function exportRows(store: SweepStore): ExportRow[] {
   const rows = store
     .stmt(
       `SELECT j.key, j.job, j.steps, j.final_train_loss, j.training, j.train_seconds, j.eval_seconds, j.engine,
-              e.p_eval, e.loss, e.loss_stderr, e.accuracy, e.accuracy_stderr, e.mask_losses, e.mask_accuracies
+              e.eval_mode, e.p_eval, e.loss, e.loss_stderr, e.accuracy, e.accuracy_stderr, e.mask_losses, e.mask_accuracies
        FROM jobs j JOIN evals e ON e.job_key = j.key
        WHERE j.in_plan = 1 AND j.status = 'done'
-       ORDER BY j.width, j.depth, j.p_train, j.n, j.seed, j.key, e.p_eval`,
+       ORDER BY j.width, j.depth, j.p_train, j.n, j.seed, j.key, e.eval_mode, e.p_eval`,
     )
     .all() as Array<
     Omit<EvalDump, "job_key"> & { key: string; job: string; steps: number; final_train_loss: number; training: string | null; train_seconds: number; eval_seconds: number; engine: string }
@@ -75,7 +75,7 @@ export function exportRows(store: SweepStore): ExportRow[] {
       batch: job.batch,
       lr: job.lr,
       optimizer: job.optimizer,
-      evalMode: job.evalMode,
+      evalMode: r.eval_mode as EvalMode,
       masks: job.masks,
       rescale: job.rescale,
       subsetSeed: job.subsetSeed,
@@ -100,6 +100,7 @@ export function evalRecords(store: SweepStore): EvalRecord[] {
     pTrain: r.pTrain,
     n: r.n,
     seed: r.seed,
+    evalMode: r.evalMode,
     pEval: r.pEval,
     loss: r.loss,
     lossStderr: r.lossStderr,

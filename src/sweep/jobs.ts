@@ -108,8 +108,8 @@ export function recordResult(store: SweepStore, key: JobKey, result: JobResult, 
   if (jobKey(result.job) !== key) throw new Error(`recordResult: result is for job ${jobKey(result.job)}, not ${key}`);
   const del = store.stmt("DELETE FROM evals WHERE job_key = ?");
   const ins = store.stmt(
-    `INSERT INTO evals (job_key, p_eval, loss, loss_stderr, accuracy, accuracy_stderr, mask_losses, mask_accuracies)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO evals (job_key, eval_mode, p_eval, loss, loss_stderr, accuracy, accuracy_stderr, mask_losses, mask_accuracies)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const upd = store.stmt(
     `UPDATE jobs SET status = 'done', finished_at = ?, wall_seconds = ?, train_seconds = ?, eval_seconds = ?, steps = ?,
@@ -118,7 +118,7 @@ export function recordResult(store: SweepStore, key: JobKey, result: JobResult, 
   store.db
     .transaction(() => {
       del.run(key);
-      for (const e of result.evals) ins.run(key, e.pEval, e.loss, e.lossStderr, e.accuracy, e.accuracyStderr, JSON.stringify(e.maskLosses), JSON.stringify(e.maskAccuracies));
+      for (const e of result.evals) ins.run(key, e.evalMode, e.pEval, e.loss, e.lossStderr, e.accuracy, e.accuracyStderr, JSON.stringify(e.maskLosses), JSON.stringify(e.maskAccuracies));
       const changed = upd.run(now(), info.wallSeconds, result.trainSeconds, result.evalSeconds, result.steps, result.finalTrainLoss, JSON.stringify(result.training), result.engine, JSON.stringify(info.versions), key).changes;
       if (changed !== 1) throw new Error(`recordResult: job ${key} is not in ${store.path}`);
     })
@@ -177,5 +177,5 @@ export function dumpJobs(store: SweepStore, onlyInPlan = true): JobDump[] {
 }
 
 export function dumpEvals(store: SweepStore, key: JobKey): EvalDump[] {
-  return store.stmt("SELECT * FROM evals WHERE job_key = ? ORDER BY p_eval").all(key) as EvalDump[];
+  return store.stmt("SELECT * FROM evals WHERE job_key = ? ORDER BY eval_mode, p_eval").all(key) as EvalDump[];
 }

@@ -75,11 +75,12 @@ export function variantOf(row: Pick<JobDump, "engine" | "versions">): string {
 /** The first number that differs between two results of one job, named. */
 function firstDifference(a: { row: JobDump; evals: EvalDump[] }, b: { row: JobDump; evals: EvalDump[] }): { what: string; a: string; b: string } {
   const fields = ["loss", "loss_stderr", "accuracy", "accuracy_stderr", "mask_losses", "mask_accuracies"] as const;
-  const bByP = new Map(b.evals.map((e) => [e.p_eval, e]));
+  const at = (e: EvalDump): string => `${e.eval_mode} ${e.p_eval}`;
+  const bByP = new Map(b.evals.map((e) => [at(e), e]));
   for (const ea of a.evals) {
-    const eb = bByP.get(ea.p_eval);
-    if (!eb) return { what: `evaluation at p_eval ${ea.p_eval}`, a: "present", b: "missing" };
-    for (const f of fields) if (String(ea[f]) !== String(eb[f])) return { what: `${f} at p_eval ${ea.p_eval}`, a: String(ea[f]), b: String(eb[f]) };
+    const eb = bByP.get(at(ea));
+    if (!eb) return { what: `evaluation at p_eval ${ea.p_eval} (${ea.eval_mode})`, a: "present", b: "missing" };
+    for (const f of fields) if (String(ea[f]) !== String(eb[f])) return { what: `${f} at p_eval ${ea.p_eval} (${ea.eval_mode})`, a: String(ea[f]), b: String(eb[f]) };
   }
   if (a.evals.length !== b.evals.length) return { what: "number of evaluations", a: String(a.evals.length), b: String(b.evals.length) };
   if (a.row.final_train_loss !== b.row.final_train_loss) return { what: "final train loss", a: String(a.row.final_train_loss), b: String(b.row.final_train_loss) };

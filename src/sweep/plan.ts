@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { paramCount } from "../engine/types.js";
-import type { TrainJob } from "../train/job.js";
+import { isRandomMode } from "../engine/prune.js";
+import { evalModesOf, type TrainJob } from "../train/job.js";
 import { stepBudget, stepsPerEpoch, validationInterval } from "../train/train.js";
 import { canonicalJson, type SweepConfig } from "./config.js";
 
@@ -73,8 +74,13 @@ export function jobCostParts(job: TrainJob): { train: number; evaluation: number
   const params = paramCount({ width: job.width, depth: job.depth });
   return {
     train: jobSteps(job) * Math.min(job.batch, job.n) * 3 * params,
-    evaluation: (job.pEvals.length * job.masks * TEST_SET_SIZE + jobValidations(job) * job.validation) * params,
+    evaluation: (evalPasses(job) * TEST_SET_SIZE + jobValidations(job) * job.validation) * params,
   };
+}
+
+/** Forward passes over the test set a job's evaluation makes: p_eval × draws, summed over its modes (one draw in the magnitude modes). */
+export function evalPasses(job: Pick<TrainJob, "evalMode" | "pEvals" | "masks">): number {
+  return evalModesOf(job).reduce((s, m) => s + job.pEvals.length * (isRandomMode(m) ? job.masks : 1), 0);
 }
 
 /** The job of one grid point, with the config's hyper-parameters. */
@@ -100,6 +106,9 @@ export function makeJob(config: SweepConfig, point: { width: number; depth: numb
     evalMode: config.evalMode,
     masks: config.masks,
     rescale: config.rescale,
+    // Only when set, so that the keys of jobs made before these options stay the same.
+    ...(config.magnitudeRescale !== undefined ? { magnitudeRescale: config.magnitudeRescale } : {}),
+    ...(config.magnitudeGlobal !== undefined ? { magnitudeGlobal: config.magnitudeGlobal } : {}),
     subsetSeed: config.subsetSeed,
   };
 }

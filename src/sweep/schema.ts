@@ -5,15 +5,17 @@
  *   meta  (key, value)            config, dataset checksums, mentia version, shard, run lock
  *   jobs  (key, job JSON, grid columns, status pending|running|done|failed, timings,
  *          error, engine, versions, in_plan)
- *   evals (job_key, p_eval, loss, loss_stderr, accuracy, accuracy_stderr,
+ *   evals (job_key, eval_mode, p_eval, loss, loss_stderr, accuracy, accuracy_stderr,
  *          mask_losses JSON, mask_accuracies JSON)
  */
 export type JobStatus = "pending" | "running" | "done" | "failed";
 
 /** 2: the training protocol of docs/protocol.md (policies, validation split, per-seed draws,
  *  non-overlapping random streams) and the jobs.training column. Schema-1 sweeps hold numbers
- *  made another way and are refused rather than mixed (store.ts). */
-export const SCHEMA_VERSION = 2;
+ *  made another way and are refused rather than mixed (store.ts).
+ *  3: evals.eval_mode (a job may be evaluated in several modes); schema-2 files are migrated
+ *  when opened for writing (each row gets its job's evalMode) and read as such read-only. */
+export const SCHEMA_VERSION = 3;
 
 /** Columns of `jobs`: name and SQL type/constraints, in table order. */
 export const JOB_COLUMNS = [
@@ -45,6 +47,7 @@ export const JOB_COLUMNS = [
 /** Columns of `evals`. */
 export const EVAL_COLUMNS = [
   ["job_key", "TEXT NOT NULL REFERENCES jobs (key)"],
+  ["eval_mode", "TEXT NOT NULL"],
   ["p_eval", "REAL NOT NULL"],
   ["loss", "REAL NOT NULL"],
   ["loss_stderr", "REAL NOT NULL"],
@@ -88,6 +91,7 @@ export interface JobDump {
 /** A raw `evals` row. */
 export interface EvalDump {
   job_key: string;
+  eval_mode: string;
   p_eval: number;
   loss: number;
   loss_stderr: number;
@@ -115,8 +119,27 @@ export const SCHEMA = [
   ]),
   table("jobs", JOB_COLUMNS),
   "CREATE INDEX IF NOT EXISTS jobs_status ON jobs (in_plan, status);",
-  table("evals", EVAL_COLUMNS, ["PRIMARY KEY (job_key, p_eval)"]),
+  table("evals", EVAL_COLUMNS, ["PRIMARY KEY (job_key, eval_mode, p_eval)"]),
 ].join("\n");
+
+/** A schema-2 job's one eval mode, from its job JSON (schema-2 jobs name a single mode). */
+const MODE_OF_JOB = "(SELECT json_extract(j.job, '$.evalMode') FROM jobs j WHERE j.key = e.job_key)";
+
+/**
+ * Schema 2 → 3 in place (in the caller's transaction): evals rebuilt with eval_mode = the
+ * job's evalMode. Every other table is unchanged.
+ */
+export const MIGRATE_2_TO_3 = [
+  "ALTER TABLE evals RENAME TO evals_v2;",
+  table("evals", EVAL_COLUMNS, ["PRIMARY KEY (job_key, eval_mode, p_eval)"]),
+  `INSERT INTO evals (${EVAL_COLUMNS.map(([c]) => c).join(", ")})
+   SELECT e.job_key, ${MODE_OF_JOB}, e.p_eval, e.loss, e.loss_stderr, e.accuracy, e.accuracy_stderr, e.mask_losses, e.mask_accuracies FROM evals_v2 e;`,
+  "DROP TABLE evals_v2;",
+  "UPDATE meta SET value = '3' WHERE key = 'schema_version';",
+].join("\n");
+
+/** A read-only schema-2 file is read as schema 3 through a temporary view that shadows its evals. */
+export const READ_V2_AS_V3 = `CREATE TEMP VIEW evals AS SELECT e.job_key AS job_key, ${MODE_OF_JOB} AS eval_mode, e.p_eval AS p_eval, e.loss AS loss, e.loss_stderr AS loss_stderr, e.accuracy AS accuracy, e.accuracy_stderr AS accuracy_stderr, e.mask_losses AS mask_losses, e.mask_accuracies AS mask_accuracies FROM main.evals e;`;
 
 /** `INSERT INTO evals (...) VALUES (@job_key, ...)`: an EvalDump inserted as it is. */
 export const INSERT_EVAL_SQL = `INSERT INTO evals (${EVAL_COLUMNS.map(([c]) => c).join(", ")}) VALUES (${EVAL_COLUMNS.map(([c]) => `@${c}`).join(", ")})`;

@@ -12,7 +12,7 @@ import * as locks from "./lock.js";
 import type { RunLock } from "./lock.js";
 import type { JobKey, PlannedJob } from "./plan.js";
 import type { EvalRecord } from "./records.js";
-import { SCHEMA, SCHEMA_VERSION, type EvalDump, type JobDump } from "./schema.js";
+import { MIGRATE_2_TO_3, READ_V2_AS_V3, SCHEMA, SCHEMA_VERSION, type EvalDump, type JobDump } from "./schema.js";
 import { formatShard, RESULTS_FILE, SHARD_FILE_PATTERN, type Shard } from "./shard.js";
 import { readHeader, snapshotCopy, type JournalMode, type SnapshotOptions } from "./snapshot.js";
 
@@ -78,11 +78,13 @@ export class SweepStore {
         throw new MentiaError(
           `${path} was made before mentia's training-protocol change (early stopping, per-seed data draws, new random streams) and its numbers cannot be mixed with new ones: use a new --out directory (or delete this one to start over)`,
         );
-      if (Number(version) !== SCHEMA_VERSION) throw new MentiaError(`${path}: sweep database schema ${version}, this mentia reads schema ${SCHEMA_VERSION}`);
+      if (Number(version) !== SCHEMA_VERSION && !(Number(version) === 2 && v2Ok)) throw new MentiaError(`${path}: sweep database schema ${version}, this mentia reads schema ${SCHEMA_VERSION}`);
     };
+    let v2Ok = true;
     try {
       // An existing database is checked before anything (journal mode, tables) is changed in it.
       if (exists && db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get()) checkVersion();
+
       if (!opts.readonly) {
         const wal = (opts.journal ?? "wal") === "wal";
         const mode = String(db.pragma(`journal_mode = ${wal ? "WAL" : "DELETE"}`, { simple: true })).toLowerCase();
@@ -91,6 +93,16 @@ export class SweepStore {
         db.pragma(wal ? "synchronous = NORMAL" : "synchronous = FULL");
         db.exec(SCHEMA);
         db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
+      }
+      v2Ok = Boolean(opts.readonly);
+      if (store.getMetaIfTable("schema_version") === "2") {
+        // Schema 2 (one eval mode per job): migrated when writable, read through a view otherwise,
+        // and also while a run (of a mentia that writes schema 2) holds the file: it must not
+        // change under that run, and this connection then cannot write evals (its lock is refused).
+        if (opts.readonly || locks.lockHolder(store)) {
+          db.exec(READ_V2_AS_V3);
+          v2Ok = true;
+        } else db.transaction(() => db.exec(MIGRATE_2_TO_3)).immediate();
       }
       checkVersion();
     } catch (err) {
@@ -157,6 +169,11 @@ export class SweepStore {
       this.statements.set(sql, s);
     }
     return s;
+  }
+
+  /** getMeta, or undefined when the file has no meta table (yet). */
+  private getMetaIfTable(key: string): string | undefined {
+    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() ? this.getMeta(key) : undefined;
   }
 
   getMeta(key: string): string | undefined {

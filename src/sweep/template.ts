@@ -56,11 +56,19 @@ optimizer: adam        # adam | sgd (momentum 0.9)
 lr: 0.001
 
 # Evaluation: sample = fresh removal mask per test sample (dropout left active at
-# evaluation); mask = one fixed set of removed neurons per network (structured pruning).
-# masks = independent draws (sample) or fixed masks (mask) averaged per pEval.
+# evaluation); mask = one fixed set of removed neurons per network (structured pruning);
+# neuron-magnitude = the pEval fraction of least important neurons of each hidden layer;
+# weight-random = each weight removed with probability pEval; weight-magnitude = the pEval
+# fraction of smallest |w| of each layer (docs/pruning.md). A list, e.g.
+# [sample, mask, neuron-magnitude, weight-random, weight-magnitude], evaluates every trained
+# network in every mode (trained once).
+# masks = independent draws (sample, weight-random) or fixed masks (mask) averaged per pEval;
+# the magnitude modes are deterministic (one draw).
 evalMode: sample
 masks: 4
-rescale: true          # scale survivors by 1/(1 - pEval); false = plain removal
+rescale: true          # random modes: scale survivors by 1/(1 - pEval); false = plain removal
+# magnitudeRescale: false  # magnitude modes: scale survivors by 1/(1 - pEval) too
+# magnitudeGlobal: false   # weight-magnitude: one |w| threshold across layers
 
 # Which images each seed trains on: per-seed = each seed its own permutation (sizes nested
 # within a seed: the first N of it); shared = one permutation (subsetSeed) for every seed.

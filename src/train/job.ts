@@ -51,12 +51,24 @@ export interface TrainJob {
   optimizer: OptimizerName;
   /** Removal rates at evaluation; every one is evaluated on the same trained network. */
   pEvals: number[];
-  evalMode: EvalMode;
+  /** How units are removed at evaluation (src/engine/types.ts); a list evaluates the one trained network in every mode. */
+  evalMode: EvalMode | EvalMode[];
   masks: number;
+  /** Random modes: survivors scaled by 1/(1-p_eval). */
   rescale: boolean;
+  /** Magnitude modes: survivors scaled by 1/(1-p_eval) too (absent = false). */
+  magnitudeRescale?: boolean;
+  /** weight-magnitude: one |w| threshold across layers (absent = false, one per layer). */
+  magnitudeGlobal?: boolean;
+}
+
+/** The eval modes of a job, in its order. */
+export function evalModesOf(job: Pick<TrainJob, "evalMode">): EvalMode[] {
+  return Array.isArray(job.evalMode) ? job.evalMode : [job.evalMode];
 }
 
 export interface JobEval {
+  evalMode: EvalMode;
   pEval: number;
   loss: number;
   lossStderr: number;

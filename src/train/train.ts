@@ -2,8 +2,9 @@ import { MentiaError } from "../errors.js";
 import { MNIST_TRAIN_SIZE, permutationSeed, selectRows, splitData, type MnistData } from "../data/mnist.js";
 import { initParams } from "../engine/init.js";
 import { Rng } from "../engine/rng.js";
-import { DEFAULT_OPTIMIZER, type Dataset, type Engine, type EvalResult, type Network } from "../engine/types.js";
-import { TRAINING_POLICIES, VAL_EVERY_RULES, type JobEval, type JobResult, type StopReason, type TrainJob, type TrainingRecord } from "./job.js";
+import { DEFAULT_OPTIMIZER, type EvalMode, type Dataset, type Engine, type EvalResult, type Network } from "../engine/types.js";
+import { EVAL_MODES } from "../engine/types.js";
+import { evalModesOf, TRAINING_POLICIES, VAL_EVERY_RULES, type JobEval, type JobResult, type StopReason, type TrainJob, type TrainingRecord } from "./job.js";
 
 /** A training run whose loss became NaN or infinite; a sweep records it as failed. */
 export class TrainingDivergedError extends MentiaError {}
@@ -76,6 +77,10 @@ export function validateJob(job: TrainJob): void {
     bad(`training needs at least one step (policy ${job.policy}, epochs ${job.epochs}, steps ${job.steps})`);
   }
   if (!(job.lr > 0) || !Number.isFinite(job.lr)) bad(`learning rate must be > 0, got ${job.lr}`);
+  const modes = evalModesOf(job);
+  if (modes.length === 0) bad("at least one eval mode is needed");
+  for (const m of modes) if (!EVAL_MODES.includes(m)) bad(`unknown eval mode '${String(m)}' (known: ${EVAL_MODES.join(", ")})`);
+  if (new Set(modes).size !== modes.length) bad(`eval modes listed twice: ${modes.join(", ")}`);
   if (!isInt(job.masks, 1)) bad(`masks must be an integer ≥ 1, got ${job.masks}`);
   if (!isInt(job.seed, 0) || job.seed > 0xffffffff) bad(`seed must be an integer in [0, 2^32), got ${job.seed}`);
   const checkP = (name: string, p: number): void => {
@@ -107,7 +112,11 @@ export function runJob(job: TrainJob, data: MnistData, engine: Engine, onEpoch?:
   try {
     const trainSeconds = (performance.now() - t0) / 1000;
     const t1 = performance.now();
-    const evals = net.evaluateAll(data.test, job.pEvals, { mode: job.evalMode, masks: job.masks, rescale: job.rescale, batch: 1000 }).map((r, i) => checkedEval(job.pEvals[i], r));
+    const evals = evalModesOf(job).flatMap((mode) =>
+      net
+        .evaluateAll(data.test, job.pEvals, { mode, masks: job.masks, rescale: job.rescale, magnitudeRescale: job.magnitudeRescale, magnitudeGlobal: job.magnitudeGlobal, batch: 1000 })
+        .map((r, i) => checkedEval(mode, job.pEvals[i], r)),
+    );
     return { job, engine: engine.name, trainSeconds, evalSeconds: (performance.now() - t1) / 1000, steps: training.steps, finalTrainLoss, training, evals };
   } finally {
     net.dispose();
@@ -198,7 +207,7 @@ function trainNetwork(net: Network, job: TrainJob, data: MnistData, onEpoch?: (i
   return { finalTrainLoss, training: { steps: step, bestStep: step, bestValLoss: null, validations: 0, stoppedBy } };
 }
 
-function checkedEval(pEval: number, r: EvalResult): JobEval {
-  if (!Number.isFinite(r.loss)) throw new TrainingDivergedError(`test loss at p_eval ${pEval} is ${r.loss}`);
-  return { pEval, ...r };
+function checkedEval(evalMode: EvalMode, pEval: number, r: EvalResult): JobEval {
+  if (!Number.isFinite(r.loss)) throw new TrainingDivergedError(`test loss at p_eval ${pEval} (${evalMode}) is ${r.loss}`);
+  return { evalMode, pEval, ...r };
 }

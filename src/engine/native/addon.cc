@@ -306,7 +306,7 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
     return out;
   }
 
-  /** evaluateAll(x, y, n, pEvals: Float64Array, maskMode, rescale, batch, K, sampleLoss: Float64Array, sampleCorrect: Uint8Array)
+  /** evaluateAll(x, y, n, pEvals: Float64Array, maskMode, rescale, batch, K, sampleLoss: Float64Array, sampleCorrect: Uint8Array, sparseInput?)
    *  → Float64Array [lossSum, correct] × K per p_eval (entries k >= 1 unused where p_eval = 0); sampleLoss/sampleCorrect
    *  (nP·n) receive each p_eval's last draw per sample at offset p·n. */
   Napi::Value EvaluateAll(const Napi::CallbackInfo& info) {
@@ -323,6 +323,7 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
     const int K = static_cast<int>(integer(info, 7, "masks", 1, 1 << 24));
     auto sl = typed<Napi::Float64Array>(info, 8, napi_float64_array, "sampleLoss");
     auto sc = typed<Napi::Uint8Array>(info, 9, napi_uint8_array, "sampleCorrect");
+    c.sparseInput = info.Length() > 10 && info[10].IsBoolean() && info[10].As<Napi::Boolean>().Value();
     if (static_cast<int64_t>(sl.ElementLength()) < nP * d.n || static_cast<int64_t>(sc.ElementLength()) < nP * d.n)
       throw Napi::RangeError::New(info.Env(), "per-sample outputs are shorter than pEvals.length · n");
     const size_t nd = static_cast<size_t>(nP) * K;

@@ -17,6 +17,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { MentiaError } from "../../errors.js";
+import { evaluatePruned, isPruningMode } from "../prune.js";
 import { summariseEval } from "../reference.js";
 import {
   paramCount,
@@ -41,7 +42,7 @@ interface NativeNetHandle {
   train(x: Float32Array, y: Uint8Array, n: number, order: Int32Array, batch: number, pTrain: number, firstStep: number, maxSteps: number): Float64Array;
   lossAndGradient(x: Float32Array, y: Uint8Array, n: number, rows: Int32Array, pTrain: number, step: number, gradOut: Float32Array): number;
   evaluate(x: Float32Array, y: Uint8Array, n: number, pEval: number, maskMode: boolean, rescale: boolean, batch: number, masks: number, sampleLoss?: Float64Array, sampleCorrect?: Uint8Array): Float64Array;
-  evaluateAll(x: Float32Array, y: Uint8Array, n: number, pEvals: Float64Array, maskMode: boolean, rescale: boolean, batch: number, masks: number, sampleLoss: Float64Array, sampleCorrect: Uint8Array): Float64Array;
+  evaluateAll(x: Float32Array, y: Uint8Array, n: number, pEvals: Float64Array, maskMode: boolean, rescale: boolean, batch: number, masks: number, sampleLoss: Float64Array, sampleCorrect: Uint8Array, sparseInput?: boolean): Float64Array;
   dispose(): void;
 }
 
@@ -154,7 +155,7 @@ class NativeNetwork implements Network {
   readonly paramCount: number;
   private handle: NativeNetHandle | null;
 
-  constructor(readonly spec: NetworkSpec, params: Float32Array, opt: OptimizerConfig, seed: number, a: NativeAddon, isa?: NativeIsaName) {
+  constructor(readonly spec: NetworkSpec, params: Float32Array, private readonly opt: OptimizerConfig, private readonly seed: number, private readonly a: NativeAddon, private readonly isa?: NativeIsaName) {
     checkInt(spec.width, "width", 1);
     checkInt(spec.depth, "depth", 0);
     this.paramCount = paramCount(spec);
@@ -211,7 +212,9 @@ class NativeNetwork implements Network {
     if (pEvals.length < 1) throw new MentiaError("at least one p_eval is needed");
     for (const p of pEvals) checkProbability(p, "pEval");
     checkInt(opts.masks, "masks", 1);
-    if (opts.mode !== "sample" && opts.mode !== "mask") throw new MentiaError(`eval mode must be 'sample' or 'mask', got '${String(opts.mode)}'`);
+    const mode = opts.mode;
+    if (isPruningMode(mode)) return evaluatePruned(this, this.seed, data, pEvals, { ...opts, mode }, undefined, (spec, params) => new NativeNetwork(spec, params, this.opt, this.seed, this.a, this.isa));
+    if (mode !== "sample" && mode !== "mask") throw new MentiaError(`unknown eval mode '${String(mode)}'`);
     const batch = opts.batch ?? 1000;
     checkInt(batch, "eval batch", 1);
     if (data.n < 1) throw new MentiaError("cannot evaluate on an empty dataset");
@@ -219,7 +222,7 @@ class NativeNetwork implements Network {
     const K = opts.masks, nP = pEvals.length;
     const sampleLoss = new Float64Array(nP * data.n);
     const sampleCorrect = new Uint8Array(nP * data.n);
-    const sums = this.h.evaluateAll(data.x, data.y, data.n, Float64Array.from(pEvals), opts.mode === "mask", opts.rescale, batch, K, sampleLoss, sampleCorrect);
+    const sums = this.h.evaluateAll(data.x, data.y, data.n, Float64Array.from(pEvals), opts.mode === "mask", opts.rescale, batch, K, sampleLoss, sampleCorrect, opts.sparseInput ?? false);
     return pEvals.map((pEval, p) => {
       const Kp = pEval === 0 ? 1 : K;
       const maskLosses: number[] = [];

@@ -37,6 +37,10 @@ struct EvalConfig {
   bool maskMode = false;  // false: independent per sample ("sample"), true: one mask per draw
   bool rescale = true;
   int batch = 1000;
+  // Layer 0 from each sample's nonzero pixels (its sums without their zero terms, in another
+  // order: equal to the GEMM's up to rounding). For networks whose first-layer weights change
+  // per evaluation (the pruning modes), where layer 0's product cannot be shared.
+  bool sparseInput = false;
 };
 
 /** Thrown (as std::runtime_error) for invalid input: bad row index, label > 9, ... */

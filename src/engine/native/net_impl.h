@@ -414,13 +414,17 @@ class Net {
     // Layer 0's pre-activations do not depend on the masks: with several passes per chunk they
     // are computed once and each (p_eval, draw) applies its own masks to them (the same
     // operations in the same order as the fused path, so the same numbers).
-    const bool share = passes > 1 && cfg_.depth > 0;
+    const bool sparse = ec.sparseInput && cfg_.depth > 0;
+    const bool share = (passes > 1 || sparse) && cfg_.depth > 0;
+    if (sparse) transposeW0();
     for (int64_t r0 = 0; r0 < d.n; r0 += Be) {
       const int B = static_cast<int>(std::min<int64_t>(Be, d.n - r0));
       Bp_ = round16(B);
       lab_ = d.y + r0;
       const float* x0 = d.x + r0 * IN;
-      if (share) {
+      if (sparse) {
+        layer0Sparse(x0, B);
+      } else if (share) {
         const Layer& L = layers_[0];
         gemm(L.out, Bp_, L.in, L.W.get(), L.ld, 1, x0, IN, z0_.get(), Bp_, EpiStore{z0_.get(), Bp_}, pack_.get(), tuning().fwd, B);
       }
@@ -469,6 +473,64 @@ class Net {
   Buf xNat_, z0_, logits_, dCur_, dNext_, aNat_, pack_;
   std::vector<Buf> act_;
   Arr<uint8_t> labels_;
+
+  Buf w0t_, acc_;  // sparseInput: W_0 transposed (IN × width) and one sample's accumulators
+
+  static constexpr int SPARSE_NB = 8;  // accumulator vectors per block of outputs
+
+  /** Row length of w0t_: the width rounded up to whole blocks of SPARSE_NB vectors. */
+  int w0tLd() const { return (layers_[0].out + SPARSE_NB * VL - 1) / (SPARSE_NB * VL) * (SPARSE_NB * VL); }
+
+  void transposeW0() {
+    const Layer& L = layers_[0];
+    const size_t W = static_cast<size_t>(L.out), ld = static_cast<size_t>(w0tLd());
+    if (w0t_.size() < IN * ld) w0t_.reset(IN * ld);
+    if (acc_.size() < 16 * ld) acc_.reset(16 * ld);
+    float* t = w0t_.get();
+    std::memset(t, 0, IN * ld * sizeof(float));
+    for (size_t o = 0; o < W; o++)
+      for (size_t c = 0; c < static_cast<size_t>(IN); c++) t[c * ld + o] = L.W.get()[o * L.ld + c];
+  }
+
+  /** z0 (width × Bp_, feature-major) = W_0 · x for B samples, from each sample's nonzero pixels:
+   *  per sample and block of outputs, the accumulators stay in registers; 16 samples at a time,
+   *  so that z0 is written a cache line at a time. */
+  void layer0Sparse(const float* x0, int B) {
+    constexpr int S = 16;
+    const int W = layers_[0].out, ld = w0tLd();
+    const float* wt = w0t_.get();
+    float* acc = acc_.get();  // S × ld
+    float* z = z0_.get();
+    int32_t nz[IN];
+    for (int b0 = 0; b0 < Bp_; b0 += S) {
+      for (int s = 0; s < S; s++) {
+        float* a = acc + static_cast<size_t>(s) * ld;
+        if (b0 + s >= B) {
+          std::memset(a, 0, static_cast<size_t>(ld) * sizeof(float));
+          continue;
+        }
+        const float* xb = x0 + static_cast<size_t>(b0 + s) * IN;
+        int n = 0;
+        for (int c = 0; c < IN; c++) {  // the nonzero pixels, without a branch per pixel
+          nz[n] = c;
+          n += xb[c] != 0;
+        }
+        for (int o0 = 0; o0 < ld; o0 += SPARSE_NB * VL) {
+          vf c[SPARSE_NB] = {};
+          for (int i = 0; i < n; i++) {
+            const vf v = bcastv(xb[nz[i]]);
+            const float* w = wt + static_cast<size_t>(nz[i]) * ld + o0;
+            for (int h = 0; h < SPARSE_NB; h++) c[h] += v * loadv(w + h * VL);
+          }
+          for (int h = 0; h < SPARSE_NB; h++) storev(a + o0 + h * VL, c[h]);
+        }
+      }
+      for (int o = 0; o < W; o++) {
+        float* zo = z + static_cast<size_t>(o) * Bp_ + b0;
+        for (int s = 0; s < S; s++) zo[s] = acc[static_cast<size_t>(s) * ld + o];
+      }
+    }
+  }
 
   static void checkP(double p, const char* what) {
     if (!(p >= 0 && p < 1)) {

@@ -33,7 +33,7 @@ export function phaseDiagramSpec(analysis: Analysis, arch: Architecture): TopLev
   const b = analysis.boundaries.find((x) => sameArch(x, arch));
   const rows = b ? boundaryRows([...b.pEvalCritical, ...b.pTrainCritical]) : [];
   return base({
-    title: { text: `Phase diagram — ${archLabel(arch)}`, subtitle: ["colour: phase; shading: exponent α of L ∝ N⁻ᵅ (darker = larger α)", "black: phase boundaries; bands and bars: ± 1σ"] },
+    title: { text: `Phase diagram — ${archLabel(arch)}${analysis.evalMode && (analysis.modes || analysis.evalMode !== "sample") ? `, ${analysis.evalMode}` : ""}`, subtitle: ["colour: phase; shading: exponent α of L ∝ N⁻ᵅ (darker = larger α)", "black: phase boundaries; bands and bars: ± 1σ"] },
     ...HEAT_SIZE,
     layer: [
       {
