@@ -176,7 +176,7 @@ test("censored N* enter the N*(p) fit as one-sided bounds: respected bounds chan
   assert.equal(below.bounds, 1);
 });
 
-test("an N*(p) fit whose ν (or b) is no larger than its error is 'not determined'", async () => {
+test("an N*(p) fit whose ν, b or fitted σ is no larger than its error, or whose p_c error exceeds the p range of its N*, is 'not determined'", async () => {
   const { lengthScaleNotDetermined } = await import("../src/analysis/determined.js");
   const pts: LengthScalePoint[] = PS.map((p) => ({ p, lnNStar: lnNStarTrue(p), lnNStarErr: 0.05 }));
   const f = fitLengthScale(pts, "power", null);
@@ -185,4 +185,11 @@ test("an N*(p) fit whose ν (or b) is no larger than its error is 'not determine
   assert.equal(lengthScaleNotDetermined(good), null);
   const why = lengthScaleNotDetermined({ ...good, paramErrs: { ...good.paramErrs, nu: 2.5 } });
   assert.match(why ?? "", /ν = 2\.0 ± 2\.5: error as large as the value/);
+  const span = Math.max(...PS) - Math.min(...PS);
+  assert.match(lengthScaleNotDetermined({ ...good, pcErr: span * 1.5 }) ?? "", /its error exceeds the p range of the fitted N\*/);
+  const bkt = fitLengthScale(pts, "bkt", null);
+  assert.ok(bkt);
+  const gb = { width: 1, depth: 1, pTrain: 0, ...bkt, pcBound: null, pcErr: 0.01, params: { ...bkt.params, b: 1, sigma: 0.5 }, paramErrs: { ...bkt.paramErrs, b: 0.1, sigma: 0.05, lnN0: 0.1 } };
+  assert.equal(lengthScaleNotDetermined(gb), null);
+  assert.match(lengthScaleNotDetermined({ ...gb, paramErrs: { ...gb.paramErrs, sigma: 0.9 } }) ?? "", /σ = 0\.50 ± 0\.90/);
 });

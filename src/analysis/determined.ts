@@ -48,8 +48,18 @@ const CHECKS: Check[] = [
   (f) => (f.pcErr === null || !Number.isFinite(f.pcErr) ? "the error of p_c could not be computed" : null),
   (f) => {
     // ν (power) and b (BKT) set how fast N* grows; one compatible with zero is no divergence measured
-    const loose = ["nu", "b"].filter((k) => f.params && f.paramErrs && Number.isFinite(f.params[k]) && (f.paramErrs[k] ?? 0) >= Math.abs(f.params[k]));
-    return loose.length > 0 ? `${loose.map((k) => `${k === "nu" ? "ν" : "b"} = ${f.params![k].toPrecision(2)} ± ${f.paramErrs![k]!.toPrecision(2)}`).join(", ")}: error as large as the value` : null;
+    // (and a fitted σ likewise)
+    const keys = ["nu", "b", ...(f.sigmaFixed === false ? ["sigma"] : [])];
+    const loose = keys.filter((k) => f.params && f.paramErrs && Number.isFinite(f.params[k]) && (f.paramErrs[k] ?? 0) >= Math.abs(f.params[k]));
+    const name: Record<string, string> = { nu: "ν", b: "b", sigma: "σ" };
+    return loose.length > 0 ? `${loose.map((k) => `${name[k]} = ${f.params![k].toPrecision(2)} ± ${f.paramErrs![k]!.toPrecision(2)}`).join(", ")}: error as large as the value` : null;
+  },
+  (f) => {
+    // p_c less certain than the whole p range of the fitted N*: located nowhere in particular
+    const exact = (f.points ?? []).filter((q) => !q.censored).map((q) => q.p);
+    if (exact.length < 2 || f.pcErr === null) return null;
+    const span = Math.max(...exact) - Math.min(...exact);
+    return f.pcErr > span ? `p_c = ${f.pc.toFixed(3)} ± ${f.pcErr.toFixed(3)}: its error exceeds the p range of the fitted N* (${span.toFixed(3)})` : null;
   },
   (f) => {
     const missing = Object.entries(f.paramErrs ?? {}).filter(([k, v]) => (v === null || !Number.isFinite(v)) && !(k === "sigma" && f.sigmaFixed));
