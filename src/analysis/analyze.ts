@@ -160,16 +160,15 @@ export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<
       expansion: bs[0].expansion,
       units: Math.min(...bs.map((b) => b.units)),
     };
-    for (const form of ["bkt", "power"] as const) {
-      let sigma = form === "bkt" ? o.lengthScaleSigma : null;
-      let f = fitLengthScale(pts, form, sigma, { replicates, ciLevel: o.ciLevel });
-      if (!f && form === "bkt" && sigma === null) {
-        sigma = 0.5;
-        f = fitLengthScale(pts, form, sigma, { replicates, ciLevel: o.ciLevel });
-        if (f) f.notes = [...(f.notes ?? []), `σ fixed at 1/2: ${pts.length} points are too few to fit it (needs 5 for dof ≥ 1)`];
-      }
+    // BKT with σ as configured (fitted by default), BKT with the paper's σ = 1/2 when σ is
+    // fitted (so the paper's form is always tested, also when a free σ is not determined),
+    // and the power law.
+    const forms: ["bkt" | "power", number | null][] = [["bkt", o.lengthScaleSigma], ...(o.lengthScaleSigma === null ? [["bkt", 0.5] as ["bkt", number]] : []), ["power", null]];
+    for (const [form, sigma] of forms) {
+      const f = fitLengthScale(pts, form, sigma, { replicates, ciLevel: o.ciLevel });
       if (f) lengthScaleFits.push({ width, depth, pTrain, ...f });
-      else warnings.push(`N*(p) ${form} fit skipped for width ${width}, depth ${depth}, p_train ${pTrain}: ${used.length} uncensored crossover size(s) leave no degree of freedom (need ≥ 4)`);
+      else if (!(form === "bkt" && sigma === null)) warnings.push(`N*(p) ${form}${form === "bkt" ? ` (σ ${sigma === null ? "fitted" : `= ${sigma}`})` : ""} fit skipped for width ${width}, depth ${depth}, p_train ${pTrain}: ${used.length} uncensored crossover size(s) leave no degree of freedom (need ≥ ${form === "bkt" && sigma === null ? 5 : 4})`);
+      else warnings.push(`N*(p) BKT fit with σ fitted skipped for width ${width}, depth ${depth}, p_train ${pTrain}: ${used.length} uncensored crossover size(s) are too few to fit σ (needs 5); the σ = 1/2 fit stands for it`);
     }
   }
 

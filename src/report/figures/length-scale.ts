@@ -54,10 +54,12 @@ export function lengthScaleSpec(analysis: Analysis, arch: Architecture, pTrain: 
   });
   for (const f of fits.filter((x) => lengthScaleNotDetermined(x) === null)) {
     const label = fitLabel(f);
-    const ps = f.points.map((q) => q.p);
+    // Drawn over the uncensored N* and on to p_c: beyond p_c the forms mirror themselves,
+    // but there N* is infinite (the phase without a crossover), so nothing is drawn.
+    const ps = f.points.filter((q) => !q.censored).map((q) => q.p);
     if (ps.length === 0) continue;
-    const lo = Math.min(...ps);
-    const hi = Math.max(...ps);
+    const lo = f.pc < Math.min(...ps) ? f.pc : Math.min(...ps);
+    const hi = f.pc > Math.max(...ps) ? f.pc : Math.max(...ps);
     const count = 80;
     for (let i = 0; i < count; i++) {
       const p = hi > lo ? lo + ((hi - lo) * i) / (count - 1) : lo;
