@@ -39,13 +39,20 @@ function collapsePanel(c: CollapseComparison, form: Form): Obj {
       encoding: { text: { field: "text" }, y: { field: "line", type: "ordinal", axis: null } },
     };
   }
-  const rows = r.points.map((p) => ({ x: p.x, y: p.y, lo: p.y - p.dy, hi: p.y + p.dy, dy: p.dy, size: p.size, p: p.p }));
+  const all = r.points.map((p) => ({ x: p.x, y: p.y, lo: p.y - p.dy, hi: p.y + p.dy, dy: p.dy, size: p.size, p: p.p }));
+  // bkt-xi: a grid value of p_eval (almost) at p_c has ln ξ → ∞ and an x far from every other
+  // point, which would squeeze the rest into one column; such points are left out of the plot
+  // (not of the fit) and the subtitle says how many.
+  const xs = all.map((q) => Math.abs(q.x)).sort((a, b) => a - b);
+  const typical = xs[Math.floor(0.5 * (xs.length - 1))] || 1;
+  const rows = form === "bkt-xi" ? all.filter((q) => Number.isFinite(q.x) && Math.abs(q.x) <= 100 * typical) : all;
   const xTitle = form === "power" ? "(p_eval − p_c)·N^(1/ν)" : form === "bkt" ? "(p_eval − p_c)·(ln(N/N₀))^(1/σ)" : "ln N − b·|p_eval − p_c|^(−σ)";
   const yTitle = form === "power" ? "L·N^(β/ν)" : "L·N^β";
   const color = { field: "size", type: "ordinal", title: "N", scale: { scheme: "viridis" } };
   const logY = form === "bkt-xi" && rows.every((q) => q.lo > 0);
   const subtitle = collapseTitle(r);
   if (!r.confident && r.notes.length > 0) subtitle.push(...wrap(r.notes[0], 52).slice(0, 3));
+  if (rows.length < all.length) subtitle.push(`${all.length - rows.length} point(s) at p_eval ≈ p_c (|x| > 100× the median |x|) not drawn`);
   return {
     title: { text: name, subtitle, subtitleLineHeight: 14 },
     width: 320,

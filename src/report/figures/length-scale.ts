@@ -153,7 +153,8 @@ function bktLinearPanel(analysis: Analysis, arch: Architecture, pTrain: number, 
   const Y = { type: "quantitative", title: "N*", scale: { type: "log", nice: false, padding: 8 } };
   const layers: Obj[] = [];
   if (fit) {
-    const xs = pts.map((q) => q.x);
+    const inside = pts.filter((q) => q.status === CENSOR_LABEL.none).map((q) => q.x);
+    const xs = inside.length > 0 ? inside : pts.map((q) => q.x);
     const lo = Math.min(...xs);
     const hi = Math.max(...xs);
     const line = Array.from({ length: 40 }, (_, i) => lo + ((hi - lo) * i) / 39).map((x) => ({ x, nStar: Math.exp(fit.params.lnN0 + fit.params.b * x), fit: fitLabel(fit) }));
