@@ -44,20 +44,20 @@ for (const m of modes) {
   console.log(`| ${m.evalMode} | ${n("eumentia")} | ${n("dementia")} | ${n("amentia")} | ${n("uncertain")} |`);
 }
 
-console.log("\nTest loss at the largest N (mean ± s.e. over seeds) and α (± 1σ):\n");
+console.log("\nTest loss at the largest N (mean ± s.e. over seeds), and α (± 1σ):\n");
 const points = [0, 0.5].flatMap((pTrain) => [0.3, 0.5, 0.7, 0.9].map((pEval) => ({ pTrain, pEval })));
-console.log(`| mode | ${points.map((p) => `p_train ${p.pTrain}, p_eval ${p.pEval}`).join(" | ")} |`);
-console.log(`|---|${points.map(() => "---|").join("")}`);
-for (const m of modes) {
-  const a = full.get(m.evalMode) as Analysis;
-  const cells = points.map(({ pTrain, pEval }) => {
+console.log(`| p_train, p_eval | ${modes.map((m) => m.evalMode).join(" | ")} |`);
+console.log(`|---|${modes.map(() => "---|").join("")}`);
+for (const { pTrain, pEval } of points) {
+  const cells = modes.map((m) => {
+    const a = full.get(m.evalMode) as Analysis;
     const c = a.curves.find((x) => x.pTrain === pTrain && x.pEval === pEval);
     const fit = a.fits.find((x) => x.pTrain === pTrain && x.pEval === pEval);
     if (!c) return "—";
     const last = c.points[c.points.length - 1];
-    return `L ${f3(last.mean)} ± ${f3(last.stderr)}; α ${fit?.powerLaw ? `${f3(fit.powerLaw.alpha)} ± ${f3(fit.powerLaw.alphaErr ?? NaN)}` : "—"}`;
+    return `${f3(last.mean)} ± ${f3(last.stderr)} (α ${fit?.powerLaw ? `${f3(fit.powerLaw.alpha)} ± ${f3(fit.powerLaw.alphaErr)}` : "—"})`;
   });
-  console.log(`| ${m.evalMode} | ${cells.join(" | ")} |`);
+  console.log(`| ${pTrain}, ${pEval} | ${cells.join(" | ")} |`);
 }
 
 if (flag === "--copy" && target) {
