@@ -4,15 +4,8 @@ import { initParams } from "../src/engine/init.js";
 import { dropout_scale, referenceEngine, relu_dropout_forward } from "../src/engine/reference.js";
 import { Rng, STREAM_TRAIN_DROPOUT, streamKey, uniform } from "../src/engine/rng.js";
 import { DEFAULT_OPTIMIZER, INPUT_SIZE, type Dataset } from "../src/engine/types.js";
+import { randomData } from "./random-data.js";
 
-function randomData(n: number, seed: number): Dataset {
-  const rng = new Rng(seed, 9);
-  const x = new Float32Array(n * INPUT_SIZE);
-  for (let i = 0; i < x.length; i++) x[i] = rng.nextFloat();
-  const y = new Uint8Array(n);
-  for (let i = 0; i < n; i++) y[i] = rng.nextInt(10);
-  return { x, y, n };
-}
 
 function gradientCheck(pTrain: number): void {
   const spec = { width: 6, depth: 2 };
@@ -20,7 +13,7 @@ function gradientCheck(pTrain: number): void {
   // Larger weights than init so the check is not dominated by a near-uniform softmax.
   for (let i = 0; i < params.length; i++) params[i] *= 3;
   const net = referenceEngine.createNetwork(spec, params, DEFAULT_OPTIMIZER, 11);
-  const data = randomData(5, 1);
+  const data = randomData(5, 1, false);
   const rows = Int32Array.from([0, 1, 2, 3, 4]);
   const { grad } = net.lossAndGradient(data, rows, pTrain, 7);
   // Central differences in float64 are impossible through float32 params, so use a
@@ -79,7 +72,7 @@ test("inverted dropout keeps the mean activation; p = 0 is the identity", () => 
   // One hidden layer of identity-like units: compare the mean output logit over many samples.
   const spec = { width: 64, depth: 1 };
   const params = initParams(spec, 2);
-  const data = randomData(200, 4);
+  const data = randomData(200, 4, false);
   const rows = Int32Array.from({ length: 200 }, (_, i) => i);
   const net = referenceEngine.createNetwork(spec, params, DEFAULT_OPTIMIZER, 5);
   const base = net.lossAndGradient(data, rows, 0, 0);
@@ -101,7 +94,7 @@ test("inverted dropout keeps the mean activation; p = 0 is the identity", () => 
 test("mask-mode evaluation removes the same neurons for every test sample", () => {
   const spec = { width: 32, depth: 2 };
   const net = referenceEngine.createNetwork(spec, initParams(spec, 1), DEFAULT_OPTIMIZER, 1);
-  const one = randomData(1, 3);
+  const one = randomData(1, 3, false);
   const twice: Dataset = { x: new Float32Array([...one.x, ...one.x]), y: new Uint8Array([one.y[0], one.y[0]]), n: 2 };
   const r = net.evaluate(twice, { pEval: 0.5, mode: "mask", masks: 3, rescale: true });
   // Both rows are the same image under the same mask: per-mask loss equals the single-row loss.
@@ -115,7 +108,7 @@ test("mask-mode evaluation removes the same neurons for every test sample", () =
 
 test("same seed gives identical training; a different seed differs", () => {
   const spec = { width: 16, depth: 2 };
-  const data = randomData(64, 8);
+  const data = randomData(64, 8, false);
   const order = Int32Array.from({ length: 64 }, (_, i) => i);
   const run = (seed: number): number => {
     const net = referenceEngine.createNetwork(spec, initParams(spec, seed), DEFAULT_OPTIMIZER, seed);
@@ -127,7 +120,7 @@ test("same seed gives identical training; a different seed differs", () => {
 
 test("SGD with momentum and Adam both reduce the training loss", () => {
   const spec = { width: 16, depth: 1 };
-  const data = randomData(32, 6);
+  const data = randomData(32, 6, false);
   const order = Int32Array.from({ length: 32 }, (_, i) => i);
   for (const optimizer of ["adam", "sgd"] as const) {
     const net = referenceEngine.createNetwork(spec, initParams(spec, 1), { ...DEFAULT_OPTIMIZER, optimizer, lr: optimizer === "sgd" ? 0.05 : 1e-2 }, 1);

@@ -8,6 +8,7 @@ import { loadNativeEngine, nativeIsa, nativeLoadError } from "../src/engine/nati
 import { referenceEngine } from "../src/engine/reference.js";
 import { Rng } from "../src/engine/rng.js";
 import { DEFAULT_OPTIMIZER, INPUT_SIZE, type Dataset, type Engine, type EvalOptions, type NetworkSpec, type OptimizerConfig } from "../src/engine/types.js";
+import { randomData } from "./random-data.js";
 
 // Native vs reference agreement. Without the addon these tests skip (with the reason), they
 // do not fail: mentia then runs on the reference engine.
@@ -15,15 +16,6 @@ const native = loadNativeEngine();
 const skip = native ? false : `native addon not available: ${nativeLoadError()}`;
 const nat = (): Engine => native as Engine;
 
-function randomData(n: number, seed: number, sparse = true): Dataset {
-  const rng = new Rng(seed, 9);
-  const x = new Float32Array(n * INPUT_SIZE);
-  // MNIST-like: most pixels exactly 0
-  for (let i = 0; i < x.length; i++) x[i] = sparse && rng.nextFloat() < 0.7 ? 0 : rng.nextFloat();
-  const y = new Uint8Array(n);
-  for (let i = 0; i < n; i++) y[i] = rng.nextInt(10);
-  return { x, y, n };
-}
 
 function relErr(a: Float32Array, b: Float32Array): number {
   let num = 0, den = 0;

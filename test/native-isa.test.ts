@@ -6,6 +6,7 @@ import { initParams } from "../src/engine/init.js";
 import { isaNumericsClass, nativeEngineFor, nativeIsaUnavailable, nativeLoadError, loadAddon, type NativeIsaName } from "../src/engine/native/index.js";
 import { Rng } from "../src/engine/rng.js";
 import { DEFAULT_OPTIMIZER, INPUT_SIZE, type Dataset, type EvalOptions, type OptimizerConfig } from "../src/engine/types.js";
+import { randomData } from "./random-data.js";
 
 // The native engine's instruction-set variants (generic, avx2 = AVX2+FMA, avx512). avx2 and
 // avx512 must give the same numbers bit for bit (same reduction order, FMA in both), so that
@@ -14,14 +15,6 @@ import { DEFAULT_OPTIMIZER, INPUT_SIZE, type Dataset, type EvalOptions, type Opt
 const addonMissing = loadAddon() ? false : `native addon not available: ${nativeLoadError()}`;
 const unavailable = (isa: NativeIsaName): string | false => addonMissing || nativeIsaUnavailable(isa) || false;
 
-function randomData(n: number, seed: number): Dataset {
-  const rng = new Rng(seed, 9);
-  const x = new Float32Array(n * INPUT_SIZE);
-  for (let i = 0; i < x.length; i++) x[i] = rng.nextFloat() < 0.7 ? 0 : rng.nextFloat();
-  const y = new Uint8Array(n);
-  for (let i = 0; i < n; i++) y[i] = rng.nextInt(10);
-  return { x, y, n };
-}
 
 interface Run {
   trainLosses: number[];

@@ -17,19 +17,12 @@ import { planJobs } from "../src/sweep/plan.js";
 import { SweepStore } from "../src/sweep/store.js";
 import type { JobResult } from "../src/train/job.js";
 import { trainJob } from "../src/train/train.js";
+import { randomData } from "./random-data.js";
 
 const native = loadNativeEngine();
 const engines: Engine[] = native ? [referenceEngine, native] : [referenceEngine];
 const nativeSkip = native ? false : `native addon not available: ${nativeLoadError()}`;
 
-function randomData(n: number, seed: number): Dataset {
-  const rng = new Rng(seed, 9);
-  const x = new Float32Array(n * INPUT_SIZE);
-  for (let i = 0; i < x.length; i++) x[i] = rng.nextFloat() < 0.7 ? 0 : rng.nextFloat();
-  const y = new Uint8Array(n);
-  for (let i = 0; i < n; i++) y[i] = rng.nextInt(10);
-  return { x, y, n };
-}
 
 const PRUNING: EvalMode[] = ["neuron-magnitude", "weight-random", "weight-magnitude"];
 
