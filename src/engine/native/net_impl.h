@@ -756,12 +756,6 @@ static void evaluateAll(void* n, const DataView& d, const EvalConfig& cfg, int n
   static_cast<Net*>(n)->evaluateAll(d, cfg, nP, pEvals, K, draws, sampleLoss, sampleCorrect);
 }
 
-/**
- * GFLOP/s (2·M·N·K per call, best call over `seconds`) of one GEMM shape with its real
- * epilogue: 0 plain sgemm C = A·B (A M×K, B K×N, both row-major); 1 forward (W rows
- * broadcast, bias + ReLU + dropout 0.3); 2 input gradient (W columns broadcast, ReLU/dropout
- * derivative); 3 weight gradient fused with Adam (K = batch, rows outer).
- */
 /** Best wall time of `run` over repeated calls for at least `seconds` (and at least 3 calls). */
 template <class F>
 static double bestSeconds(double seconds, F&& run) {
@@ -778,6 +772,12 @@ static double bestSeconds(double seconds, F&& run) {
   return best;
 }
 
+/**
+ * GFLOP/s (2·M·N·K per call, best call over `seconds`) of one GEMM shape with its real
+ * epilogue: 0 plain sgemm C = A·B (A M×K, B K×N, both row-major); 1 forward (W rows
+ * broadcast, bias + ReLU + dropout 0.3); 2 input gradient (W columns broadcast, ReLU/dropout
+ * derivative); 3 weight gradient fused with Adam (K = batch, rows outer).
+ */
 static double gemmGflops(int shape, int M, int N, int K, double seconds) {
   N = round16(N);
   // shape 0 pads the leading dimensions by 16 floats: power-of-two strides (1024 floats = 4 KiB)
