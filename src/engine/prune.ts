@@ -23,6 +23,7 @@
  * removed (as in `sample` and `mask`); the weight modes remove weights of every layer.
  */
 import { STREAM_EVAL_WEIGHT, streamKey, uniform } from "./rng.js";
+import { mean, stderrOfMean } from "./summary.js";
 import { layerShapes, paramCount, type Dataset, type EvalMode, type EvalOptions, type EvalResult, type Network, type NetworkSpec } from "./types.js";
 
 export type PruningMode = "neuron-magnitude" | "weight-random" | "weight-magnitude";
@@ -301,11 +302,9 @@ export function evaluatePruned(
         const reps = pEval === 0 ? opts.masks : 1;
         return { ...rs[0], maskLosses: Array(reps).fill(rs[0].loss), maskAccuracies: Array(reps).fill(rs[0].accuracy) };
       }
-      const mean = (a: number[]): number => a.reduce((s, v) => s + v, 0) / a.length;
-      const stderr = (a: number[], mu: number): number => Math.sqrt(a.reduce((s, v) => s + (v - mu) ** 2, 0) / (a.length - 1) / a.length);
       const maskLosses = rs.map((r) => r.loss), maskAccuracies = rs.map((r) => r.accuracy);
       const loss = mean(maskLosses), accuracy = mean(maskAccuracies);
-      return { loss, lossStderr: stderr(maskLosses, loss), accuracy, accuracyStderr: stderr(maskAccuracies, accuracy), maskLosses, maskAccuracies };
+      return { loss, lossStderr: stderrOfMean(maskLosses, loss), accuracy, accuracyStderr: stderrOfMean(maskAccuracies, accuracy), maskLosses, maskAccuracies };
     });
   } finally {
     net.setParams(original);

@@ -9,6 +9,7 @@
  */
 import { evaluatePruned, isPruningMode } from "./prune.js";
 import { STREAM_EVAL_MASK, STREAM_EVAL_SAMPLE, STREAM_TRAIN_DROPOUT, streamKey, uniform, type StreamKey } from "./rng.js";
+import { mean, stderrOfMean } from "./summary.js";
 import {
   INPUT_SIZE,
   NUM_CLASSES,
@@ -344,20 +345,13 @@ export function summariseEval(maskLosses: number[], maskAccuracies: number[], K:
       maskAccuracies.push(maskAccuracies[0]);
     }
   }
-  const mean = (a: ArrayLike<number>): number => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i]; return s / a.length; };
-  const stderr = (a: ArrayLike<number>, mu: number): number => {
-    if (a.length < 2) return 0;
-    let s = 0;
-    for (let i = 0; i < a.length; i++) s += (a[i] - mu) ** 2;
-    return Math.sqrt(s / (a.length - 1) / a.length);
-  };
   const loss = mean(maskLosses), accuracy = mean(maskAccuracies);
   const overDraws = removal && K >= 2;
   return {
     loss,
-    lossStderr: overDraws ? stderr(maskLosses, loss) : stderr(sampleLosses, mean(sampleLosses)),
+    lossStderr: overDraws ? stderrOfMean(maskLosses, loss) : stderrOfMean(sampleLosses, mean(sampleLosses)),
     accuracy,
-    accuracyStderr: overDraws ? stderr(maskAccuracies, accuracy) : stderr(sampleCorrect, mean(sampleCorrect)),
+    accuracyStderr: overDraws ? stderrOfMean(maskAccuracies, accuracy) : stderrOfMean(sampleCorrect, mean(sampleCorrect)),
     maskLosses,
     maskAccuracies,
   };

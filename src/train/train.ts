@@ -2,8 +2,7 @@ import { MentiaError } from "../errors.js";
 import { MNIST_TRAIN_SIZE, permutationSeed, selectRows, splitData, type MnistData } from "../data/mnist.js";
 import { initParams } from "../engine/init.js";
 import { Rng } from "../engine/rng.js";
-import { DEFAULT_OPTIMIZER, type EvalMode, type Dataset, type Engine, type EvalResult, type Network } from "../engine/types.js";
-import { EVAL_MODES } from "../engine/types.js";
+import { DEFAULT_OPTIMIZER, EVAL_MODES, type EvalMode, type Dataset, type Engine, type EvalResult, type Network } from "../engine/types.js";
 import { evalModesOf, TRAINING_POLICIES, VAL_EVERY_RULES, type JobEval, type JobResult, type StopReason, type TrainJob, type TrainingRecord } from "./job.js";
 
 /** A training run whose loss became NaN or infinite; a sweep records it as failed. */
