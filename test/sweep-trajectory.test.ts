@@ -12,7 +12,8 @@ import { parseConfig } from "../src/sweep/config.js";
 import { mergeShards } from "../src/sweep/merge.js";
 import { planJobs } from "../src/sweep/plan.js";
 import { storePath } from "../src/sweep/shard.js";
-import { readExportRows, readTrajectoryRecords, SweepStore } from "../src/sweep/store.js";
+import { readEvalRecords, readExportRows, readTrajectoryRecords, SweepStore } from "../src/sweep/store.js";
+import { sliceRecords } from "../src/analysis/slice.js";
 import { runSweep } from "../src/sweep/sweep.js";
 import { EXAMPLE_CONFIG } from "../src/sweep/template.js";
 
@@ -74,6 +75,11 @@ test("run: trajectories are stored with each job, resume, merge across shards an
   // The best point is the job's own evaluation at the p_eval both have.
   const rows = readExportRows(ref);
   for (const r of recs.filter((x) => x.best && (x.pEval === 0))) assert.equal(r.loss, rows.find((e) => e.jobKey === r.jobKey && e.pEval === 0)!.loss);
+
+  // The early-stop slice with the job's own p_eval and masks is the job's own evaluation.
+  const own = readEvalRecords(ref).filter((r) => r.pEval === 0);
+  const es = sliceRecords(recs.filter((r) => r.pEval === 0).map((r) => ({ ...r, maskLosses: r.maskLosses.slice(0, 1) })), { kind: "early-stop", value: null }).records;
+  assert.deepEqual(es.map((r) => [r.jobKey, r.loss]).sort(), own.map((r) => [r.jobKey, r.loss]).sort());
 
   // Resume: two jobs lost their results (as after a crash before they finished); rerunning redoes only them.
   const resumed = join(ROOT, "resumed");

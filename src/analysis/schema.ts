@@ -459,6 +459,24 @@ export interface Analysis {
    * report's side-by-side phase diagrams and boundary overlay.
    */
   modes?: ModeSummary[];
+  /**
+   * L(N) read from the jobs' trajectories at this point of the training (src/analysis/slice.ts);
+   * absent: the jobs' own evaluations (the policy's weights, all p_eval of the grid).
+   */
+  slice?: SliceInfo;
+  /** Filled by the report, not by analyze: the phases and boundaries of every slice analysed (analysis-slice-*.json). */
+  slices?: Array<SliceInfo & { file: string; phases: PhaseLabel[]; boundaries: BoundaryCurves[] }>;
+}
+
+/** Where along the training an analysis reads L(N), and what reading it there cost. */
+export interface SliceInfo {
+  kind: "early-stop" | "steps" | "epochs" | "samples";
+  /** Steps, epochs or samples; null for early-stop. */
+  value: number | null;
+  /** Trainings whose checkpoints do not reach the slice (left out, not extrapolated). */
+  outside: string[];
+  /** Leave-one-out check of the interpolation on these trajectories (slice.ts interpolationCheck); null for early-stop. */
+  interpolation: { checks: number; medianRelError: number; p90RelError: number } | null;
 }
 
 /** One eval mode of a multi-mode sweep (Analysis.modes). */
