@@ -14,8 +14,9 @@ const spec = { points: 8, pEval: [0, 0.5], masks: 2 };
 
 test("the schedule is log-spaced from the first validation to the horizon", () => {
   const s = trajectorySchedule({ ...spec, points: 5 }, 10, 10000);
-  assert.deepEqual(s, [10, 56, 316, 1778, 10000]);
-  assert.deepEqual(trajectorySchedule({ ...spec, points: 3, horizon: 100 }, 10, 10000), [10, 32, 100]);
+  assert.deepEqual(s, [10, 60, 320, 1780, 10000]);
+  assert.deepEqual(trajectorySchedule({ ...spec, points: 3, horizon: 100 }, 10, 10000), [10, 30, 100]);
+  assert.deepEqual(trajectorySchedule({ ...spec, points: 6 }, 10, 40), [10, 20, 30, 40], "rounded to validation points, merged at the low end");
   assert.equal(extendedEnd({ ...spec, extendFactor: 2.5 }, 100), 250);
   assert.equal(extendedEnd({ ...spec, extendFactor: 2, extendSteps: 900 }, 100), 900);
   assert.throws(() => validateJob({ ...base, trajectory: { ...spec, points: 0 } }), /trajectory.points/);
@@ -32,7 +33,8 @@ for (const policy of ["early-stop", "epochs"] as const) {
       const r = runJob({ ...job, trajectory }, mnist, engine);
       assert.deepEqual(r.evals, plain.evals);
       assert.deepEqual(r.training, plain.training);
-      assert.equal(r.finalTrainLoss, plain.finalTrainLoss);
+      // Summed over other chunks (cut at the checkpoints), the mean train loss may differ in the last digit.
+      assert.ok(Math.abs(r.finalTrainLoss - plain.finalTrainLoss) <= 1e-12 * plain.finalTrainLoss);
       const t = r.trajectory!;
       assert.ok(t);
       assert.equal(t.stopStep, plain.training.steps);
@@ -52,7 +54,10 @@ for (const policy of ["early-stop", "epochs"] as const) {
         assert.equal(e.loss, own.loss);
         assert.deepEqual(e.maskLosses, own.maskLosses);
       }
-      if (policy === "early-stop") assert.equal(best[0].valLoss, r.training.bestValLoss);
+      if (policy === "early-stop") {
+        assert.equal(best[0].valLoss, r.training.bestValLoss);
+        for (const p of t.points) assert.equal(p.valLoss !== null, p.step <= t.stopStep, `validation loss where early stopping validated (step ${p.step})`);
+      } else assert.ok(t.points.every((p) => p.valLoss === null));
       for (const p of t.points) assert.equal(p.samples, Math.floor(p.step / t.stepsPerEpoch) * job.n + (p.step % t.stepsPerEpoch) * job.batch);
       if (trajectory.extendFactor) assert.ok(t.points.some((p) => p.step > t.stopStep));
     }

@@ -14,6 +14,8 @@
  * - Numbers are never NaN: a quantity that cannot be computed is `null` and a `note` says why.
  */
 
+import type { TrajectoryCurve } from "./slice.js";
+
 export const ANALYSIS_SCHEMA_VERSION = 1 as const;
 
 /** The three phases of the paper, plus `uncertain` when the evidence does not decide. */
@@ -464,6 +466,8 @@ export interface Analysis {
    * absent: the jobs' own evaluations (the policy's weights, all p_eval of the grid).
    */
   slice?: SliceInfo;
+  /** The trajectories (L against training steps per N, mean over seeds) when the sweep recorded them. */
+  trajectories?: TrajectoryCurve[];
   /** Filled by the report, not by analyze: the phases and boundaries of every slice analysed (analysis-slice-*.json). */
   slices?: Array<SliceInfo & { file: string; phases: PhaseLabel[]; boundaries: BoundaryCurves[] }>;
 }

@@ -132,3 +132,50 @@ export function interpolationCheck(traj: readonly TrajectoryRecord[]): { checks:
   const q = (p: number): number => errs[Math.min(errs.length - 1, Math.floor(p * errs.length))];
   return { checks: errs.length, medianRelError: q(0.5), p90RelError: q(0.9) };
 }
+
+/** L against training steps at one (width, depth, p_train, p_eval, N), mean over seeds: what the report draws. */
+export interface TrajectoryCurve {
+  width: number;
+  depth: number;
+  pTrain: number;
+  pEval: number;
+  n: number;
+  seeds: number;
+  stepsPerEpoch: number;
+  /** Checkpoints in step order: mean L over the seeds that have this step, its standard error, how many. */
+  points: Array<{ step: number; mean: number; stderr: number; seeds: number }>;
+  /** Early stopping: the median best-validation step over seeds and the mean L there. */
+  best: { step: number; mean: number };
+}
+
+/** The trajectories averaged over seeds, per (width, depth, p_train, p_eval, N). */
+export function trajectoryCurves(traj: readonly TrajectoryRecord[]): TrajectoryCurve[] {
+  const groups = new Map<string, TrajectoryRecord[]>();
+  for (const r of traj) {
+    const k = `${r.width}|${r.depth}|${r.pTrain}|${r.pEval}|${r.n}`;
+    const list = groups.get(k);
+    if (list) list.push(r);
+    else groups.set(k, [r]);
+  }
+  const out: TrajectoryCurve[] = [];
+  for (const rs of groups.values()) {
+    const r0 = rs[0];
+    const bySteps = new Map<number, number[]>();
+    for (const r of rs) bySteps.set(r.step, [...(bySteps.get(r.step) ?? []), r.loss]);
+    const points = [...bySteps.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([step, ls]) => {
+        const m = ls.reduce((a, b) => a + b, 0) / ls.length;
+        const sd = ls.length > 1 ? Math.sqrt(ls.reduce((a, b) => a + (b - m) ** 2, 0) / (ls.length - 1)) : 0;
+        return { step, mean: m, stderr: sd / Math.sqrt(ls.length), seeds: ls.length };
+      });
+    const best = rs.filter((r) => r.best);
+    const steps = best.map((r) => r.step).sort((a, b) => a - b);
+    const median = steps.length % 2 ? steps[(steps.length - 1) / 2] : (steps[steps.length / 2 - 1] + steps[steps.length / 2]) / 2;
+    out.push({
+      width: r0.width, depth: r0.depth, pTrain: r0.pTrain, pEval: r0.pEval, n: r0.n, seeds: new Set(rs.map((r) => r.seed)).size, stepsPerEpoch: r0.step / r0.epoch,
+      points, best: { step: median, mean: best.reduce((a, r) => a + r.loss, 0) / Math.max(1, best.length) },
+    });
+  }
+  return out.sort((a, b) => a.width - b.width || a.depth - b.depth || a.pTrain - b.pTrain || a.pEval - b.pEval || a.n - b.n);
+}

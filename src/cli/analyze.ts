@@ -1,7 +1,7 @@
 import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { analyzeRecords, DEFAULT_ANALYSIS_OPTIONS, formatSummary } from "../analysis/analyze.js";
-import { describeSlice, interpolationCheck, parseSlice, sliceName, sliceRecords } from "../analysis/slice.js";
+import { describeSlice, interpolationCheck, parseSlice, sliceName, sliceRecords, trajectoryCurves } from "../analysis/slice.js";
 import type { SweepConfig } from "../sweep/config.js";
 import { analyzeModes, modeAnalysisFile } from "../analysis/modes.js";
 import type { Analysis, SliceInfo } from "../analysis/schema.js";
@@ -62,6 +62,8 @@ export const command: Command = {
     const expected = config && { widths: config.widths, depths: config.depths, pTrains: config.pTrain, pEvals: config.pEval, sizes: config.sizes, seeds: config.seeds };
     const order = config ? evalModesOf(config) : [];
     const all = analyzeModes(records, { bootstrapReplicates: flags.bootstrap as number, ciLevel: flags["ci-level"] as number, randomSeed: flags.seed as number }, { collapseBootstrapReplicates: cb, expected }, order);
+    const trajectories = readTrajectoryRecords(dir);
+    if (trajectories.length > 0) for (const a of all) a.analysis.trajectories = trajectoryCurves(trajectories);
     const analysis = all[0].analysis;
     const c = analysis.completeness;
     if (c && !c.complete && !flags["allow-partial"]) {
@@ -103,6 +105,7 @@ function analyzeSlices(dir: string, list: string, config: SweepConfig | undefine
       ...analyzeRecords(records, { bootstrapReplicates: flags.bootstrap as number, ciLevel: flags["ci-level"] as number, randomSeed: flags.seed as number }, { collapseBootstrapReplicates: flags["collapse-bootstrap"] as number, expected }),
       evalMode: traj[0].evalMode,
       slice: info,
+      trajectories: trajectoryCurves(traj),
     };
     if (outside.length > 0) analysis.warnings.unshift(`${outside.length} training(s) do not reach the slice ${sliceName(slice)} and are left out: ${outside.slice(0, 3).join("; ")}${outside.length > 3 ? "; …" : ""}`);
     const path = join(dir, `analysis-slice-${sliceName(slice)}.json`);

@@ -66,7 +66,7 @@ export interface TrainJob {
 
 /**
  * What a trajectory records: `points` checkpoints log-spaced in optimisation steps from the
- * first validation point (validationInterval) to `horizon` (default: the step budget, i.e.
+ * first validation point (validationInterval; every checkpoint a multiple of it) to `horizon` (default: the step budget, i.e.
  * maxSteps for early stopping, or extendSteps when larger), those reached by the training, plus the
  * best-validation step (the weights the job evaluates) and the last step; at each, the test
  * set at every `pEval` with `masks` draws in `evalMode` (default: the job's first mode).
@@ -91,7 +91,7 @@ export interface TrajectoryPoint {
   samples: number;
   /** The weights of the best validation step (the ones the job evaluates). */
   best: boolean;
-  /** Validation cross-entropy without removal at this step (null without a split). */
+  /** Validation cross-entropy without removal where early stopping validated at this step, else null. */
   valLoss: number | null;
   /** One per spec pEval, in its order. */
   evals: Array<{ pEval: number; loss: number; lossStderr: number; accuracy: number; maskLosses: number[] }>;

@@ -147,7 +147,7 @@ export function trainJob(job: TrainJob, data: MnistData, engine: Engine, onEpoch
 function trainNetwork(net: Network, job: TrainJob, data: MnistData, onEpoch?: (info: EpochInfo) => void): { finalTrainLoss: number; training: TrainingRecord; trajectory?: Trajectory } {
   const rows = jobData(job);
   const earlyStop = job.policy === "early-stop";
-  const validation = earlyStop || job.trajectory ? (job.validation > 0 ? selectRows(data.train, rows.validation) : null) : null;
+  const validation = earlyStop ? selectRows(data.train, rows.validation) : null;
   const budget = stepBudget(job);
   const perEpoch = stepsPerEpoch(job);
   const every = earlyStop ? validationInterval(job) : Infinity;
@@ -182,7 +182,7 @@ function trainNetwork(net: Network, job: TrainJob, data: MnistData, onEpoch?: (i
       samples += r.samples;
       if (!Number.isFinite(r.meanLoss)) throw new TrainingDivergedError(`training diverged at epoch ${epoch}: train loss ${r.meanLoss}`);
       let atStep: number | null = null;
-      if (stopStep < 0 && validation && earlyStop && (step % every === 0 || step === budget)) {
+      if (stopStep < 0 && validation && (step % every === 0 || step === budget)) {
         // Every validation point, and a last validation where the cap cut between two of them.
         valLoss = atStep = validationLoss(net, validation);
         validations++;
@@ -199,7 +199,7 @@ function trainNetwork(net: Network, job: TrainJob, data: MnistData, onEpoch?: (i
         }
       }
       if (stopStep < 0 && step === budget) stop();
-      if (traj && (traj.scheduled(step) || (stopStep >= 0 && step === end))) traj.at(step, samplesSeen, atStep ?? (validation ? validationLoss(net, validation) : null));
+      if (traj && (traj.scheduled(step) || (stopStep >= 0 && step === end))) traj.at(step, samplesSeen, atStep);
       if (stopStep === step && step >= end) {
         report(epoch, samples, te, valLoss);
         break training;

@@ -9,8 +9,9 @@ import { evalModesOf, type Trajectory, type TrajectoryPoint, type TrajectorySpec
  */
 
 /**
- * The scheduled checkpoint steps: `points` steps log-spaced from `first` (the first
- * validation point) to the horizon, rounded to whole steps (duplicates dropped).
+ * The scheduled checkpoint steps: `points` steps log-spaced from `first` (the first validation
+ * point) to the horizon, each rounded to a multiple of `first` (so that early stopping's
+ * validations fall on them; duplicates at the low end merge).
  */
 export function trajectorySchedule(spec: TrajectorySpec, first: number, budget: number): number[] {
   const horizon = trajectoryHorizon(spec, budget);
@@ -18,7 +19,8 @@ export function trajectorySchedule(spec: TrajectorySpec, first: number, budget: 
   const out = new Set<number>();
   for (let i = 0; i < spec.points; i++) {
     const t = spec.points === 1 ? 1 : i / (spec.points - 1);
-    out.add(Math.max(1, Math.round(Math.exp(Math.log(lo) + t * (Math.log(horizon) - Math.log(lo))))));
+    const s = Math.exp(Math.log(lo) + t * (Math.log(horizon) - Math.log(lo)));
+    out.add(Math.max(1, Math.round(s / lo)) * lo);
   }
   return [...out].sort((a, b) => a - b);
 }
