@@ -20,6 +20,7 @@ import { classifyPhases, phaseBoundaries, type PhaseInput } from "./phases.js";
 import { scalingFit } from "./scaling.js";
 import { ANALYSIS_SCHEMA_VERSION, type Analysis, type AnalysisOptions, type CollapseComparison, type CollapseResult, type CrossoverSize, type LengthScaleFit, type LossCurve } from "./schema.js";
 import { AnalysisRng } from "./stats.js";
+import { annotateWindow, DEFAULT_SLOPE_WINDOW, windowPhaseInputs } from "./phase-rule.js";
 
 export const DEFAULT_ANALYSIS_OPTIONS: AnalysisOptions = {
   ciLevel: 0.95,
@@ -40,6 +41,8 @@ export const DEFAULT_ANALYSIS_OPTIONS: AnalysisOptions = {
   preferRatio: 2,
   minDeltaAic: 10,
   collapseBootstrapReplicates: 30,
+  phaseRule: "window",
+  slopeWindow: DEFAULT_SLOPE_WINDOW,
 };
 
 /** Extra knobs that are not part of the recorded options (speed, timestamps). */
@@ -64,6 +67,8 @@ export function resolveOptions(partial: Partial<AnalysisOptions> = {}): Analysis
   if (!(o.flatAlphaTolerance >= o.eumentiaMinAlpha)) bad("flatAlphaTolerance", "must be ≥ eumentiaMinAlpha");
   if (!(o.collapseHalfWindow > 0)) bad("collapseHalfWindow", "must be > 0");
   if (!(o.preferRatio >= 1)) bad("preferRatio", "must be ≥ 1");
+  if (o.phaseRule !== "window" && o.phaseRule !== "global") bad("phaseRule", `must be 'window' or 'global', got ${String(o.phaseRule)}`);
+  if (!((o.slopeWindow as number) > 0)) bad("slopeWindow", `must be > 0 (a span in ln N), got ${o.slopeWindow}`);
   if (!(Number.isInteger(o.collapseBootstrapReplicates) && (o.collapseBootstrapReplicates as number) >= 2)) bad("collapseBootstrapReplicates", `must be an integer ≥ 2, got ${o.collapseBootstrapReplicates}`);
   for (const [k, v] of Object.entries(o)) if (typeof v === "number" && !Number.isFinite(v)) bad(k, "must be a finite number");
   return o;
@@ -116,9 +121,12 @@ export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<
     const w = scalingFit(c, b, { ciLevel: o.ciLevel });
     return { curve: c, fit: w.fit, bootAlphas: w.bootAlphas, errorFactor: w.errorFactor };
   });
-  const phases = classifyPhases(inputs, o);
+  // The one phase rule: α_w over the window of the largest sizes (phase-rule.ts), or the global fit.
+  const windowed = windowPhaseInputs(inputs, boot, o.slopeWindow as number, o.ciLevel);
+  const ruleInputs = o.phaseRule === "window" ? windowed.inputs : inputs;
+  const phases = o.phaseRule === "window" ? annotateWindow(classifyPhases(ruleInputs, o), windowed.slopes) : classifyPhases(ruleInputs, o);
   warnings.push(...decidingLevers(phases, curves, o.ciLevel));
-  const boundaries = phaseBoundaries(inputs, phases, o);
+  const boundaries = phaseBoundaries(ruleInputs, phases, o);
 
   const crossovers: CrossoverSize[] = curves.map((c) => {
     const b = boot.get(c) as CurveBootstrap;
@@ -198,6 +206,7 @@ export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<
     input,
     curves,
     fits: inputs.map((i) => i.fit),
+    windowSlopes: windowed.slopes,
     phases,
     boundaries,
     crossovers,

@@ -99,3 +99,11 @@ export function windowPhaseInputs(inputs: readonly PhaseInput[], boot: ReadonlyM
   }
   return { inputs: out, slopes };
 }
+
+/** Labels made from α_w say so: " (α over the window N = nMin…nMax)" after their reason. */
+export function annotateWindow<T extends GridPoint & { reason: string }>(labels: readonly T[], slopes: readonly WindowSlope[]): T[] {
+  return labels.map((l) => {
+    const s = slopes.find((x) => x.width === l.width && x.depth === l.depth && x.pTrain === l.pTrain && x.pEval === l.pEval);
+    return s ? { ...l, reason: `${l.reason} (α over the window N = ${s.nMin}…${s.nMax}, ${s.sizes} sizes)` } : l;
+  });
+}

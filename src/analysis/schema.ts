@@ -14,6 +14,7 @@
  * - Numbers are never NaN: a quantity that cannot be computed is `null` and a `note` says why.
  */
 
+import type { WindowSlope } from "./phase-rule.js";
 import type { TrajectoryCurve } from "./slice.js";
 
 export const ANALYSIS_SCHEMA_VERSION = 1 as const;
@@ -420,6 +421,14 @@ export interface AnalysisOptions {
   minDeltaAic?: number;
   /** Collapse and N*(p): bootstrap replicates refitted for parameter errors (seeds resampled jointly). Default 30. */
   collapseBootstrapReplicates?: number;
+  /**
+   * The phase rule (docs/analysis.md, "The phase rule"): "window" = α_w, the slope over the
+   * window of the largest sizes (phase-rule.ts), labels and boundaries; "global" = the power law
+   * over the whole range plus the rising-tail fit (mentia ≤ 0.3). Absent in older files: global.
+   */
+  phaseRule?: "window" | "global";
+  /** The window in ln N: sizes in [N_max·e^(−slopeWindow), N_max], at least 3. Default ln 4. */
+  slopeWindow?: number;
 }
 
 export interface AnalysisInputSummary {
@@ -466,6 +475,8 @@ export interface Analysis {
    * absent: the jobs' own evaluations (the policy's weights, all p_eval of the grid).
    */
   slice?: SliceInfo;
+  /** α_w over the window of the largest sizes at every grid point (phase-rule.ts), whichever rule labels. */
+  windowSlopes?: WindowSlope[];
   /** The trajectories (L against training steps per N, mean over seeds) when the sweep recorded them. */
   trajectories?: TrajectoryCurve[];
   /** Filled by the report, not by analyze: the phases and boundaries of every slice analysed (analysis-slice-*.json). */
