@@ -20,6 +20,7 @@ import { classifyPhases, phaseBoundaries, type PhaseInput } from "./phases.js";
 import { scalingFit } from "./scaling.js";
 import { ANALYSIS_SCHEMA_VERSION, type Analysis, type AnalysisOptions, type CollapseComparison, type CollapseResult, type CrossoverSize, type LengthScaleFit, type LossCurve } from "./schema.js";
 import { AnalysisRng } from "./stats.js";
+import { compareNStarForms, fitNStarQuadratic, type NStarComparison } from "./nstar-forms.js";
 import { annotateWindow, DEFAULT_SLOPE_WINDOW, windowPhaseInputs } from "./phase-rule.js";
 
 export const DEFAULT_ANALYSIS_OPTIONS: AnalysisOptions = {
@@ -137,6 +138,7 @@ export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<
   // N*(p): p_c's error from refitting seed-bootstrap replicates (the replicate N* of every
   // curve of the line come from the same seed draw, so their correlation is kept).
   const lengthScaleFits: LengthScaleFit[] = [];
+  const nStarComparisons: NStarComparison[] = [];
   const phaseOf = new Map(phases.map((p) => [`${p.width}|${p.depth}|${p.pTrain}|${p.pEval}`, p.phase]));
   const nReps = Math.min(o.bootstrapReplicates, 50);
   for (const fam of families.values()) {
@@ -172,12 +174,16 @@ export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<
     // fitted (so the paper's form is always tested, also when a free σ is not determined),
     // and the power law.
     const forms: ["bkt" | "power", number | null][] = [["bkt", o.lengthScaleSigma], ...(o.lengthScaleSigma === null ? [["bkt", 0.5] as ["bkt", number]] : []), ["power", null]];
+    const lineFits: LengthScaleFit[] = [];
     for (const [form, sigma] of forms) {
       const f = fitLengthScale(pts, form, sigma, { replicates, ciLevel: o.ciLevel });
-      if (f) lengthScaleFits.push({ width, depth, pTrain, ...f });
+      if (f) lineFits.push({ width, depth, pTrain, ...f });
+      if (f) lengthScaleFits.push(lineFits[lineFits.length - 1]);
       else if (!(form === "bkt" && sigma === null)) warnings.push(`N*(p) ${form}${form === "bkt" ? ` (σ ${sigma === null ? "fitted" : `= ${sigma}`})` : ""} fit skipped for width ${width}, depth ${depth}, p_train ${pTrain}: ${used.length} uncensored crossover size(s) leave no degree of freedom (need ≥ ${form === "bkt" && sigma === null ? 5 : 4})`);
       else warnings.push(`N*(p) BKT fit with σ fitted skipped for width ${width}, depth ${depth}, p_train ${pTrain}: ${used.length} uncensored crossover size(s) are too few to fit σ (needs 5); the σ = 1/2 fit stands for it`);
     }
+    // Diverging or not: the divergent forms against a quadratic that never diverges (nstar-forms.ts).
+    nStarComparisons.push(compareNStarForms({ width, depth, pTrain }, lineFits, fitNStarQuadratic(pts), o.minDeltaAic ?? 10));
   }
 
   const collapses: CollapseComparison[] = [];
@@ -211,6 +217,7 @@ export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<
     boundaries,
     crossovers,
     lengthScaleFits,
+    nStarComparisons,
     collapses,
     warnings,
     completeness,
@@ -308,6 +315,7 @@ export function formatSummary(a: Analysis): string {
       const sg = ls.form === "bkt" ? (ls.sigmaFixed ? ", σ = 1/2 fixed" : `, σ = ${ls.params.sigma.toFixed(2)} ± ${ls.paramErrs.sigma === null ? "?" : ls.paramErrs.sigma.toFixed(2)}`) : "";
       lines.push(`  N*(p_eval) ${ls.form} fit at p_train ${ls.pTrain}: ${nd ? `not determined: ${nd}` : `p_c = ${pcText(ls.pc, ls.pcErr, ls.pcBound)}${sg}, χ²/dof = ${ls.chi2.toFixed(2)}/${ls.dof}`}`);
     }
+    for (const c of (a.nStarComparisons ?? []).filter((x) => x.width === w && x.depth === d)) lines.push(`  N*(p_eval) at p_train ${c.pTrain}: ${c.verdict} (${c.reason})${c.quadratic ? `; quadratic χ²/dof = ${c.quadratic.chi2.toFixed(2)}/${c.quadratic.dof}` : ""}`);
     for (const c of a.collapses.filter((x) => x.width === w && x.depth === d)) {
       const one = (r: CollapseResult | null | undefined): string => {
         if (!r) return "n/a";

@@ -14,6 +14,7 @@
  * - Numbers are never NaN: a quantity that cannot be computed is `null` and a `note` says why.
  */
 
+import type { NStarComparison } from "./nstar-forms.js";
 import type { WindowSlope } from "./phase-rule.js";
 import type { TrajectoryCurve } from "./slice.js";
 
@@ -475,6 +476,8 @@ export interface Analysis {
    * absent: the jobs' own evaluations (the policy's weights, all p_eval of the grid).
    */
   slice?: SliceInfo;
+  /** N*(p) per line: the divergent forms against a quadratic in p that never diverges, and the verdict (nstar-forms.ts). */
+  nStarComparisons?: NStarComparison[];
   /** α_w over the window of the largest sizes at every grid point (phase-rule.ts), whichever rule labels. */
   windowSlopes?: WindowSlope[];
   /** The trajectories (L against training steps per N, mean over seeds) when the sweep recorded them. */
