@@ -143,7 +143,10 @@ export function buildFigures(analysis: Analysis): Figure[] {
   figures.push({
     id: "fig3-alpha-vs-peval",
     title: "3. Scaling exponent α vs p_eval",
-    caption: "The exponent α of L ∝ N⁻ᵅ at each p_eval with its confidence interval. The eumentia–dementia boundary is where α crosses zero (dashed line, band = ± 1σ).",
+    caption:
+      analysis.options.phaseRule === "window"
+        ? "The local exponent α = −d ln L / d ln N over the window of the largest sizes (the phase rule, docs/analysis.md) at each p_eval with its confidence interval. The eumentia–dementia boundary is where α crosses zero (dashed line, band = ± 1σ)."
+        : "The exponent α of L ∝ N⁻ᵅ at each p_eval with its confidence interval. The eumentia–dementia boundary is where α crosses zero (dashed line, band = ± 1σ).",
     dims: "line",
     variants: perLine((a, p) => alphaVsPEvalSpec(analysis, a, p), NO_DATA),
   });
