@@ -106,9 +106,10 @@ function fmt(v: number): string {
 /**
  * The error interpolation makes, measured on the trajectories themselves: every interior
  * checkpoint is predicted from its two neighbours (linear in ln steps) and compared with its
- * measured loss, relative to that loss. The gaps here are twice the real ones, and the error of
- * linear interpolation grows as the gap squared, so the slices' own error is about a quarter
- * of this (an upper bound where L is smooth in ln steps).
+ * measured loss, relative to that loss. The gaps here are twice the real ones, so this
+ * overstates the slices' own error: measured on real trajectories (docs/analysis.md, "Slices"),
+ * the error at the recorded spacing was about half of this check (not the quarter that
+ * smooth curvature would give: L bends sharply near its minimum in steps).
  */
 export function interpolationCheck(traj: readonly TrajectoryRecord[]): { checks: number; medianRelError: number; p90RelError: number } | null {
   const byJob = new Map<string, TrajectoryRecord[]>();

@@ -114,7 +114,7 @@ function analyzeSlices(dir: string, list: string, config: SweepConfig | undefine
     renameSync(tmp, path);
     if (flags.json) console.log(JSON.stringify(analysis));
     else {
-      const interp = info.interpolation ? `; interpolation between checkpoints: leave-one-out error median ${(100 * info.interpolation.medianRelError).toFixed(2)} %, 90th percentile ${(100 * info.interpolation.p90RelError).toFixed(2)} % of L over ${info.interpolation.checks} checks (at twice the gap: the slice's own is about a quarter)` : "";
+      const interp = info.interpolation ? `; interpolation between checkpoints: leave-one-out error median ${(100 * info.interpolation.medianRelError).toFixed(2)} %, 90th percentile ${(100 * info.interpolation.p90RelError).toFixed(2)} % of L over ${info.interpolation.checks} checks at twice the checkpoint gaps (the slices' own error is about half of this: docs/analysis.md, Slices)` : "";
       console.log(`=== slice ${sliceName(slice)}: L(N) ${describeSlice(slice)}${outside.length ? `, ${outside.length} training(s) outside` : ""}${interp} ===\n${formatSummary(analysis)}\n`);
     }
     out.push(path);
