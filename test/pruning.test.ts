@@ -222,7 +222,7 @@ test("config: evalMode takes one mode or a list (trained once, every mode evalua
   assert.throws(() => parseConfig({ ...grid, evalMode: [] }), (e: unknown) => e instanceof MentiaError && /evalMode/.test(e.message));
 });
 
-test("store: a schema-2 file is read as schema 3 read-only (each row gets its job's mode) and migrated in place when opened for writing", () => {
+test("store: a schema-2 file is read as the current schema read-only (each row gets its job's mode, no trajectory) and migrated in place when opened for writing", () => {
   const dir = mkdtempSync(join(tmpdir(), "mentia-schema2-"));
   const path = join(dir, "results.sqlite");
   const config = parseConfig({ widths: [8], depths: [1], pTrain: [0, 0.5], pEval: [0, 0.4], sizes: [100], seeds: [0, 1], policy: "steps", steps: 5, evalMode: "mask" });

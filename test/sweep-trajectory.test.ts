@@ -1,7 +1,7 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import Database from "better-sqlite3";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,8 @@ import { planJobs } from "../src/sweep/plan.js";
 import { storePath } from "../src/sweep/shard.js";
 import { readEvalRecords, readExportRows, readTrajectoryRecords, SweepStore } from "../src/sweep/store.js";
 import { sliceRecords } from "../src/analysis/slice.js";
+import type { Analysis } from "../src/analysis/schema.js";
+import { buildFigures } from "../src/report/figures.js";
 import { runSweep } from "../src/sweep/sweep.js";
 import { EXAMPLE_CONFIG } from "../src/sweep/template.js";
 
@@ -144,4 +146,45 @@ test("store: a schema-3 file (no trajectories) is read as schema 4 read-only and
   rw.close();
   assert.equal(version(), "4");
   assert.deepEqual(readExportRows(dir), expected);
+});
+
+test("analyze --slice and report: one analysis per slice with its \"slice\", the slice figures; bad input is refused with exit 2", () => {
+  const dir = join(ROOT, "slices");
+  const config = join(ROOT, "slices.json");
+  writeFileSync(config, JSON.stringify({ ...RAW, sizes: [100, 200, 300], seeds: [0, 1], trajectory: { points: 4, pEval: [0, 0.6], masks: 1, extendSteps: 80 } }));
+  const run = cli(["run", config, "--out", dir, "--workers", "2"]);
+  assert.equal(run.status, 0, run.stderr);
+  const a = cli(["analyze", dir, "--slice", "early-stop,steps=50,epochs=6", "--bootstrap", "50", "--collapse-bootstrap", "2"]);
+  assert.equal(a.status, 0, a.stderr);
+  assert.match(a.stdout, /=== slice steps-50: L\(N\) at 50 optimisation steps; interpolation between checkpoints: leave-one-out error median/);
+  const read = (f: string): Analysis => JSON.parse(readFileSync(join(dir, f), "utf8")) as Analysis;
+  const es = read("analysis-slice-early-stop.json");
+  assert.deepEqual([es.slice?.kind, es.slice?.value, es.slice?.interpolation], ["early-stop", null, null]);
+  const st = read("analysis-slice-steps-50.json");
+  assert.deepEqual([st.slice?.kind, st.slice?.value, st.slice?.outside], ["steps", 50, []]);
+  assert.ok(st.slice!.interpolation!.checks > 0);
+  assert.deepEqual(st.input.pEvals, [0, 0.6], "the trajectory's p_eval");
+  // epochs=6: 6 × ceil(N/64) steps = 12, 24, 30: every job reaches it (its first checkpoint is step 10).
+  assert.equal(read("analysis-slice-epochs-6.json").input.records, 3 * 2 * 2 * 2);
+  // The plain analysis carries the trajectories for the report.
+  assert.equal(cli(["analyze", dir, "--bootstrap", "50", "--collapse-bootstrap", "2"]).status, 0);
+  const plain = read("analysis.json");
+  assert.equal(plain.slice, undefined);
+  assert.equal(plain.trajectories!.length, 2 * 3 * 2, "p_train × N × trajectory p_eval");
+  const ids = buildFigures({ ...plain, slices: [es, st].map((x) => ({ ...x.slice!, file: "", phases: x.phases, boundaries: x.boundaries })) }).map((f) => f.id);
+  for (const id of ["fig2b-loss-relative", "fig2c-trajectory", "fig2d-slice-phase-diagrams"]) assert.ok(ids.includes(id), id);
+  // Bad input: one line, exit 2, nothing written.
+  for (const [args, re] of [
+    [["--slice", "steps=abc"], /--slice must be early-stop, steps=T, epochs=E or samples=S/],
+    [["--slice", "steps=20,steps=100000"], /no training's checkpoints reach the slice steps-100000/],
+  ] as const) {
+    const r = cli(["analyze", dir, ...args]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.match(r.stderr, re);
+  }
+  assert.ok(!existsSync(join(dir, "analysis-slice-steps-100000.json")) && !existsSync(join(dir, "analysis-slice-steps-20.json")), "a failing slice writes nothing, not even the slices before it");
+  const none = cli(["analyze", join(ROOT, "plain"), "--slice", "early-stop"]);
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /holds no trajectories/);
 });

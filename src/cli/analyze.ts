@@ -1,7 +1,7 @@
 import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { analyzeRecords, DEFAULT_ANALYSIS_OPTIONS, formatSummary } from "../analysis/analyze.js";
-import { describeSlice, interpolationCheck, parseSlice, sliceName, sliceRecords, trajectoryCurves } from "../analysis/slice.js";
+import { describeSlice, interpolationCheck, parseSlice, sliceName, sliceRecords, trajectoryCurves, type Slice } from "../analysis/slice.js";
 import type { SweepConfig } from "../sweep/config.js";
 import { analyzeModes, modeAnalysisFile } from "../analysis/modes.js";
 import type { Analysis, SliceInfo } from "../analysis/schema.js";
@@ -96,7 +96,8 @@ function analyzeSlices(dir: string, list: string, config: SweepConfig | undefine
   if (traj.length === 0) throw new MentiaError(`analyze: ${dir} holds no trajectories, so --slice has nothing to read (add a 'trajectory' key to the study's config: 'mentia init -' shows one)`);
   const expected = config && { widths: config.widths, depths: config.depths, pTrains: config.pTrain, pEvals: config.trajectory?.pEval ?? sortedUnique(traj.map((r) => r.pEval)), sizes: config.sizes, seeds: config.seeds };
   const interpolation = interpolationCheck(traj);
-  const out: string[] = [];
+  // Every slice is analysed before any file is written: a slice that fails writes nothing.
+  const done: Array<{ slice: Slice; analysis: Analysis }> = [];
   for (const slice of slices) {
     const { records, outside } = sliceRecords(traj, slice);
     if (records.length === 0) throw new MentiaError(`analyze: no training's checkpoints reach the slice ${sliceName(slice)} (${outside.slice(0, 3).join("; ")}${outside.length > 3 ? "; …" : ""})`);
@@ -108,6 +109,12 @@ function analyzeSlices(dir: string, list: string, config: SweepConfig | undefine
       trajectories: trajectoryCurves(traj),
     };
     if (outside.length > 0) analysis.warnings.unshift(`${outside.length} training(s) do not reach the slice ${sliceName(slice)} and are left out: ${outside.slice(0, 3).join("; ")}${outside.length > 3 ? "; …" : ""}`);
+    done.push({ slice, analysis });
+  }
+  const out: string[] = [];
+  for (const { slice, analysis } of done) {
+    const info = analysis.slice as SliceInfo;
+    const outside = info.outside;
     const path = join(dir, `analysis-slice-${sliceName(slice)}.json`);
     const tmp = `${path}.tmp-${process.pid}`;
     writeFileSync(tmp, JSON.stringify(analysis, null, 1) + "\n");
