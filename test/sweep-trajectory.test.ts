@@ -16,6 +16,7 @@ import { readEvalRecords, readExportRows, readTrajectoryRecords, SweepStore } fr
 import { sliceRecords } from "../src/analysis/slice.js";
 import type { Analysis } from "../src/analysis/schema.js";
 import { buildFigures } from "../src/report/figures.js";
+import { compile } from "vega-lite";
 import { runSweep } from "../src/sweep/sweep.js";
 import { EXAMPLE_CONFIG } from "../src/sweep/template.js";
 
@@ -173,6 +174,22 @@ test("analyze --slice and report: one analysis per slice with its \"slice\", the
   assert.equal(plain.trajectories!.length, 2 * 3 * 2, "p_train × N × trajectory p_eval");
   const ids = buildFigures({ ...plain, slices: [es, st].map((x) => ({ ...x.slice!, file: "", phases: x.phases, boundaries: x.boundaries })) }).map((f) => f.id);
   for (const id of ["fig2b-loss-relative", "fig2c-trajectory", "fig2d-slice-phase-diagrams"]) assert.ok(ids.includes(id), id);
+  // Their specs compile without a warning.
+  const warnings: string[] = [];
+  const logger = {
+    level: (l?: number) => (l === undefined ? 2 : logger),
+    error: (...a: unknown[]) => (warnings.push(a.map(String).join(" ")), logger),
+    warn: (...a: unknown[]) => (warnings.push(a.map(String).join(" ")), logger),
+    info: () => logger,
+    debug: () => logger,
+  };
+  const figs = buildFigures({ ...plain, slices: [es, st].map((x) => ({ ...x.slice!, file: "", phases: x.phases, boundaries: x.boundaries })) });
+  for (const f of figs.filter((x) => ["fig2b-loss-relative", "fig2c-trajectory", "fig2d-slice-phase-diagrams"].includes(x.id)))
+    for (const v of f.variants) {
+      assert.ok(v.spec, `${f.id} ${v.key}: ${v.note}`);
+      compile(v.spec, { logger: logger as never });
+    }
+  assert.deepEqual(warnings, []);
   // Bad input: one line, exit 2, nothing written.
   for (const [args, re] of [
     [["--slice", "steps=abc"], /--slice must be early-stop, steps=T, epochs=E or samples=S/],

@@ -2,8 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadMnist } from "../src/data/mnist.js";
 import { getEngine } from "../src/engine/select.js";
+import type { Dataset, Engine, Network, TrainEpochOptions } from "../src/engine/types.js";
 import type { TrainJob, TrajectorySpec } from "../src/train/job.js";
-import { runJob, validateJob, validationInterval } from "../src/train/train.js";
+import { runJob, TrainingDivergedError, validateJob, validationInterval } from "../src/train/train.js";
 import { extendedEnd, trajectorySchedule } from "../src/train/trajectory.js";
 
 const base: TrainJob = {
@@ -63,3 +64,36 @@ for (const policy of ["early-stop", "epochs"] as const) {
     }
   });
 }
+
+test("a divergence past the policy's stop ends the trajectory there and keeps the job's result; before the stop it fails the job", () => {
+  const mnist = loadMnist();
+  const real = getEngine();
+  // The same engine, whose training reports a NaN loss from step 50 on.
+  const engine = new Proxy(real, {
+    get(target, key) {
+      if (key !== "createNetwork") return Reflect.get(target, key);
+      return (...args: Parameters<Engine["createNetwork"]>): Network => {
+        const net = target.createNetwork(...args);
+        return new Proxy(net, {
+          get(t, k) {
+            if (k === "trainEpoch") return (d: Dataset, o: TrainEpochOptions) => {
+              const r = t.trainEpoch(d, o);
+              return o.firstStep >= 50 ? { ...r, meanLoss: NaN } : r;
+            };
+            const v = Reflect.get(t, k) as unknown;
+            return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+          },
+        });
+      };
+    },
+  });
+  const job: TrainJob = { ...base, policy: "steps", steps: 40 };
+  const plain = runJob(job, mnist, real);
+  const r = runJob({ ...job, trajectory: { ...spec, extendFactor: 3 } }, mnist, engine);
+  assert.deepEqual(r.evals, plain.evals);
+  const t = r.trajectory!;
+  assert.ok(t.divergedAt !== undefined && t.divergedAt > 50 && t.endStep === t.divergedAt, JSON.stringify(t));
+  assert.ok(t.points.every((p) => p.step <= 50 && p.evals.every((e) => Number.isFinite(e.loss))));
+  assert.equal(t.points.find((p) => p.best)?.step, 40);
+  assert.throws(() => runJob({ ...job, steps: 80, trajectory: spec }, mnist, engine), TrainingDivergedError);
+});

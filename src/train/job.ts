@@ -107,6 +107,8 @@ export interface Trajectory {
   stopStep: number;
   endStep: number;
   bestStep: number;
+  /** Set when the training past the policy's stop diverged at this step: the trajectory ends before it (the job's result stands). */
+  divergedAt?: number;
   /** Seconds spent evaluating the checkpoints on the test set (part of the job's trainSeconds). */
   evalSeconds: number;
   points: TrajectoryPoint[];

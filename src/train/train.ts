@@ -157,7 +157,7 @@ function trainNetwork(net: Network, job: TrainJob, data: MnistData, onEpoch?: (i
   let step = 0, finalTrainLoss = NaN, validations = 0, sinceBest = 0, samplesSeen = 0, bestSamples = 0;
   let bestValLoss = Infinity, bestStep = 0, stoppedBy: StopReason = earlyStop ? "max-steps" : "budget";
   // The policy's stop (-1 while it trains) and the step training runs to (past the stop only for a trajectory).
-  let stopStep = -1, end = budget;
+  let stopStep = -1, end = budget, divergedAt: number | null = null;
   training: for (let epoch = 1; step < end; epoch++) {
     const te = performance.now();
     order.set(rows.train);
@@ -180,7 +180,14 @@ function trainNetwork(net: Network, job: TrainJob, data: MnistData, onEpoch?: (i
       samplesSeen += r.samples;
       lossSum += r.meanLoss * r.samples;
       samples += r.samples;
-      if (!Number.isFinite(r.meanLoss)) throw new TrainingDivergedError(`training diverged at epoch ${epoch}: train loss ${r.meanLoss}`);
+      if (!Number.isFinite(r.meanLoss)) {
+        // Past the policy's stop only the trajectory is at stake: it ends here, the job keeps its result.
+        if (stopStep >= 0 && traj) {
+          divergedAt = step;
+          break training;
+        }
+        throw new TrainingDivergedError(`training diverged at epoch ${epoch}: train loss ${r.meanLoss}`);
+      }
       let atStep: number | null = null;
       if (stopStep < 0 && validation && (step % every === 0 || step === budget)) {
         // Every validation point, and a last validation where the cap cut between two of them.
@@ -216,7 +223,7 @@ function trainNetwork(net: Network, job: TrainJob, data: MnistData, onEpoch?: (i
   }
   if (!earlyStop) bestStep = stopStep;
   if (bestStep !== step) net.restoreSnapshot();
-  const trajectory = traj?.finish({ stopStep, endStep: step, bestStep, bestSamples, bestValLoss: earlyStop ? bestValLoss : null });
+  const trajectory = traj?.finish({ stopStep, endStep: divergedAt ?? step, bestStep, bestSamples, bestValLoss: earlyStop ? bestValLoss : null, divergedAt });
   const training: TrainingRecord = earlyStop ? { steps: stopStep, bestStep, bestValLoss, validations, stoppedBy } : { steps: stopStep, bestStep: stopStep, bestValLoss: null, validations: 0, stoppedBy };
   return { finalTrainLoss, training, ...(trajectory ? { trajectory } : {}) };
 }

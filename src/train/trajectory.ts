@@ -93,12 +93,12 @@ export class TrajectoryRecorder {
    * The trajectory, with the best-validation point: the restored weights are evaluated unless a
    * checkpoint at that step already holds them (then it is marked best).
    */
-  finish(r: { stopStep: number; endStep: number; bestStep: number; bestSamples: number; bestValLoss: number | null }): Trajectory {
+  finish(r: { stopStep: number; endStep: number; bestStep: number; bestSamples: number; bestValLoss: number | null; divergedAt: number | null }): Trajectory {
     const same = this.points.find((p) => p.step === r.bestStep);
     if (same) same.best = true;
     else this.points.push(this.evaluate(r.bestStep, r.bestSamples, r.bestValLoss, true));
     this.points.sort((a, b) => a.step - b.step);
-    return { evalMode: this.mode, masks: this.job.trajectory.masks, stepsPerEpoch: Math.ceil(this.job.n / this.job.batch), stopStep: r.stopStep, endStep: r.endStep, bestStep: r.bestStep, evalSeconds: this.seconds, points: this.points };
+    return { evalMode: this.mode, masks: this.job.trajectory.masks, stepsPerEpoch: Math.ceil(this.job.n / this.job.batch), stopStep: r.stopStep, endStep: r.endStep, bestStep: r.bestStep, evalSeconds: this.seconds, ...(r.divergedAt !== null ? { divergedAt: r.divergedAt } : {}), points: this.points };
   }
 
   private evaluate(step: number, samples: number, valLoss: number | null, best: boolean): TrajectoryPoint {
