@@ -24,6 +24,7 @@ const FLAGS: Record<string, FlagSpec> = {
   "ci-level": { kind: "number", default: DEFAULT_ANALYSIS_OPTIONS.ciLevel, help: "two-sided confidence level", metavar: "C" },
   "allow-partial": { kind: "boolean", help: "analyse an unfinished sweep without the warning on stderr (analysis.json and the report still say it is partial)" },
   seed: { kind: "int", default: DEFAULT_ANALYSIS_OPTIONS.randomSeed, help: "seed of the analysis PRNG (bootstrap, global search)", metavar: "S" },
+  "phase-rule": { kind: "string", default: "window", help: "window: label by α over the largest sizes (N_max/4 … N_max); global: one power law over the whole range plus the rising tail (mentia ≤ 0.3)", metavar: "RULE" },
   slice: {
     kind: "string",
     help: "read L(N) from the trajectories at early-stop, steps=T, epochs=E or samples=S (a comma list runs each) → DIR/analysis-slice-<slice>.json; needs a sweep with 'trajectory' in its config",
@@ -34,8 +35,9 @@ const FLAGS: Record<string, FlagSpec> = {
 const USAGE = "mentia analyze DIR [--json] [--allow-partial] [--slice early-stop|steps=T|epochs=E|samples=S[,...]]";
 const DESCRIPTION = [
   "Analyses the sweep in DIR: loss curves L(N) per (width, depth, p_train, p_eval), power-law fits",
-  "with bootstrap CIs, phase labels (eumentia / dementia / amentia / uncertain, each with its rule),",
-  "phase boundaries with errors, crossover sizes N*, N*(p) fits (BKT vs power law) and the",
+  "with bootstrap CIs, phase labels (eumentia / dementia / amentia / uncertain, each with its rule;",
+  "by default from α = −d ln L/d ln N over the largest sizes, docs/analysis.md §8), phase boundaries",
+  "with errors, crossover sizes N*, N*(p) fits (BKT, power law, and a quadratic that never diverges) and the",
   "finite-size-scaling collapse (power law, BKT, BKT in ξ; model comparison). Writes DIR/analysis.json (schema: README, section Analysis).",
   "An unfinished sweep is analysed with a warning that names what is missing; each p_train then uses",
   "only the training-set sizes × seeds that all have results (so no curve mixes seeds across N).",
@@ -56,12 +58,14 @@ export const command: Command = {
     const dir = positional[0];
     const cb = flags["collapse-bootstrap"] as number;
     if (!(cb >= 2)) throw new MentiaError(`analyze: --collapse-bootstrap must be ≥ 2, got ${cb}`);
+    const rule = flags["phase-rule"];
+    if (rule !== "window" && rule !== "global") throw new MentiaError(`analyze: --phase-rule must be window or global, got '${String(rule)}'`);
     const config = sweepStatus(dir).config;
     if (flags.slice !== undefined) return analyzeSlices(dir, String(flags.slice), config, flags);
     const records = readEvalRecords(dir);
     const expected = config && { widths: config.widths, depths: config.depths, pTrains: config.pTrain, pEvals: config.pEval, sizes: config.sizes, seeds: config.seeds };
     const order = config ? evalModesOf(config) : [];
-    const all = analyzeModes(records, { bootstrapReplicates: flags.bootstrap as number, ciLevel: flags["ci-level"] as number, randomSeed: flags.seed as number }, { collapseBootstrapReplicates: cb, expected }, order);
+    const all = analyzeModes(records, { bootstrapReplicates: flags.bootstrap as number, ciLevel: flags["ci-level"] as number, randomSeed: flags.seed as number, phaseRule: rule }, { collapseBootstrapReplicates: cb, expected }, order);
     const trajectories = readTrajectoryRecords(dir);
     if (trajectories.length > 0) for (const a of all) a.analysis.trajectories = trajectoryCurves(trajectories);
     const analysis = all[0].analysis;
@@ -103,7 +107,7 @@ function analyzeSlices(dir: string, list: string, config: SweepConfig | undefine
     if (records.length === 0) throw new MentiaError(`analyze: no training's checkpoints reach the slice ${sliceName(slice)} (${outside.slice(0, 3).join("; ")}${outside.length > 3 ? "; …" : ""})`);
     const info: SliceInfo = { kind: slice.kind, value: slice.value, outside, interpolation: slice.kind === "early-stop" ? null : interpolation };
     const analysis: Analysis = {
-      ...analyzeRecords(records, { bootstrapReplicates: flags.bootstrap as number, ciLevel: flags["ci-level"] as number, randomSeed: flags.seed as number }, { collapseBootstrapReplicates: flags["collapse-bootstrap"] as number, expected }),
+      ...analyzeRecords(records, { bootstrapReplicates: flags.bootstrap as number, ciLevel: flags["ci-level"] as number, randomSeed: flags.seed as number, phaseRule: flags["phase-rule"] as "window" | "global" }, { collapseBootstrapReplicates: flags["collapse-bootstrap"] as number, expected }),
       evalMode: traj[0].evalMode,
       slice: info,
       trajectories: trajectoryCurves(traj),
