@@ -23,15 +23,10 @@ export interface EvalRecord {
 
 /**
  * One checkpoint of a finished job's trajectory (src/train/trajectory.ts) at one p_eval: what
- * the store gives to the slice analysis (src/analysis/slice.ts) and `export --trajectory`.
+ * the store gives to the slice analysis (src/analysis/slice.ts) and `export --trajectory`. Its
+ * loss fields are those of an EvalRecord at that point of the training.
  */
-export interface TrajectoryRecord {
-  jobKey: string;
-  width: number;
-  depth: number;
-  pTrain: number;
-  n: number;
-  seed: number;
+export interface TrajectoryRecord extends EvalRecord {
   evalMode: EvalMode;
   /** Optimisation steps, epochs (steps / ceil(N / batch)) and training samples seen at the checkpoint. */
   step: number;
@@ -43,9 +38,4 @@ export interface TrajectoryRecord {
   stopStep: number;
   endStep: number;
   valLoss: number | null;
-  pEval: number;
-  loss: number;
-  lossStderr: number;
-  accuracy: number;
-  maskLosses: number[];
 }

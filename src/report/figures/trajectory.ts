@@ -5,7 +5,7 @@
 import type { TopLevelSpec } from "vega-lite";
 import type { Analysis, Architecture } from "../../analysis/schema.js";
 import { archLabel, base, close, sameArch, type Obj } from "./common.js";
-import { phaseDiagramSpec } from "./phase-diagram.js";
+import { phaseDiagramPanels } from "./phase-diagram.js";
 
 /** L against optimisation steps, one line per N (colour: ln N), one panel per recorded p_eval; dots: the median best-validation step. */
 export function trajectorySpec(analysis: Analysis, arch: Architecture, pTrain: number): TopLevelSpec | null {
@@ -59,18 +59,6 @@ export function trajectorySpec(analysis: Analysis, arch: Architecture, pTrain: n
 export function slicePhaseDiagramsSpec(analysis: Analysis, arch: Architecture): TopLevelSpec | null {
   const slices = analysis.slices ?? [];
   if (slices.length === 0) return null;
-  const panels: Obj[] = [];
-  for (const s of slices) {
-    const spec = phaseDiagramSpec({ ...analysis, phases: s.phases, boundaries: s.boundaries }, arch) as unknown as Obj | null;
-    if (!spec) continue;
-    const { $schema: _s, config: _c, background: _b, padding: _p, title: _t, ...inner } = spec;
-    panels.push({ ...inner, title: { text: s.kind === "early-stop" ? "early stopping" : `${s.value} ${s.kind}`, fontSize: 12 } });
-  }
-  if (panels.length === 0) return null;
-  return base({
-    title: { text: `Phase diagrams by training length — ${archLabel(arch)}`, subtitle: "L(N) read from the trajectories at each slice ('mentia analyze DIR --slice ...'), labelled by the same rule" },
-    columns: Math.min(3, panels.length),
-    concat: panels,
-    resolve: { scale: { opacity: "independent" }, legend: { opacity: "independent" } },
-  });
+  const variants = slices.map((s) => ({ analysis: { ...analysis, phases: s.phases, boundaries: s.boundaries }, title: s.kind === "early-stop" ? "early stopping" : `${s.value} ${s.kind}` }));
+  return phaseDiagramPanels(arch, variants, { text: `Phase diagrams by training length — ${archLabel(arch)}`, subtitle: "L(N) read from the trajectories at each slice ('mentia analyze DIR --slice ...'), labelled by the same rule" });
 }
