@@ -14,7 +14,8 @@ import { syntheticRecords, type SyntheticGrid } from "../src/analysis/synthetic.
 const pcOf = (pt: number): number => 0.35 + 0.4 * pt;
 const truth = (g: GridPoint, n: number): number => (g.pTrain >= 0.9 ? Math.log(10) * (1 + 0.2 * g.pEval) : 1.5 * (1 + g.pEval) * Math.pow(n / 250, -0.8 * (pcOf(g.pTrain) - g.pEval)));
 const GRID: SyntheticGrid = { widths: [64], depths: [2], pTrains: [0, 0.25, 0.5, 0.97], pEvals: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9], sizes: [250, 500, 1000, 2000, 4000, 8000, 16000, 32000], seeds: 4, masks: 3, seedNoise: 0.03, maskNoise: 0.02 };
-const OPTS = { bootstrapReplicates: 150 };
+// These tests check the global rule's mechanics (the power law over the whole range and its tail fit); the default window rule: analysis-phase-rule.test.ts.
+const OPTS = { bootstrapReplicates: 150, phaseRule: "global" as const };
 
 test("synthetic phase map: every label and both boundary curves are recovered", () => {
   for (const seed of [11, 12]) {
@@ -50,6 +51,17 @@ test("synthetic phase map: every label and both boundary curves are recovered", 
       assert.ok(am && am.method === "bracket-midpoint" && am.bracket[0] === 0.5 && am.bracket[1] === 0.97);
     }
   }
+});
+
+test("a loss that falls then rises with N is dementia by the window rule too (α over the largest sizes < 0)", () => {
+  const grid: SyntheticGrid = { ...GRID, pTrains: [0], pEvals: [0, 0.5], sizes: [250, 500, 1000, 2000, 4000, 8000, 16000, 32000, 64000], seeds: 4 };
+  const t = (g: GridPoint, n: number): number => (g.pEval === 0 ? 2 * Math.pow(n / 250, -0.4) : 2 * Math.pow(n / 250, -0.3) * (1 + Math.pow(n / 4000, 0.6)));
+  const a = analyzeRecords(syntheticRecords(grid, t, 5), { bootstrapReplicates: 150 }, { collapseBootstrapReplicates: 3 });
+  const l = a.phases.find((x) => x.pEval === 0.5)!;
+  assert.equal(l.phase, "dementia", `${l.rule}: ${l.reason}`);
+  assert.match(l.reason, /α over the window N = 16000…64000, 3 sizes/);
+  const w = a.windowSlopes!.find((x) => x.pEval === 0.5)!;
+  assert.ok(w.alphaCI[1] < 0 && l.alpha === w.alpha);
 });
 
 test("a loss that falls then rises with N is dementia by the rising-tail rule; N* is found inside the range", () => {

@@ -222,7 +222,7 @@ test("config: evalMode takes one mode or a list (trained once, every mode evalua
   assert.throws(() => parseConfig({ ...grid, evalMode: [] }), (e: unknown) => e instanceof MentiaError && /evalMode/.test(e.message));
 });
 
-test("store: a schema-2 file is read as schema 3 read-only (each row gets its job's mode) and migrated in place when opened for writing", () => {
+test("store: a schema-2 file is read as the current schema read-only (each row gets its job's mode, no trajectory) and migrated in place when opened for writing", () => {
   const dir = mkdtempSync(join(tmpdir(), "mentia-schema2-"));
   const path = join(dir, "results.sqlite");
   const config = parseConfig({ widths: [8], depths: [1], pTrain: [0, 0.5], pEval: [0, 0.4], sizes: [100], seeds: [0, 1], policy: "steps", steps: 5, evalMode: "mask" });
@@ -244,7 +244,7 @@ test("store: a schema-2 file is read as schema 3 read-only (each row gets its jo
   db.exec(`ALTER TABLE evals RENAME TO e3;
     CREATE TABLE evals (job_key TEXT NOT NULL REFERENCES jobs (key), p_eval REAL NOT NULL, loss REAL NOT NULL, loss_stderr REAL NOT NULL, accuracy REAL NOT NULL, accuracy_stderr REAL NOT NULL, mask_losses TEXT NOT NULL, mask_accuracies TEXT NOT NULL, PRIMARY KEY (job_key, p_eval));
     INSERT INTO evals SELECT job_key, p_eval, loss, loss_stderr, accuracy, accuracy_stderr, mask_losses, mask_accuracies FROM e3;
-    DROP TABLE e3; UPDATE meta SET value = '2' WHERE key = 'schema_version';`);
+    DROP TABLE e3; ALTER TABLE jobs DROP COLUMN trajectory; UPDATE meta SET value = '2' WHERE key = 'schema_version';`);
   db.close();
   const schemaOf = (): string => {
     const d = new Database(path, { readonly: true });
@@ -275,7 +275,7 @@ test("store: a schema-2 file is read as schema 3 read-only (each row gets its jo
   assert.deepEqual(rw.exportRows(), expected);
   assert.equal(rw.counts().done, plan.length);
   rw.close();
-  assert.equal(schemaOf(), "3");
+  assert.equal(schemaOf(), "4");
   const again = SweepStore.open(path, { readonly: true });
   assert.deepEqual(again.exportRows(), expected);
   again.close();

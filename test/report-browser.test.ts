@@ -69,7 +69,7 @@ test("report in headless Chromium: figures render, no errors, no network, contro
       }),
     );
     const ids = figures.map((f) => f.id);
-    assert.deepEqual(ids, ["fig1-phase-diagram", "fig1b-boundary-overlay", "fig1c-boundary-across", "fig2-loss-vs-n", "fig3-alpha-vs-peval", "fig4-length-scale", "fig5-collapse", "fig6-accuracy"]);
+    assert.deepEqual(ids, ["fig1-phase-diagram", "fig1b-boundary-overlay", "fig1c-boundary-across", "fig2-loss-vs-n", "fig2b-loss-relative", "fig3-alpha-vs-peval", "fig4-length-scale", "fig5-collapse", "fig6-accuracy"]);
     for (const f of figures) {
       const plotted = f.variants.filter((v) => v.svg);
       assert.ok(plotted.length > 0, `${f.id}: no plot at all (${f.note ?? "no note"})`);

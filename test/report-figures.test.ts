@@ -132,12 +132,12 @@ test("figures: every variant of every figure has a spec that compiles without a 
   const figs = buildFigures(A);
   assert.deepEqual(
     figs.map((f) => f.id),
-    ["fig1-phase-diagram", "fig1b-boundary-overlay", "fig1c-boundary-across", "fig2-loss-vs-n", "fig3-alpha-vs-peval", "fig4-length-scale", "fig5-collapse", "fig6-accuracy"],
+    ["fig1-phase-diagram", "fig1b-boundary-overlay", "fig1c-boundary-across", "fig2-loss-vs-n", "fig2b-loss-relative", "fig3-alpha-vs-peval", "fig4-length-scale", "fig5-collapse", "fig6-accuracy"],
   );
   const archs = architectures(A);
   const lines = archs.flatMap((a) => pTrainsOf(A, a)).length;
   const counts = Object.fromEntries(figs.map((f) => [f.id, f.variants.length]));
-  assert.deepEqual(counts, { "fig1-phase-diagram": archs.length, "fig1b-boundary-overlay": 1, "fig1c-boundary-across": archs.length, "fig2-loss-vs-n": lines, "fig3-alpha-vs-peval": lines, "fig4-length-scale": lines, "fig5-collapse": lines, "fig6-accuracy": archs.length });
+  assert.deepEqual(counts, { "fig1-phase-diagram": archs.length, "fig1b-boundary-overlay": 1, "fig1c-boundary-across": archs.length, "fig2-loss-vs-n": lines, "fig2b-loss-relative": lines, "fig3-alpha-vs-peval": lines, "fig4-length-scale": lines, "fig5-collapse": lines, "fig6-accuracy": archs.length });
   for (const f of figs) {
     for (const v of f.variants) {
       if (!v.spec) {
@@ -161,7 +161,7 @@ test("figures without data say so instead of failing", () => {
   assert.match(byId["fig5-collapse"].note ?? "", /No finite-size-scaling collapse/);
   for (const id of ["fig1b-boundary-overlay", "fig4-length-scale", "fig5-collapse"]) assert.equal(byId[id].variants.length, 0);
   assert.equal(byId["fig1c-boundary-across"], undefined, "no boundaries: no overlay across architectures");
-  for (const id of ["fig1-phase-diagram", "fig2-loss-vs-n", "fig3-alpha-vs-peval", "fig6-accuracy"]) assert.ok(byId[id].variants.every((v) => v.spec));
+  for (const id of ["fig1-phase-diagram", "fig2-loss-vs-n", "fig2b-loss-relative", "fig3-alpha-vs-peval", "fig6-accuracy"]) assert.ok(byId[id].variants.every((v) => v.spec));
   assert.equal(phaseDiagramSpec({ ...bare, phases: [] }, ARCH), null);
   assert.equal(lossVsNSpec(bare, { width: 999, depth: 1 }, 0), null);
 });

@@ -20,6 +20,8 @@ import { classifyPhases, phaseBoundaries, type PhaseInput } from "./phases.js";
 import { scalingFit } from "./scaling.js";
 import { ANALYSIS_SCHEMA_VERSION, type Analysis, type AnalysisOptions, type CollapseComparison, type CollapseResult, type CrossoverSize, type LengthScaleFit, type LossCurve } from "./schema.js";
 import { AnalysisRng } from "./stats.js";
+import { compareNStarForms, fitNStarQuadratic, type NStarComparison } from "./nstar-forms.js";
+import { annotateWindow, DEFAULT_SLOPE_WINDOW, windowPhaseInputs } from "./phase-rule.js";
 
 export const DEFAULT_ANALYSIS_OPTIONS: AnalysisOptions = {
   ciLevel: 0.95,
@@ -40,6 +42,8 @@ export const DEFAULT_ANALYSIS_OPTIONS: AnalysisOptions = {
   preferRatio: 2,
   minDeltaAic: 10,
   collapseBootstrapReplicates: 30,
+  phaseRule: "window",
+  slopeWindow: DEFAULT_SLOPE_WINDOW,
 };
 
 /** Extra knobs that are not part of the recorded options (speed, timestamps). */
@@ -64,6 +68,8 @@ export function resolveOptions(partial: Partial<AnalysisOptions> = {}): Analysis
   if (!(o.flatAlphaTolerance >= o.eumentiaMinAlpha)) bad("flatAlphaTolerance", "must be ≥ eumentiaMinAlpha");
   if (!(o.collapseHalfWindow > 0)) bad("collapseHalfWindow", "must be > 0");
   if (!(o.preferRatio >= 1)) bad("preferRatio", "must be ≥ 1");
+  if (o.phaseRule !== "window" && o.phaseRule !== "global") bad("phaseRule", `must be 'window' or 'global', got ${String(o.phaseRule)}`);
+  if (!((o.slopeWindow as number) > 0)) bad("slopeWindow", `must be > 0 (a span in ln N), got ${o.slopeWindow}`);
   if (!(Number.isInteger(o.collapseBootstrapReplicates) && (o.collapseBootstrapReplicates as number) >= 2)) bad("collapseBootstrapReplicates", `must be an integer ≥ 2, got ${o.collapseBootstrapReplicates}`);
   for (const [k, v] of Object.entries(o)) if (typeof v === "number" && !Number.isFinite(v)) bad(k, "must be a finite number");
   return o;
@@ -116,9 +122,12 @@ export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<
     const w = scalingFit(c, b, { ciLevel: o.ciLevel });
     return { curve: c, fit: w.fit, bootAlphas: w.bootAlphas, errorFactor: w.errorFactor };
   });
-  const phases = classifyPhases(inputs, o);
+  // The one phase rule: α_w over the window of the largest sizes (phase-rule.ts), or the global fit.
+  const windowed = windowPhaseInputs(inputs, boot, o.slopeWindow as number, o.ciLevel);
+  const ruleInputs = o.phaseRule === "window" ? windowed.inputs : inputs;
+  const phases = o.phaseRule === "window" ? annotateWindow(classifyPhases(ruleInputs, o), windowed.slopes) : classifyPhases(ruleInputs, o);
   warnings.push(...decidingLevers(phases, curves, o.ciLevel));
-  const boundaries = phaseBoundaries(inputs, phases, o);
+  const boundaries = phaseBoundaries(ruleInputs, phases, o);
 
   const crossovers: CrossoverSize[] = curves.map((c) => {
     const b = boot.get(c) as CurveBootstrap;
@@ -129,6 +138,7 @@ export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<
   // N*(p): p_c's error from refitting seed-bootstrap replicates (the replicate N* of every
   // curve of the line come from the same seed draw, so their correlation is kept).
   const lengthScaleFits: LengthScaleFit[] = [];
+  const nStarComparisons: NStarComparison[] = [];
   const phaseOf = new Map(phases.map((p) => [`${p.width}|${p.depth}|${p.pTrain}|${p.pEval}`, p.phase]));
   const nReps = Math.min(o.bootstrapReplicates, 50);
   for (const fam of families.values()) {
@@ -164,12 +174,16 @@ export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<
     // fitted (so the paper's form is always tested, also when a free σ is not determined),
     // and the power law.
     const forms: ["bkt" | "power", number | null][] = [["bkt", o.lengthScaleSigma], ...(o.lengthScaleSigma === null ? [["bkt", 0.5] as ["bkt", number]] : []), ["power", null]];
+    const lineFits: LengthScaleFit[] = [];
     for (const [form, sigma] of forms) {
       const f = fitLengthScale(pts, form, sigma, { replicates, ciLevel: o.ciLevel });
-      if (f) lengthScaleFits.push({ width, depth, pTrain, ...f });
+      if (f) lineFits.push({ width, depth, pTrain, ...f });
+      if (f) lengthScaleFits.push(lineFits[lineFits.length - 1]);
       else if (!(form === "bkt" && sigma === null)) warnings.push(`N*(p) ${form}${form === "bkt" ? ` (σ ${sigma === null ? "fitted" : `= ${sigma}`})` : ""} fit skipped for width ${width}, depth ${depth}, p_train ${pTrain}: ${used.length} uncensored crossover size(s) leave no degree of freedom (need ≥ ${form === "bkt" && sigma === null ? 5 : 4})`);
       else warnings.push(`N*(p) BKT fit with σ fitted skipped for width ${width}, depth ${depth}, p_train ${pTrain}: ${used.length} uncensored crossover size(s) are too few to fit σ (needs 5); the σ = 1/2 fit stands for it`);
     }
+    // Diverging or not: the divergent forms against a quadratic that never diverges (nstar-forms.ts).
+    nStarComparisons.push(compareNStarForms({ width, depth, pTrain }, lineFits, fitNStarQuadratic(pts), o.minDeltaAic ?? 10));
   }
 
   const collapses: CollapseComparison[] = [];
@@ -198,10 +212,12 @@ export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<
     input,
     curves,
     fits: inputs.map((i) => i.fit),
+    windowSlopes: windowed.slopes,
     phases,
     boundaries,
     crossovers,
     lengthScaleFits,
+    nStarComparisons,
     collapses,
     warnings,
     completeness,
@@ -299,6 +315,7 @@ export function formatSummary(a: Analysis): string {
       const sg = ls.form === "bkt" ? (ls.sigmaFixed ? ", σ = 1/2 fixed" : `, σ = ${ls.params.sigma.toFixed(2)} ± ${ls.paramErrs.sigma === null ? "?" : ls.paramErrs.sigma.toFixed(2)}`) : "";
       lines.push(`  N*(p_eval) ${ls.form} fit at p_train ${ls.pTrain}: ${nd ? `not determined: ${nd}` : `p_c = ${pcText(ls.pc, ls.pcErr, ls.pcBound)}${sg}, χ²/dof = ${ls.chi2.toFixed(2)}/${ls.dof}`}`);
     }
+    for (const c of (a.nStarComparisons ?? []).filter((x) => x.width === w && x.depth === d)) lines.push(`  N*(p_eval) at p_train ${c.pTrain}: ${c.verdict} (${c.reason})${c.quadratic ? `; quadratic χ²/dof = ${c.quadratic.chi2.toFixed(2)}/${c.quadratic.dof}` : ""}`);
     for (const c of a.collapses.filter((x) => x.width === w && x.depth === d)) {
       const one = (r: CollapseResult | null | undefined): string => {
         if (!r) return "n/a";

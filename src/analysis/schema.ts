@@ -14,6 +14,10 @@
  * - Numbers are never NaN: a quantity that cannot be computed is `null` and a `note` says why.
  */
 
+import type { NStarComparison } from "./nstar-forms.js";
+import type { WindowSlope } from "./phase-rule.js";
+import type { TrajectoryCurve } from "./slice.js";
+
 export const ANALYSIS_SCHEMA_VERSION = 1 as const;
 
 /** The three phases of the paper, plus `uncertain` when the evidence does not decide. */
@@ -418,6 +422,14 @@ export interface AnalysisOptions {
   minDeltaAic?: number;
   /** Collapse and N*(p): bootstrap replicates refitted for parameter errors (seeds resampled jointly). Default 30. */
   collapseBootstrapReplicates?: number;
+  /**
+   * The phase rule (docs/analysis.md, "The phase rule"): "window" = α_w, the slope over the
+   * window of the largest sizes (phase-rule.ts), labels and boundaries; "global" = the power law
+   * over the whole range plus the rising-tail fit (mentia ≤ 0.3). Absent in older files: global.
+   */
+  phaseRule?: "window" | "global";
+  /** The window in ln N: sizes in [N_max·e^(−slopeWindow), N_max], at least 3. Default ln 4. */
+  slopeWindow?: number;
 }
 
 export interface AnalysisInputSummary {
@@ -459,6 +471,30 @@ export interface Analysis {
    * report's side-by-side phase diagrams and boundary overlay.
    */
   modes?: ModeSummary[];
+  /**
+   * L(N) read from the jobs' trajectories at this point of the training (src/analysis/slice.ts);
+   * absent: the jobs' own evaluations (the policy's weights, all p_eval of the grid).
+   */
+  slice?: SliceInfo;
+  /** N*(p) per line: the divergent forms against a quadratic in p that never diverges, and the verdict (nstar-forms.ts). */
+  nStarComparisons?: NStarComparison[];
+  /** α_w over the window of the largest sizes at every grid point (phase-rule.ts), whichever rule labels. */
+  windowSlopes?: WindowSlope[];
+  /** The trajectories (L against training steps per N, mean over seeds) when the sweep recorded them. */
+  trajectories?: TrajectoryCurve[];
+  /** Filled by the report, not by analyze: the phases and boundaries of every slice analysed (analysis-slice-*.json). */
+  slices?: Array<SliceInfo & { file: string; phases: PhaseLabel[]; boundaries: BoundaryCurves[] }>;
+}
+
+/** Where along the training an analysis reads L(N), and what reading it there cost. */
+export interface SliceInfo {
+  kind: "early-stop" | "steps" | "epochs" | "samples";
+  /** Steps, epochs or samples; null for early-stop. */
+  value: number | null;
+  /** Trainings whose checkpoints do not reach the slice (left out, not extrapolated). */
+  outside: string[];
+  /** Leave-one-out check of the interpolation on these trajectories (slice.ts interpolationCheck); null for early-stop. */
+  interpolation: { checks: number; medianRelError: number; p90RelError: number } | null;
 }
 
 /** One eval mode of a multi-mode sweep (Analysis.modes). */

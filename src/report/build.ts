@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { ANALYSIS_SCHEMA_VERSION, type Analysis, type Architecture } from "../analysis/schema.js";
 import { MentiaError } from "../errors.js";
@@ -187,5 +187,20 @@ export async function reportSweep(dir: string, opts: BuildReportOptions & { outp
   }
   const meta = readReportMetaOrNote(dir);
   for (const n of meta.notes) opts.onNote?.(n);
+  const slices = readSlices(dir);
+  if (slices.length > 0) analysis = { ...analysis, slices };
   return buildReport(analysis, meta, opts.output ?? output, opts);
+}
+
+/** The phases and boundaries of every DIR/analysis-slice-*.json ('mentia analyze --slice'), early stopping first, then by kind and value. */
+function readSlices(dir: string): NonNullable<Analysis["slices"]> {
+  const files = readdirSync(dir).filter((f) => /^analysis-slice-.+\.json$/.test(f));
+  const order = ["early-stop", "steps", "epochs", "samples"];
+  return files
+    .map((file) => {
+      const a = readAnalysis(dir, file);
+      if (!a.slice) throw new MentiaError(`${join(dir, file)}: no 'slice' field; rerun 'mentia analyze ${dir} --slice ...'`);
+      return { ...a.slice, file, phases: a.phases, boundaries: a.boundaries };
+    })
+    .sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || (a.value ?? 0) - (b.value ?? 0));
 }

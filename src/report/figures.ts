@@ -9,6 +9,8 @@ import { lengthScaleSpec } from "./figures/length-scale.js";
 import { lossVsNSpec } from "./figures/loss-vs-n.js";
 import { hasModes, modeBoundariesSpec, modePhaseDiagramsSpec } from "./figures/modes.js";
 import { phaseDiagramSpec } from "./figures/phase-diagram.js";
+import { lossRelativeSpec } from "./figures/loss-relative.js";
+import { slicePhaseDiagramsSpec, trajectorySpec } from "./figures/trajectory.js";
 
 /**
  * The report's figures in page order, as Vega-Lite specs built from analysis.json alone
@@ -21,6 +23,7 @@ import { phaseDiagramSpec } from "./figures/phase-diagram.js";
  */
 export * from "./figures/common.js";
 export { boundaryFamily } from "./figures/boundaries.js";
+export { lossRelativeSpec, slicePhaseDiagramsSpec, trajectorySpec };
 export { accuracySpec, alphaVsPEvalSpec, boundaryAcrossSpec, boundaryOverlaySpec, collapseSpec, lengthScaleSpec, lossVsNSpec, phaseDiagramSpec };
 export { collapseTitle } from "./figures/collapse.js";
 export { fitLabel, lengthScaleCurve } from "./figures/length-scale.js";
@@ -108,9 +111,42 @@ export function buildFigures(analysis: Analysis): Figure[] {
   });
 
   figures.push({
+    id: "fig2b-loss-relative",
+    title: "2b. Loss relative to its minimum, one p_eval at a time",
+    caption:
+      "The curves of figure 2 divided by their smallest mean, each p_eval in its own panel with its own scale: a few-per-cent minimum or rise that is invisible among many curves on one log axis shows here. A curve whose ring sits inside the N range has an interior minimum.",
+    dims: "line",
+    variants: perLine((a, p) => lossRelativeSpec(analysis, a, p), NO_DATA),
+  });
+
+  if ((analysis.trajectories?.length ?? 0) > 0) {
+    figures.push({
+      id: "fig2c-trajectory",
+      title: "2c. Loss along the training",
+      caption:
+        "Test loss under removal against optimisation steps, one line per N, from the trajectories the sweep recorded (checkpoints log-spaced in steps). Reading the lines at one step gives L(N) at a fixed number of steps; the dots give L(N) at early stopping. Where lines of larger N cross those of smaller N, the phase label depends on where training stops.",
+      dims: "line",
+      variants: perLine((a, p) => trajectorySpec(analysis, a, p), "no trajectories for this line"),
+    });
+  }
+
+  if ((analysis.slices?.length ?? 0) > 0) {
+    figures.push({
+      id: "fig2d-slice-phase-diagrams",
+      title: "2d. Phase diagrams by training length",
+      caption: `The phase diagram with L(N) read at each slice of the training-length axis that was analysed (${(analysis.slices ?? []).map((s) => (s.kind === "early-stop" ? "early stopping" : `${s.value} ${s.kind}`)).join(", ")}; 'mentia analyze DIR --slice ...'). A cell whose colour changes between panels has a phase that depends on the training-length rule.`,
+      dims: "arch",
+      variants: perArch((a) => slicePhaseDiagramsSpec(analysis, a), "no phase labels for this architecture"),
+    });
+  }
+
+  figures.push({
     id: "fig3-alpha-vs-peval",
     title: "3. Scaling exponent α vs p_eval",
-    caption: "The exponent α of L ∝ N⁻ᵅ at each p_eval with its confidence interval. The eumentia–dementia boundary is where α crosses zero (dashed line, band = ± 1σ).",
+    caption:
+      analysis.options.phaseRule === "window"
+        ? "The local exponent α = −d ln L / d ln N over the window of the largest sizes (the phase rule, docs/analysis.md) at each p_eval with its confidence interval. The eumentia–dementia boundary is where α crosses zero (dashed line, band = ± 1σ)."
+        : "The exponent α of L ∝ N⁻ᵅ at each p_eval with its confidence interval. The eumentia–dementia boundary is where α crosses zero (dashed line, band = ± 1σ).",
     dims: "line",
     variants: perLine((a, p) => alphaVsPEvalSpec(analysis, a, p), NO_DATA),
   });

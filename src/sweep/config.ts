@@ -142,6 +142,22 @@ function int(min: number, what: string, max = Number.MAX_SAFE_INTEGER) {
 const EVAL_MODE_MESSAGE = `must be one of ${EVAL_MODES.map((m) => `'${m}'`).join(", ")}, or a list of them`;
 const evalModeSchema = z.enum(EVAL_MODES as [EvalMode, ...EvalMode[]], { errorMap: () => ({ message: EVAL_MODE_MESSAGE }) });
 
+/** `trajectory`: record the test loss under removal along every training (TrajectorySpec in src/train/job.ts). */
+const trajectorySchema = z
+  .object({
+    points: int(1, "an integer ≥ 1").default(12),
+    pEval: grid("p"),
+    masks: int(1, "an integer ≥ 1").default(1),
+    evalMode: evalModeSchema.optional(),
+    horizon: int(1, "an integer ≥ 1 (the step where the log-spaced checkpoints end)").optional(),
+    extendFactor: z
+      .number({ invalid_type_error: "must be a number ≥ 1" })
+      .refine((v) => Number.isFinite(v) && v >= 1, (v) => ({ message: `must be a number ≥ 1 (multiple of the stopping step), got ${v}` }))
+      .optional(),
+    extendSteps: int(1, "an integer ≥ 1 (train the trajectory to at least this step)").optional(),
+  }, { invalid_type_error: "must be a mapping {points, pEval, masks, ...}" })
+  .strict();
+
 const configSchema = z
   .object({
     widths: grid("int≥1"),
@@ -181,6 +197,7 @@ const configSchema = z
     masks: int(1, "an integer ≥ 1").default(CONFIG_DEFAULTS.masks),
     rescale: z.boolean({ invalid_type_error: "must be true or false" }).default(CONFIG_DEFAULTS.rescale),
     subsetSeed: int(0, `an integer in [0, ${UINT32_MAX}]`, UINT32_MAX).default(CONFIG_DEFAULTS.subsetSeed),
+    trajectory: trajectorySchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -213,7 +230,7 @@ function issueMessage(issue: z.ZodIssue, raw: unknown): string {
   const where = formatPath(issue.path);
   switch (issue.code) {
     case z.ZodIssueCode.unrecognized_keys:
-      return `${where}: unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${k}'`).join(", ")} (known: ${Object.keys(configSchema.innerType().shape).join(", ")})`;
+      return `${where}: unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${k}'`).join(", ")} (known: ${Object.keys(issue.path[0] === "trajectory" ? trajectorySchema.shape : configSchema.innerType().shape).join(", ")})`;
     case z.ZodIssueCode.invalid_type: {
       if (issue.received === "undefined") return `${where}: is required`;
       const at = valueAt(raw, issue.path);

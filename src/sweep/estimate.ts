@@ -3,7 +3,7 @@ import type { MnistData } from "../data/mnist.js";
 import { paramCount, type Engine, type EngineName } from "../engine/types.js";
 import { runJob } from "../train/train.js";
 import type { TrainJob } from "../train/job.js";
-import { evalPasses, jobSteps, jobValidations, TEST_SET_SIZE, type PlannedJob } from "./plan.js";
+import { evalPasses, jobSteps, jobValidations, TEST_SET_SIZE, trajectoryPasses, type PlannedJob } from "./plan.js";
 
 /**
  * Time estimate for a dry run, calibrated by a short measured run on this machine:
@@ -204,7 +204,8 @@ export function predictJobSeconds(p: PlannedJob, probes: ProbeResult[], which: W
   const overhead = probeValue(probes, p.job, (q) => q.overheadSeconds || 1e-6);
   // Early stopping's validations: one pass (no removal) over the validation split each.
   const validation = (jobValidations(p.job) * evaluation * p.job.validation) / (TEST_SET_SIZE * evalPasses(p.job));
-  return expectedSteps(p.job) * step + evaluation + validation + overhead;
+  const trajectory = (trajectoryPasses(p.job) * evaluation) / evalPasses(p.job);
+  return expectedSteps(p.job) * step + evaluation + validation + trajectory + overhead;
 }
 
 function schedule(times: number[], workers: number): number {

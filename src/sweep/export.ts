@@ -1,6 +1,6 @@
 import type { EvalMode } from "../engine/types.js";
-import type { TrainingRecord, TrainJob, ValEvery } from "../train/job.js";
-import type { EvalRecord } from "./records.js";
+import type { TrainingRecord, Trajectory, TrainJob, ValEvery } from "../train/job.js";
+import type { EvalRecord, TrajectoryRecord } from "./records.js";
 import type { EvalDump } from "./schema.js";
 import type { SweepStore } from "./store.js";
 
@@ -163,6 +163,36 @@ export function toCsv(rows: ExportRow[]): string {
 }
 
 /** JSON array of row objects (one per line inside the array, for diff-friendly files). */
-export function toJson(rows: ExportRow[]): string {
+export function toJson(rows: ReadonlyArray<ExportRow | TrajectoryRecord>): string {
   return rows.length === 0 ? "[]\n" : `[\n${rows.map((r) => JSON.stringify(r)).join(",\n")}\n]\n`;
+}
+
+/** Every checkpoint × p_eval of the trajectories of the plan's finished jobs (none without trajectories). */
+export function trajectoryRecords(store: SweepStore): TrajectoryRecord[] {
+  const rows = store
+    .stmt("SELECT key, job, trajectory FROM jobs WHERE in_plan = 1 AND status = 'done' AND trajectory IS NOT NULL ORDER BY width, depth, p_train, n, seed, key")
+    .all() as Array<{ key: string; job: string; trajectory: string }>;
+  return rows.flatMap((r) => {
+    const job = JSON.parse(r.job) as TrainJob;
+    const t = JSON.parse(r.trajectory) as Trajectory;
+    return t.points.flatMap((p) =>
+      p.evals.map((e) => ({
+        jobKey: r.key, width: job.width, depth: job.depth, pTrain: job.pTrain, n: job.n, seed: job.seed, evalMode: t.evalMode,
+        step: p.step, epoch: p.step / t.stepsPerEpoch, samples: p.samples, best: p.best, stopStep: t.stopStep, endStep: t.endStep, valLoss: p.valLoss,
+        pEval: e.pEval, loss: e.loss, lossStderr: e.lossStderr, accuracy: e.accuracy, maskLosses: e.maskLosses,
+      })),
+    );
+  });
+}
+
+/** The columns of the trajectory CSV (JSON adds maskLosses). */
+export const TRAJECTORY_CSV_COLUMNS = [
+  "jobKey", "width", "depth", "pTrain", "n", "seed", "evalMode", "step", "epoch", "samples", "best", "stopStep", "endStep", "valLoss", "pEval", "loss", "lossStderr", "accuracy",
+] as const satisfies ReadonlyArray<keyof TrajectoryRecord>;
+
+/** CSV of trajectory records, with a header line. */
+export function trajectoryCsv(rows: TrajectoryRecord[]): string {
+  const lines = [TRAJECTORY_CSV_COLUMNS.join(",")];
+  for (const r of rows) lines.push(TRAJECTORY_CSV_COLUMNS.map((c) => csvField(r[c])).join(","));
+  return lines.join("\n") + "\n";
 }

@@ -113,13 +113,13 @@ export function recordResult(store: SweepStore, key: JobKey, result: JobResult, 
   );
   const upd = store.stmt(
     `UPDATE jobs SET status = 'done', finished_at = ?, wall_seconds = ?, train_seconds = ?, eval_seconds = ?, steps = ?,
-       final_train_loss = ?, training = ?, error = NULL, engine = ?, versions = ? WHERE key = ?`,
+       final_train_loss = ?, training = ?, error = NULL, engine = ?, versions = ?, trajectory = ? WHERE key = ?`,
   );
   store.db
     .transaction(() => {
       del.run(key);
       for (const e of result.evals) ins.run(key, e.evalMode, e.pEval, e.loss, e.lossStderr, e.accuracy, e.accuracyStderr, JSON.stringify(e.maskLosses), JSON.stringify(e.maskAccuracies));
-      const changed = upd.run(now(), info.wallSeconds, result.trainSeconds, result.evalSeconds, result.steps, result.finalTrainLoss, JSON.stringify(result.training), result.engine, JSON.stringify(info.versions), key).changes;
+      const changed = upd.run(now(), info.wallSeconds, result.trainSeconds, result.evalSeconds, result.steps, result.finalTrainLoss, JSON.stringify(result.training), result.engine, JSON.stringify(info.versions), result.trajectory ? JSON.stringify(result.trajectory) : null, key).changes;
       if (changed !== 1) throw new Error(`recordResult: job ${key} is not in ${store.path}`);
     })
     .immediate();

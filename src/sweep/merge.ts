@@ -53,7 +53,13 @@ interface OpenShard {
 
 /** What a finished job computed: its evals and training outcome, nothing about timing. */
 function numbersOf(row: JobDump, evals: EvalDump[]): unknown {
-  return { steps: row.steps, finalTrainLoss: row.final_train_loss, training: row.training, evals: evals.map(({ job_key: _, ...e }) => e) };
+  return { steps: row.steps, finalTrainLoss: row.final_train_loss, training: row.training, evals: evals.map(({ job_key: _, ...e }) => e), ...(row.trajectory !== null ? { trajectory: withoutTiming(row.trajectory) } : {}) };
+}
+
+/** A stored trajectory without its evaluation time (timings differ between two runs of one job). */
+function withoutTiming(json: string): unknown {
+  const { evalSeconds: _, ...rest } = JSON.parse(json) as { evalSeconds?: number };
+  return rest;
 }
 
 function digest(value: unknown): string {
@@ -85,6 +91,7 @@ function firstDifference(a: { row: JobDump; evals: EvalDump[] }, b: { row: JobDu
   if (a.evals.length !== b.evals.length) return { what: "number of evaluations", a: String(a.evals.length), b: String(b.evals.length) };
   if (a.row.final_train_loss !== b.row.final_train_loss) return { what: "final train loss", a: String(a.row.final_train_loss), b: String(b.row.final_train_loss) };
   if (a.row.training !== b.row.training) return { what: "training record", a: String(a.row.training), b: String(b.row.training) };
+  if (canonicalJson(a.row.trajectory && withoutTiming(a.row.trajectory)) !== canonicalJson(b.row.trajectory && withoutTiming(b.row.trajectory))) return { what: "trajectory", a: a.row.trajectory === null ? "absent" : "recorded", b: b.row.trajectory === null ? "absent" : "recorded (other numbers)" };
   return { what: "steps", a: String(a.row.steps), b: String(b.row.steps) };
 }
 

@@ -3,6 +3,7 @@ import { paramCount } from "../engine/types.js";
 import { isRandomMode } from "../engine/prune.js";
 import { evalModesOf, type TrainJob } from "../train/job.js";
 import { stepBudget, stepsPerEpoch, validationInterval } from "../train/train.js";
+import { extendedEnd, trajectorySchedule } from "../train/trajectory.js";
 import { canonicalJson, type SweepConfig } from "./config.js";
 
 /**
@@ -38,10 +39,28 @@ export function jobKey(job: TrainJob): JobKey {
  * estimates only — never for results.
  */
 export function jobSteps(job: TrainJob): number {
+  return job.trajectory ? extendedEnd(job.trajectory, policySteps(job)) : policySteps(job);
+}
+
+/** jobSteps without a trajectory's extension. */
+function policySteps(job: TrainJob): number {
   if (job.policy !== "early-stop") return stepBudget(job);
   const every = validationInterval(job);
   const best = Math.max(earlyStopBestEpochs(job.pTrain, job.depth) * stepsPerEpoch(job), EARLY_STOP_BEST_MIN_STEPS);
   return Math.min(job.maxSteps, Math.ceil(best / every) * every + job.patience * every);
+}
+
+/**
+ * Test-set passes a job's trajectory is expected to make (0 without one): its checkpoints up to
+ * the expected end plus the best and last steps, each pEval × draws, plus a validation pass each.
+ */
+export function trajectoryPasses(job: TrainJob): number {
+  const t = job.trajectory;
+  if (!t) return 0;
+  const end = jobSteps(job);
+  const points = trajectorySchedule(t, validationInterval(job), stepBudget(job)).filter((s) => s <= end).length + 2;
+  const mode = t.evalMode ?? evalModesOf(job)[0];
+  return points * (t.pEval.length * (isRandomMode(mode) ? t.masks : 1) + job.validation / TEST_SET_SIZE);
 }
 export const EARLY_STOP_BEST_MIN_STEPS = 150;
 
@@ -82,7 +101,7 @@ export function jobCostParts(job: TrainJob): { train: number; evaluation: number
   const params = paramCount({ width: job.width, depth: job.depth });
   return {
     train: jobSteps(job) * Math.min(job.batch, job.n) * 3 * params,
-    evaluation: (evalPasses(job) * TEST_SET_SIZE + jobValidations(job) * job.validation) * params,
+    evaluation: ((evalPasses(job) + trajectoryPasses(job)) * TEST_SET_SIZE + jobValidations(job) * job.validation) * params,
   };
 }
 
@@ -118,6 +137,7 @@ export function makeJob(config: SweepConfig, point: { width: number; depth: numb
     ...(config.magnitudeRescale !== undefined ? { magnitudeRescale: config.magnitudeRescale } : {}),
     ...(config.magnitudeGlobal !== undefined ? { magnitudeGlobal: config.magnitudeGlobal } : {}),
     subsetSeed: config.subsetSeed,
+    ...(config.trajectory ? { trajectory: config.trajectory } : {}),
   };
 }
 

@@ -14,8 +14,11 @@ export type JobStatus = "pending" | "running" | "done" | "failed";
  *  non-overlapping random streams) and the jobs.training column. Schema-1 sweeps hold numbers
  *  made another way and are refused rather than mixed (store.ts).
  *  3: evals.eval_mode (a job may be evaluated in several modes); schema-2 files are migrated
- *  when opened for writing (each row gets its job's evalMode) and read as such read-only. */
-export const SCHEMA_VERSION = 3;
+ *  when opened for writing (each row gets its job's evalMode) and read as such read-only.
+ *  4: jobs.trajectory (the test loss under removal along the training, JSON of a Trajectory,
+ *  NULL for jobs without one); schema-2 and -3 files are migrated when opened for writing
+ *  (every trajectory NULL) and read through a view read-only. */
+export const SCHEMA_VERSION = 4;
 
 /** Columns of `jobs`: name and SQL type/constraints, in table order. */
 export const JOB_COLUMNS = [
@@ -42,6 +45,7 @@ export const JOB_COLUMNS = [
   ["error", "TEXT"],
   ["engine", "TEXT"],
   ["versions", "TEXT"],
+  ["trajectory", "TEXT"],
 ] as const;
 
 /** Columns of `evals`. */
@@ -86,6 +90,8 @@ export interface JobDump {
   error: string | null;
   engine: string | null;
   versions: string | null;
+  /** JSON of the job's Trajectory (src/train/job.ts); null without one. */
+  trajectory: string | null;
 }
 
 /** A raw `evals` row. */
@@ -137,6 +143,12 @@ export const MIGRATE_2_TO_3 = [
   "DROP TABLE evals_v2;",
   "UPDATE meta SET value = '3' WHERE key = 'schema_version';",
 ].join("\n");
+
+/** Schema 3 → 4 in place (in the caller's transaction): jobs gains the trajectory column. */
+export const MIGRATE_3_TO_4 = ["ALTER TABLE jobs ADD COLUMN trajectory TEXT;", "UPDATE meta SET value = '4' WHERE key = 'schema_version';"].join("\n");
+
+/** A read-only schema-2 or -3 file is read as schema 4 through a temporary view of its jobs. */
+export const READ_V3_AS_V4 = "CREATE TEMP VIEW jobs AS SELECT *, NULL AS trajectory FROM main.jobs;";
 
 /** A read-only schema-2 file is read as schema 3 through a temporary view that shadows its evals. */
 export const READ_V2_AS_V3 = `CREATE TEMP VIEW evals AS SELECT e.job_key AS job_key, ${MODE_OF_JOB} AS eval_mode, e.p_eval AS p_eval, e.loss AS loss, e.loss_stderr AS loss_stderr, e.accuracy AS accuracy, e.accuracy_stderr AS accuracy_stderr, e.mask_losses AS mask_losses, e.mask_accuracies AS mask_accuracies FROM main.evals e;`;

@@ -5,14 +5,14 @@ import Database from "better-sqlite3";
 import { MentiaError } from "../errors.js";
 import type { JobResult } from "../train/job.js";
 import { canonicalJson, configDifferences, configJson, type SweepConfig } from "./config.js";
-import { evalRecords, exportRows, type ExportRow } from "./export.js";
+import { evalRecords, exportRows, trajectoryRecords, type ExportRow } from "./export.js";
 import * as jobs from "./jobs.js";
 import type { FailedJob, StatusCounts, Versions } from "./jobs.js";
 import * as locks from "./lock.js";
 import type { RunLock } from "./lock.js";
 import type { JobKey, PlannedJob } from "./plan.js";
-import type { EvalRecord } from "./records.js";
-import { MIGRATE_2_TO_3, READ_V2_AS_V3, SCHEMA, SCHEMA_VERSION, type EvalDump, type JobDump } from "./schema.js";
+import type { EvalRecord, TrajectoryRecord } from "./records.js";
+import { MIGRATE_2_TO_3, MIGRATE_3_TO_4, READ_V2_AS_V3, READ_V3_AS_V4, SCHEMA, SCHEMA_VERSION, type EvalDump, type JobDump } from "./schema.js";
 import { formatShard, RESULTS_FILE, SHARD_FILE_PATTERN, type Shard } from "./shard.js";
 import { readHeader, snapshotCopy, type JournalMode, type SnapshotOptions } from "./snapshot.js";
 
@@ -78,9 +78,9 @@ export class SweepStore {
         throw new MentiaError(
           `${path} was made before mentia's training-protocol change (early stopping, per-seed data draws, new random streams) and its numbers cannot be mixed with new ones: use a new --out directory (or delete this one to start over)`,
         );
-      if (Number(version) !== SCHEMA_VERSION && !(Number(version) === 2 && v2Ok)) throw new MentiaError(`${path}: sweep database schema ${version}, this mentia reads schema ${SCHEMA_VERSION}`);
+      if (Number(version) !== SCHEMA_VERSION && !((Number(version) === 2 || Number(version) === 3) && oldOk)) throw new MentiaError(`${path}: sweep database schema ${version}, this mentia reads schema ${SCHEMA_VERSION}`);
     };
-    let v2Ok = true;
+    let oldOk = true;
     try {
       // An existing database is checked before anything (journal mode, tables) is changed in it.
       if (exists && db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get()) checkVersion();
@@ -94,15 +94,18 @@ export class SweepStore {
         db.exec(SCHEMA);
         db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
       }
-      v2Ok = Boolean(opts.readonly);
-      if (store.getMetaIfTable("schema_version") === "2") {
-        // Schema 2 (one eval mode per job): migrated when writable, read through a view otherwise,
-        // and also while a run (of a mentia that writes schema 2) holds the file: it must not
-        // change under that run, and this connection then cannot write evals (its lock is refused).
+      oldOk = Boolean(opts.readonly);
+      const stored = store.getMetaIfTable("schema_version");
+      if (stored === "2" || stored === "3") {
+        // Schema 2 (one eval mode per job) and 3 (no trajectories): migrated when writable, read
+        // through views otherwise, and also while a run (of a mentia that writes that schema)
+        // holds the file: it must not change under that run, and this connection then cannot
+        // write results (its lock is refused).
         if (opts.readonly || locks.lockHolder(store)) {
-          db.exec(READ_V2_AS_V3);
-          v2Ok = true;
-        } else db.transaction(() => db.exec(MIGRATE_2_TO_3)).immediate();
+          if (stored === "2") db.exec(READ_V2_AS_V3);
+          db.exec(READ_V3_AS_V4);
+          oldOk = true;
+        } else db.transaction(() => db.exec(stored === "2" ? MIGRATE_2_TO_3 + "\n" + MIGRATE_3_TO_4 : MIGRATE_3_TO_4)).immediate();
       }
       checkVersion();
     } catch (err) {
@@ -279,6 +282,9 @@ export class SweepStore {
   evalRecords(): EvalRecord[] {
     return evalRecords(this);
   }
+  trajectoryRecords(): TrajectoryRecord[] {
+    return trajectoryRecords(this);
+  }
 }
 
 /** DIR/shard-i.sqlite files of a sweep directory, by shard index. */
@@ -315,6 +321,16 @@ export function readEvalRecords(dir: string): EvalRecord[] {
   const store = SweepStore.open(resultsPath(dir), { readonly: true });
   try {
     return store.evalRecords();
+  } finally {
+    store.close();
+  }
+}
+
+/** The trajectory checkpoints (× p_eval) of the sweep in DIR; [] when it recorded none. */
+export function readTrajectoryRecords(dir: string): TrajectoryRecord[] {
+  const store = SweepStore.open(resultsPath(dir), { readonly: true });
+  try {
+    return store.trajectoryRecords();
   } finally {
     store.close();
   }

@@ -74,4 +74,20 @@ rescale: true          # random modes: scale survivors by 1/(1 - pEval); false =
 # within a seed: the first N of it); shared = one permutation (subsetSeed) for every seed.
 dataDraw: per-seed
 subsetSeed: 0
+
+# Trajectories (off when absent): record the test loss under removal along every training,
+# so that 'mentia analyze --slice steps=T | epochs=E | early-stop' reads L(N) at a fixed
+# number of steps, a fixed number of epochs or at early stopping from this one sweep.
+# points checkpoints log-spaced in steps from the first validation point to horizon (default:
+# the step budget, maxSteps for early stopping), plus the best-validation and the last step;
+# each evaluates the test set at these pEval with masks draws. extendFactor / extendSteps train
+# on after early stopping (to 3× its step, or to 8000 steps) for the trajectory only: the job's
+# own results still use the best-validation weights. Cost: docs/analysis.md, "Slices".
+# trajectory:
+#   points: 14
+#   pEval: [0, 0.5, 0.7]
+#   masks: 1
+#   horizon: 8000
+#   extendFactor: 3
+#   extendSteps: 8000
 `;

@@ -60,6 +60,58 @@ export interface TrainJob {
   magnitudeRescale?: boolean;
   /** weight-magnitude: one |w| threshold across layers (absent = false, one per layer). */
   magnitudeGlobal?: boolean;
+  /** Record the test loss under removal along the training (absent = no trajectory; src/train/trajectory.ts). */
+  trajectory?: TrajectorySpec;
+}
+
+/**
+ * What a trajectory records: `points` checkpoints log-spaced in optimisation steps from the
+ * first validation point (validationInterval; every checkpoint a multiple of it) to `horizon` (default: the step budget, i.e.
+ * maxSteps for early stopping, or extendSteps when larger), those reached by the training, plus the
+ * best-validation step (the weights the job evaluates) and the last step; at each, the test
+ * set at every `pEval` with `masks` draws in `evalMode` (default: the job's first mode).
+ * `extendFactor` / `extendSteps` keep training after the policy stops (to extendFactor × the
+ * stopping step, or to extendSteps steps, whichever is later) for the trajectory only: the
+ * job's own evaluation still uses the policy's weights.
+ */
+export interface TrajectorySpec {
+  points: number;
+  pEval: number[];
+  masks: number;
+  evalMode?: EvalMode;
+  horizon?: number;
+  extendFactor?: number;
+  extendSteps?: number;
+}
+
+/** One checkpoint of a trajectory: the test set under removal at one training step. */
+export interface TrajectoryPoint {
+  step: number;
+  /** Training samples seen so far (sum of the mini-batch sizes). */
+  samples: number;
+  /** The weights of the best validation step (the ones the job evaluates). */
+  best: boolean;
+  /** Validation cross-entropy without removal where early stopping validated at this step, else null. */
+  valLoss: number | null;
+  /** One per spec pEval, in its order. */
+  evals: Array<{ pEval: number; loss: number; lossStderr: number; accuracy: number; maskLosses: number[] }>;
+}
+
+/** A job's trajectory: its checkpoints in step order (the best step may repeat a grid step's weights). */
+export interface Trajectory {
+  evalMode: EvalMode;
+  masks: number;
+  /** Steps in one epoch (ceil(N / batch)), to read the steps as epochs. */
+  stepsPerEpoch: number;
+  /** Where the policy stopped and where the trajectory's training ended (> stopStep when extended). */
+  stopStep: number;
+  endStep: number;
+  bestStep: number;
+  /** Set when the training past the policy's stop diverged at this step: the trajectory ends before it (the job's result stands). */
+  divergedAt?: number;
+  /** Seconds spent evaluating the checkpoints on the test set (part of the job's trainSeconds). */
+  evalSeconds: number;
+  points: TrajectoryPoint[];
 }
 
 /** The eval modes of a job, in its order. */
@@ -102,4 +154,6 @@ export interface JobResult {
   finalTrainLoss: number;
   training: TrainingRecord;
   evals: JobEval[];
+  /** Only for jobs with a trajectory spec. */
+  trajectory?: Trajectory;
 }

@@ -3,7 +3,8 @@ import { MNIST_TRAIN_SIZE, permutationSeed, selectRows, splitData, type MnistDat
 import { initParams } from "../engine/init.js";
 import { Rng } from "../engine/rng.js";
 import { DEFAULT_OPTIMIZER, EVAL_MODES, type EvalMode, type Dataset, type Engine, type EvalResult, type Network } from "../engine/types.js";
-import { evalModesOf, TRAINING_POLICIES, VAL_EVERY_RULES, type JobEval, type JobResult, type StopReason, type TrainJob, type TrainingRecord } from "./job.js";
+import { evalModesOf, TRAINING_POLICIES, VAL_EVERY_RULES, type JobEval, type JobResult, type StopReason, type TrainJob, type TrainingRecord, type Trajectory } from "./job.js";
+import { extendedEnd, trajectoryProblems, TrajectoryRecorder } from "./trajectory.js";
 
 /** A training run whose loss became NaN or infinite; a sweep records it as failed. */
 export class TrainingDivergedError extends MentiaError {}
@@ -88,6 +89,8 @@ export function validateJob(job: TrainJob): void {
   checkP("p_train", job.pTrain);
   if (job.pEvals.length === 0) bad("at least one p_eval is needed");
   job.pEvals.forEach((p) => checkP("p_eval", p));
+  const traj = trajectoryProblems(job);
+  if (traj.length > 0) bad(traj[0]);
 }
 
 /** The training rows and the validation rows of a job (see splitData in src/data/mnist.ts). */
@@ -107,7 +110,7 @@ export function validationLoss(net: Network, validation: Dataset): number {
  */
 export function runJob(job: TrainJob, data: MnistData, engine: Engine, onEpoch?: (info: EpochInfo) => void): JobResult {
   const t0 = performance.now();
-  const { net, finalTrainLoss, training } = trainJob(job, data, engine, onEpoch);
+  const { net, finalTrainLoss, training, trajectory } = trainJob(job, data, engine, onEpoch);
   try {
     const trainSeconds = (performance.now() - t0) / 1000;
     const t1 = performance.now();
@@ -116,14 +119,14 @@ export function runJob(job: TrainJob, data: MnistData, engine: Engine, onEpoch?:
         .evaluateAll(data.test, job.pEvals, { mode, masks: job.masks, rescale: job.rescale, magnitudeRescale: job.magnitudeRescale, magnitudeGlobal: job.magnitudeGlobal, batch: 1000 })
         .map((r, i) => checkedEval(mode, job.pEvals[i], r)),
     );
-    return { job, engine: engine.name, trainSeconds, evalSeconds: (performance.now() - t1) / 1000, steps: training.steps, finalTrainLoss, training, evals };
+    return { job, engine: engine.name, trainSeconds, evalSeconds: (performance.now() - t1) / 1000, steps: training.steps, finalTrainLoss, training, evals, ...(trajectory ? { trajectory } : {}) };
   } finally {
     net.dispose();
   }
 }
 
 /** The training part of runJob: the network its policy returns (the caller disposes it). */
-export function trainJob(job: TrainJob, data: MnistData, engine: Engine, onEpoch?: (info: EpochInfo) => void): { net: Network; finalTrainLoss: number; training: TrainingRecord } {
+export function trainJob(job: TrainJob, data: MnistData, engine: Engine, onEpoch?: (info: EpochInfo) => void): { net: Network; finalTrainLoss: number; training: TrainingRecord; trajectory?: Trajectory } {
   validateJob(job);
   const spec = { width: job.width, depth: job.depth };
   const net = engine.createNetwork(spec, initParams(spec, job.seed), { ...DEFAULT_OPTIMIZER, optimizer: job.optimizer, lr: job.lr }, job.seed);
@@ -137,73 +140,92 @@ export function trainJob(job: TrainJob, data: MnistData, engine: Engine, onEpoch
 
 /**
  * The training loop of every policy: epochs of shuffled mini-batches (a fresh shuffle per
- * epoch), cut into chunks that end at each validation point when stopping early.
+ * epoch), cut into chunks that end at each validation point when stopping early and at each
+ * trajectory checkpoint. With a trajectory that extends past the policy's stop, training goes
+ * on (without validating) to its end; the policy's weights are restored before returning.
  */
-function trainNetwork(net: Network, job: TrainJob, data: MnistData, onEpoch?: (info: EpochInfo) => void): { finalTrainLoss: number; training: TrainingRecord } {
+function trainNetwork(net: Network, job: TrainJob, data: MnistData, onEpoch?: (info: EpochInfo) => void): { finalTrainLoss: number; training: TrainingRecord; trajectory?: Trajectory } {
   const rows = jobData(job);
   const earlyStop = job.policy === "early-stop";
   const validation = earlyStop ? selectRows(data.train, rows.validation) : null;
   const budget = stepBudget(job);
   const perEpoch = stepsPerEpoch(job);
   const every = earlyStop ? validationInterval(job) : Infinity;
+  const traj = job.trajectory ? new TrajectoryRecorder({ ...job, trajectory: job.trajectory }, net, data.test, validationInterval(job), budget) : null;
   const shuffleRng = new Rng(job.seed, 1);
   const order = new Int32Array(job.n);
-  let step = 0, finalTrainLoss = NaN, validations = 0, sinceBest = 0;
+  let step = 0, finalTrainLoss = NaN, validations = 0, sinceBest = 0, samplesSeen = 0, bestSamples = 0;
   let bestValLoss = Infinity, bestStep = 0, stoppedBy: StopReason = earlyStop ? "max-steps" : "budget";
-  training: for (let epoch = 1; step < budget; epoch++) {
+  // The policy's stop (-1 while it trains) and the step training runs to (past the stop only for a trajectory).
+  let stopStep = -1, end = budget, divergedAt: number | null = null;
+  training: for (let epoch = 1; step < end; epoch++) {
     const te = performance.now();
     order.set(rows.train);
     shuffleRng.shuffle(order);
     let lossSum = 0, samples = 0, valLoss: number | undefined;
-    for (let pos = 0; pos < job.n && step < budget; ) {
-      const chunk = Math.min(budget - step, every - (step % every));
+    const stop = (): void => {
+      stopStep = step;
+      finalTrainLoss = lossSum / samples;
+      if (!earlyStop) {
+        bestSamples = samplesSeen;
+        if (traj) net.saveSnapshot(); // the policy's weights, restored after an extension
+      }
+      end = traj ? extendedEnd(job.trajectory!, step) : step;
+    };
+    for (let pos = 0; pos < job.n && step < end; ) {
+      const chunk = Math.min(end - step, stopStep < 0 ? every - (step % every) : Infinity, traj ? traj.next(step) - step : Infinity);
       const r = net.trainEpoch(data.train, { order: order.subarray(pos), batch: job.batch, pTrain: job.pTrain, firstStep: step, maxSteps: chunk });
       step += r.steps;
       pos += r.samples;
+      samplesSeen += r.samples;
       lossSum += r.meanLoss * r.samples;
       samples += r.samples;
-      if (!Number.isFinite(r.meanLoss)) throw new TrainingDivergedError(`training diverged at epoch ${epoch}: train loss ${r.meanLoss}`);
-      if (validation && step % every === 0) {
-        valLoss = validationLoss(net, validation);
+      if (!Number.isFinite(r.meanLoss)) {
+        // Past the policy's stop only the trajectory is at stake: it ends here, the job keeps its result.
+        if (stopStep >= 0 && traj) {
+          divergedAt = step;
+          break training;
+        }
+        throw new TrainingDivergedError(`training diverged at epoch ${epoch}: train loss ${r.meanLoss}`);
+      }
+      let atStep: number | null = null;
+      if (stopStep < 0 && validation && (step % every === 0 || step === budget)) {
+        // Every validation point, and a last validation where the cap cut between two of them.
+        valLoss = atStep = validationLoss(net, validation);
         validations++;
         if (!Number.isFinite(valLoss)) throw new TrainingDivergedError(`validation loss at step ${step} is ${valLoss}`);
         if (valLoss < bestValLoss) {
           bestValLoss = valLoss;
           bestStep = step;
+          bestSamples = samplesSeen;
           sinceBest = 0;
           net.saveSnapshot();
-        } else if (++sinceBest >= job.patience) {
+        } else if (++sinceBest >= job.patience && step % every === 0) {
           stoppedBy = "patience";
-          finalTrainLoss = lossSum / samples;
-          report(epoch, samples, te, valLoss);
-          break training;
+          stop();
         }
       }
+      if (stopStep < 0 && step === budget) stop();
+      if (traj && (traj.scheduled(step) || (stopStep >= 0 && step === end))) traj.at(step, samplesSeen, atStep);
+      if (stopStep === step && step >= end) {
+        report(epoch, samples, te, valLoss);
+        break training;
+      }
     }
-    finalTrainLoss = lossSum / samples;
+    if (stopStep < 0) finalTrainLoss = lossSum / samples;
     report(epoch, samples, te, valLoss);
   }
   function report(epoch: number, samples: number, te: number, valLoss?: number): void {
     onEpoch?.({
-      epoch, epochs: Math.ceil(budget / perEpoch), step, steps: budget, trainLoss: finalTrainLoss, samplesPerSec: samples / ((performance.now() - te) / 1000),
-      ...(validation ? { valLoss, bestValLoss, bestStep } : {}),
+      epoch, epochs: Math.ceil(end / perEpoch), step, steps: end, trainLoss: finalTrainLoss, samplesPerSec: samples / ((performance.now() - te) / 1000),
+      ...(earlyStop ? { valLoss, bestValLoss, bestStep } : {}),
     });
   }
-  if (validation) {
-    // A last validation where the cap cut between two validation points.
-    if (stoppedBy === "max-steps" && step % every !== 0) {
-      const v = validationLoss(net, validation);
-      validations++;
-      if (v < bestValLoss) {
-        bestValLoss = v;
-        bestStep = step;
-        net.saveSnapshot();
-      }
-    }
-    if (bestStep !== step) net.restoreSnapshot();
-    return { finalTrainLoss, training: { steps: step, bestStep, bestValLoss, validations, stoppedBy } };
-  }
-  return { finalTrainLoss, training: { steps: step, bestStep: step, bestValLoss: null, validations: 0, stoppedBy } };
+  if (!earlyStop) bestStep = stopStep;
+  if (bestStep !== step) net.restoreSnapshot();
+  const trajectory = traj?.finish({ stopStep, endStep: divergedAt ?? step, bestStep, bestSamples, bestValLoss: earlyStop ? bestValLoss : null, divergedAt });
+  const training: TrainingRecord = earlyStop ? { steps: stopStep, bestStep, bestValLoss, validations, stoppedBy } : { steps: stopStep, bestStep: stopStep, bestValLoss: null, validations: 0, stoppedBy };
+  return { finalTrainLoss, training, ...(trajectory ? { trajectory } : {}) };
 }
 
 function checkedEval(evalMode: EvalMode, pEval: number, r: EvalResult): JobEval {

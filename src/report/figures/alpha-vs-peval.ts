@@ -16,15 +16,21 @@ export function alphaVsPEvalSpec(analysis: Analysis, arch: Architecture, pTrain:
   const fits = analysis.fits.filter((f) => sameArch(f, arch) && close(f.pTrain, pTrain)).sort((a, b) => a.pEval - b.pEval);
   if (fits.length === 0) return null;
   const ci = Math.round(fits[0].powerLaw.ciLevel * 100);
-  const rows = fits.map((f) => ({
-    pEval: f.pEval,
-    alpha: f.powerLaw.alpha,
-    lo: f.powerLaw.alphaCI[0],
-    hi: f.powerLaw.alphaCI[1],
-    alphaErr: f.powerLaw.alphaErr,
-    phase: phaseOf(analysis, arch, pTrain, f.pEval),
-    chi2: f.powerLaw.reducedChi2,
-  }));
+  // The window rule labels by α over the largest sizes (phase-rule.ts): that α is drawn.
+  const win = analysis.options.phaseRule === "window" ? (analysis.windowSlopes ?? []).filter((w) => sameArch(w, arch) && close(w.pTrain, pTrain)).sort((a, b) => a.pEval - b.pEval) : [];
+  const rows =
+    win.length > 0
+      ? win.map((w) => ({ pEval: w.pEval, alpha: w.alpha, lo: w.alphaCI[0], hi: w.alphaCI[1], alphaErr: w.alphaErr, phase: phaseOf(analysis, arch, pTrain, w.pEval), chi2: null }))
+      : fits.map((f) => ({
+          pEval: f.pEval,
+          alpha: f.powerLaw.alpha,
+          lo: f.powerLaw.alphaCI[0],
+          hi: f.powerLaw.alphaCI[1],
+          alphaErr: f.powerLaw.alphaErr,
+          phase: phaseOf(analysis, arch, pTrain, f.pEval),
+          chi2: f.powerLaw.reducedChi2,
+        }));
+  const window = win.length > 0 ? `α over the largest sizes N = ${win[0].nMin}…${win[0].nMax}; ` : "";
   const crit = criticalsAlongEval(analysis, arch, pTrain).map((b) => ({ critical: b.critical, lo: b.critical - b.criticalErr, hi: b.critical + b.criticalErr, err: b.criticalErr, transition: transition(b), method: b.method }));
   const x = { field: "pEval", type: "quantitative", title: P_EVAL, scale: { zero: false, nice: false, padding: 12 } };
   const layers: Obj[] = [{ data: { values: [{ zero: 0 }] }, mark: { type: "rule", color: "#555", strokeWidth: 1 }, encoding: { y: { field: "zero", type: "quantitative" } } }];
@@ -53,7 +59,7 @@ export function alphaVsPEvalSpec(analysis: Analysis, arch: Architecture, pTrain:
       mark: { type: "point", filled: true, size: 55, opacity: 1 },
       encoding: {
         x,
-        y: { field: "alpha", type: "quantitative", title: "α (L ∝ N⁻ᵅ)" },
+        y: { field: "alpha", type: "quantitative", title: win.length > 0 ? "α = −d ln L / d ln N (largest sizes)" : "α (L ∝ N⁻ᵅ)" },
         color: phaseColor(),
         tooltip: [
           { field: "pEval", title: "p_eval" },
@@ -69,7 +75,7 @@ export function alphaVsPEvalSpec(analysis: Analysis, arch: Architecture, pTrain:
   return base({
     title: {
       text: `Exponent α vs p_eval — ${archLabel(arch)}, p_train = ${pTrain}`,
-      subtitle: crit.length > 0 ? `bars: ${ci}% CI; dashed line and band: boundary p_eval,c ± 1σ` : `bars: ${ci}% CI; no phase boundary found along p_eval on this line`,
+      subtitle: `${window}${crit.length > 0 ? `bars: ${ci}% CI; dashed line and band: boundary p_eval,c ± 1σ` : `bars: ${ci}% CI; no phase boundary found along p_eval on this line`}`,
     },
     width: 440,
     height: 300,

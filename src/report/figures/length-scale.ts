@@ -69,6 +69,20 @@ export function lengthScaleSpec(analysis: Analysis, arch: Architecture, pTrain: 
     }
     pcs.push({ pc: f.pc, fit: label });
   }
+  // The non-divergent alternative (nstar-forms.ts), over the uncensored N*, and the verdict.
+  const cmp = (analysis.nStarComparisons ?? []).find((c) => sameArch(c, arch) && close(c.pTrain, pTrain));
+  const q = cmp?.quadratic;
+  if (q) {
+    const ps = fits[0]?.points.filter((pt) => !pt.censored).map((pt) => pt.p) ?? [];
+    const label = `quadratic in p (never diverges): χ²/dof = ${sig(q.chi2 / q.dof)}`;
+    if (ps.length > 0)
+      for (let i = 0; i < 60; i++) {
+        const p = Math.min(...ps) + ((Math.max(...ps) - Math.min(...ps)) * i) / 59;
+        const d = p - q.params.pMean;
+        const ln = q.params.c0 + q.params.c1 * d + q.params.c2 * d * d;
+        if (ln <= Math.log(maxN) + 3 && ln >= Math.log(minN) - 3) curve.push({ p, nStar: Math.exp(ln), fit: label, side: "quadratic" });
+      }
+  }
   const x = { field: "p", type: "quantitative", title: P_EVAL, scale: { zero: false, nice: false, padding: 12 } };
   const y = { type: "quantitative", title: "N* (crossover training-set size)", scale: { type: "log", nice: false, padding: 8 } };
   const layers: Obj[] = [];
@@ -100,6 +114,7 @@ export function lengthScaleSpec(analysis: Analysis, arch: Architecture, pTrain: 
       subtitle: [
         fits.length === 0 ? "no N*(p) fit for this line (too few uncensored N*: a fit needs 4 or more)" : pcs.length > 0 ? "curves: fits of ln N*(p); dashed verticals: their p_c" : "no N*(p) fit is a result on this line",
         ...undetermined.flatMap((u) => wrap(u, 80)),
+        ...(cmp ? wrap(`N* ${cmp.verdict}: ${cmp.reason}`, 80) : []),
       ],
     },
     width: 440,

@@ -6,7 +6,7 @@ import type { TopLevelSpec } from "vega-lite";
 import type { Analysis, Architecture } from "../../analysis/schema.js";
 import { boundaryLayers, boundaryRows, type BoundaryRow } from "./boundaries.js";
 import { archLabel, base, gridAxis, P_EVAL, P_TRAIN, sameArch, type Obj } from "./common.js";
-import { phaseDiagramSpec } from "./phase-diagram.js";
+import { phaseDiagramPanels } from "./phase-diagram.js";
 
 /** Whether the analysis holds several modes to compare. */
 export function hasModes(analysis: Analysis): boolean {
@@ -16,20 +16,8 @@ export function hasModes(analysis: Analysis): boolean {
 /** The phase diagram of every mode for one architecture, three to a row. */
 export function modePhaseDiagramsSpec(analysis: Analysis, arch: Architecture): TopLevelSpec | null {
   if (!hasModes(analysis)) return null;
-  const panels: Obj[] = [];
-  for (const m of analysis.modes ?? []) {
-    const spec = phaseDiagramSpec({ ...analysis, evalMode: m.evalMode, phases: m.phases, boundaries: m.boundaries }, arch) as unknown as Obj | null;
-    if (!spec) continue;
-    const { $schema: _s, config: _c, background: _b, padding: _p, ...inner } = spec;
-    panels.push(inner);
-  }
-  if (panels.length === 0) return null;
-  return base({
-    title: { text: `Phase diagrams by eval mode — ${archLabel(arch)}`, subtitle: "the same trained networks, units removed in each mode's way" },
-    columns: Math.min(3, panels.length),
-    concat: panels,
-    resolve: { scale: { opacity: "independent" }, legend: { opacity: "independent" } },
-  });
+  const variants = (analysis.modes ?? []).map((m) => ({ analysis: { ...analysis, evalMode: m.evalMode, phases: m.phases, boundaries: m.boundaries } }));
+  return phaseDiagramPanels(arch, variants, { text: `Phase diagrams by eval mode — ${archLabel(arch)}`, subtitle: "the same trained networks, units removed in each mode's way" });
 }
 
 /** The phase boundaries of every mode for one architecture on one plane, coloured by mode. */

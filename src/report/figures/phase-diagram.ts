@@ -3,7 +3,7 @@ import type { TopLevelSpec } from "vega-lite";
 import type { Analysis, Architecture } from "../../analysis/schema.js";
 import { sig } from "../format.js";
 import { boundaryLayers, boundaryRows } from "./boundaries.js";
-import { archLabel, base, gridAxis, gridCellMark, HEAT_SIZE, P_EVAL, P_TRAIN, phaseColor, sameArch } from "./common.js";
+import { archLabel, base, gridAxis, gridCellMark, HEAT_SIZE, P_EVAL, P_TRAIN, phaseColor, sameArch, type Obj } from "./common.js";
 // ---------------------------------------------------------------------------------------------
 // 1. Phase diagram per architecture, and the overlay of all boundaries
 // ---------------------------------------------------------------------------------------------
@@ -55,4 +55,20 @@ export function phaseDiagramSpec(analysis: Analysis, arch: Architecture): TopLev
       ...boundaryLayers(rows, "black", { x: gx.channel, y: gy.channel }),
     ],
   });
+}
+
+/**
+ * Phase diagrams of one architecture side by side, three to a row: one panel per variant (an
+ * analysis with its own phases and boundaries), titled `title` when given (else as figure 1).
+ */
+export function phaseDiagramPanels(arch: Architecture, variants: ReadonlyArray<{ analysis: Analysis; title?: string }>, title: Obj): TopLevelSpec | null {
+  const panels: Obj[] = [];
+  for (const v of variants) {
+    const spec = phaseDiagramSpec(v.analysis, arch) as unknown as Obj | null;
+    if (!spec) continue;
+    const { $schema: _s, config: _c, background: _b, padding: _p, ...inner } = spec;
+    panels.push(v.title === undefined ? inner : { ...inner, title: { text: v.title, fontSize: 12 } });
+  }
+  if (panels.length === 0) return null;
+  return base({ title, columns: Math.min(3, panels.length), concat: panels, resolve: { scale: { opacity: "independent" }, legend: { opacity: "independent" } } });
 }

@@ -1,0 +1,65 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { fitLengthScale, type LengthScalePoint } from "../src/analysis/lengthscale.js";
+import { compareNStarForms, fitNStarQuadratic } from "../src/analysis/nstar-forms.js";
+import type { LengthScaleFit } from "../src/analysis/schema.js";
+import { AnalysisRng } from "../src/analysis/stats.js";
+
+/**
+ * N*(p): the non-divergent quadratic beside BKT and the power law. On N* that diverge (BKT
+ * truth) the verdict is "diverging"; on N* that grow smoothly without diverging (quadratic
+ * truth, the shape of a minimum drifting over the grid) it is never "diverging". 100 draws each.
+ */
+const line = { width: 64, depth: 2, pTrain: 0 };
+const PS = [0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9];
+
+function points(truth: (p: number) => number, err: number, rng: AnalysisRng): LengthScalePoint[] {
+  return PS.map((p) => ({ p, lnNStar: truth(p) + err * rng.normal(), lnNStarErr: err }));
+}
+
+function verdict(pts: LengthScalePoint[]): string {
+  const fits: LengthScaleFit[] = [];
+  for (const [form, sigma] of [["bkt", 0.5], ["power", null]] as const) {
+    const f = fitLengthScale(pts, form, sigma);
+    if (f) fits.push({ ...line, ...f });
+  }
+  return compareNStarForms(line, fits, fitNStarQuadratic(pts), 10).verdict;
+}
+
+test("the quadratic: exact on a parabola, bounds enter χ², dof counts uncensored points", () => {
+  const pts = PS.map((p) => ({ p, lnNStar: 8 - 6 * (p - 0.7) + 10 * (p - 0.7) ** 2, lnNStarErr: 0.1 }));
+  const q = fitNStarQuadratic(pts)!;
+  assert.ok(q.chi2 < 1e-18 && q.dof === 5 && q.aic === q.chi2 + 6);
+  assert.ok(Math.abs(q.params.c2 - 10) < 1e-9 && Math.abs(q.params.c1 - (-6 + 20 * (q.params.pMean - 0.7))) < 1e-9);
+  const held = fitNStarQuadratic([...pts, { p: 0.5, lnNStar: 5, lnNStarErr: 0.1, censored: "above" }])!;
+  assert.equal(held.boundsViolated, 0);
+  assert.equal(held.dof, 5);
+  const pulled = fitNStarQuadratic([...pts, { p: 0.5, lnNStar: 12, lnNStarErr: 0.1, censored: "above" }])!;
+  assert.equal(pulled.boundsViolated, 1);
+  assert.ok(pulled.chi2 > 1);
+  assert.equal(fitNStarQuadratic(pts.slice(0, 3)), null, "dof 0");
+});
+
+test("verdicts: BKT-divergent N* → diverging; smooth non-divergent N* → never diverging (100 draws each)", (t) => {
+  const rng = new AnalysisRng(3);
+  const bkt = (p: number): number => Math.log(100) + 0.8 * Math.abs(p - 0.5) ** -0.5;
+  const smooth = (p: number): number => 8 - 6 * (p - 0.7) + 10 * (p - 0.7) ** 2;
+  for (const [name, truth, err] of [["bkt", bkt, 0.05], ["quadratic", smooth, 0.1]] as const) {
+    const counts: Record<string, number> = {};
+    for (let k = 0; k < 100; k++) {
+      const v = verdict(points(truth, err, rng));
+      counts[v] = (counts[v] ?? 0) + 1;
+    }
+    t.diagnostic(`NSTAR-FORMS | truth ${name} | ${JSON.stringify(counts)}`);
+    if (name === "bkt") assert.ok((counts.diverging ?? 0) >= 90, JSON.stringify(counts));
+    else assert.ok((counts.diverging ?? 0) <= 5, JSON.stringify(counts));
+  }
+});
+
+test("a divergent fit whose p_c sits at its search edge does not count as diverging", () => {
+  const pts = PS.map((p) => ({ p, lnNStar: 8 + 0.5 * p, lnNStarErr: 0.1 }));
+  const fits: LengthScaleFit[] = [{ ...line, ...fitLengthScale(pts, "power", null)! }];
+  const c = compareNStarForms(line, fits.map((f) => ({ ...f, pcBound: "upper" as const, aic: 0 })), fitNStarQuadratic(pts), 10);
+  assert.notEqual(c.verdict, "diverging");
+  assert.match(c.reason, /search edge|beats every divergent/);
+});
