@@ -19,7 +19,7 @@ import { crossoverLnNStar, crossoverSize, fitLengthScale, type LengthScalePoint 
 import { classifyPhases, phaseBoundaries, type PhaseInput } from "./phases.js";
 import { scalingFit } from "./scaling.js";
 import { ANALYSIS_SCHEMA_VERSION, type Analysis, type AnalysisOptions, type CollapseComparison, type CollapseResult, type CrossoverSize, type LengthScaleFit, type LossCurve } from "./schema.js";
-import { AnalysisRng } from "./stats.js";
+import { AnalysisRng, analysisStreamSeed } from "./stats.js";
 
 export const DEFAULT_ANALYSIS_OPTIONS: AnalysisOptions = {
   ciLevel: 0.95,
@@ -98,7 +98,7 @@ export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<
   }
 
   // Bootstrap: one set of seed draws per trained-network family (width, depth, p_train).
-  const rng = new AnalysisRng(o.randomSeed);
+  const rng = new AnalysisRng(analysisStreamSeed(o.randomSeed, "curve-bootstrap"));
   const families = new Map<string, LossCurve[]>();
   for (const c of curves) {
     const k = `${c.width}|${c.depth}|${c.pTrain}`;
@@ -234,7 +234,7 @@ function collapseAround(width: number, depth: number, pTrain: number, pc: number
   let data: CollapseDatum[];
   let replicates: CollapseReplicates | undefined;
   const B = o.collapseBootstrapReplicates ?? 30;
-  const rng = new AnalysisRng(o.randomSeed + 17);
+  const rng = new AnalysisRng(analysisStreamSeed(o.randomSeed, "collapse-seeds"));
   if (line.every((c) => c.points.every((p) => !common.has(p.n) || p.seeds.length >= 2))) {
     const agg = aggregateSeeds(rows, B, rng, o.minRelativeError);
     data = agg.data;

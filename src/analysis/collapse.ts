@@ -40,7 +40,8 @@
  */
 import { MentiaError } from "../errors.js";
 import type { CollapseForm, CollapsePoint, CollapseResult } from "./schema.js";
-import { AnalysisRng, covarianceFromChi2Hessian, differentialEvolution, minimize1d, nelderMead, numericalHessian, sampleSd, studentTQuantile } from "./stats.js";
+import { GP_HYPER_BOUNDS, GP_HYPER_START, GpWork, gpMinus2LogLik, gpPredict, gpScales, type GpHyper, type GpScales } from "./gp.js";
+import { AnalysisRng, analysisStreamSeed, covarianceFromChi2Hessian, differentialEvolution, minimize1d, nelderMead, numericalHessian, sampleSd, studentTQuantile } from "./stats.js";
 
 export type { CollapseForm };
 
@@ -52,7 +53,8 @@ export interface CollapseDatum {
   dy: number;
 }
 
-export type CollapseCostKind = "hh" | "neighbour";
+/** "gp" (default): Gaussian-process master curve (gp.ts); "hh" Houdayer–Hartmann; "neighbour" the FSS library's. */
+export type CollapseCostKind = "gp" | "hh" | "neighbour";
 
 /** Seed-bootstrap replicates of the data: y[b][i] is replicate b's y at data point i. */
 export interface CollapseReplicates {
@@ -310,7 +312,12 @@ function evalCost(w: CostWork, kind: CollapseCostKind): CostValue {
  * The collapse cost of already scaled points (the fitter evaluates exactly this on its
  * arrays): Σ terms, the points scored, and χ²_red = total / (terms − k).
  */
-export function collapseCost(points: readonly CollapsePoint[], kind: CollapseCostKind = "hh", k = 0): CostValue & { dof: number; chi2Red: number | null } {
+export function collapseCost(points: readonly CollapsePoint[], kind: CollapseCostKind = "hh", k = 0, center = 0): CostValue & { dof: number; chi2Red: number | null } {
+  if (kind === "gp") {
+    const c = gpCostOfPoints(points, center);
+    const dof = c.terms - k;
+    return { ...c, dof, chi2Red: dof >= 1 ? c.total / dof : null };
+  }
   const w = makeWork(points.map((q) => q.size));
   points.forEach((q, i) => {
     w.X[i] = q.x;
@@ -320,6 +327,36 @@ export function collapseCost(points: readonly CollapsePoint[], kind: CollapseCos
   const c = evalCost(w, kind);
   const dof = c.terms - k;
   return { ...c, dof, chi2Red: dof >= 1 ? c.total / dof : null };
+}
+
+/**
+ * The GP cost of already scaled points (the warp centred at `center`): hyper-parameters by
+ * maximum marginal likelihood at these points, then the leave-one-size-out terms — the same
+ * terms the fitter reports as χ² (buildProblem's gpTerms), for checking χ² at given parameters.
+ */
+function gpCostOfPoints(points: readonly CollapsePoint[], center: number): CostValue {
+  const X = points.map((q) => q.x);
+  const Y = points.map((q) => q.y);
+  const dY = points.map((q) => q.dy);
+  const s = gpScales(X, Y, center);
+  const w = new GpWork(points.length);
+  const bnd = Object.values(GP_HYPER_BOUNDS);
+  const h0 = nelderMead((v) => (v.every((x, i) => x >= bnd[i][0] && x <= bnd[i][1]) ? gpMinus2LogLik(w, X, Y, dY, s, { lnAmp: v[0], lnEll: v[1], lnWarp: v[2] }).m2ll : Infinity), Object.values(GP_HYPER_START), { step: [0.5, 0.5, 1], maxEvaluations: 600 });
+  const h: GpHyper = { lnAmp: h0.x[0], lnEll: h0.x[1], lnWarp: h0.x[2] };
+  const sizes = [...new Set(points.map((q) => q.size))];
+  let total = 0;
+  let scored = 0;
+  for (const size of sizes) {
+    const test = points.flatMap((q, i) => (q.size === size ? [i] : []));
+    const train = points.flatMap((q, i) => (q.size !== size ? [i] : []));
+    const pr = train.length >= 3 ? gpPredict(X, Y, dY, train, test, s, h) : null;
+    if (!pr) continue;
+    test.forEach((i, t) => {
+      total += (Y[i] - pr.mean[t]) ** 2 / (dY[i] * dY[i] + pr.variance[t]);
+      scored++;
+    });
+  }
+  return { total, scored, candidates: points.length, overlap: scored / points.length, terms: scored };
 }
 
 /** Checks collapse input; every problem is a MentiaError naming it. */
@@ -349,7 +386,7 @@ interface Param {
 /** Internal parameterisation: DE/NM work on well-scaled coordinates (ln ν, ln ln(Nmin/N0), ln b). */
 function buildProblem(data: readonly CollapseDatum[], opts: CollapseOptions & { side?: "low" | "high"; unscoredPenalty?: number }) {
   const form = opts.form;
-  const kind: CollapseCostKind = opts.cost ?? "hh";
+  const kind: CollapseCostKind = opts.cost ?? "gp";
   const ps = data.map((d) => d.p);
   const pMin = Math.min(...ps);
   const pMax = Math.max(...ps);
@@ -372,8 +409,12 @@ function buildProblem(data: readonly CollapseDatum[], opts: CollapseOptions & { 
   }
   if (form !== "power" && sigmaFixed === null) params.push({ name: "sigma", bounds: opts.sigmaBounds ?? [0.2, 2] });
   if (fitBeta) params.push({ name: "pref", bounds: opts.betaBounds ?? [-3, 3] });
+  /** Scaling parameters (the physics); the GP's hyper-parameters follow them. */
+  const kScaling = params.length;
+  if (kind === "gp") for (const key of ["lnAmp", "lnEll", "lnWarp"] as const) params.push({ name: key, bounds: GP_HYPER_BOUNDS[key] });
   const idx = (name: string): number => params.findIndex((p) => p.name === name);
-  const k = params.length;
+  /** k: fitted scaling parameters (what χ²_red's dof subtracts). */
+  const k = kScaling;
   const toScaling = (v: readonly number[]): ScalingParams => {
     const pref = fitBeta ? v[idx("pref")] : fixedBeta;
     const sigma = sigmaFixed === null ? v[idx("sigma")] : sigmaFixed;
@@ -415,20 +456,112 @@ function buildProblem(data: readonly CollapseDatum[], opts: CollapseOptions & { 
    * neighbour: χ²_red, as the FSS library does. Infinity outside the box or where the
    * overlap rule fails.
    */
+  const gpWork = new GpWork(n);
+  const lnNSum = lnN.reduce((a, b) => a + b, 0);
+  const hyperOf = (v: readonly number[]): GpHyper => ({ lnAmp: v[kScaling], lnEll: v[kScaling + 1], lnWarp: v[kScaling + 2] });
+  /** Indices of the points the master curve holds (bkt-xi: finite side) and the rest. */
+  const split = (): { fin: number[]; crit: number[] } => {
+    const fin: number[] = [];
+    const crit: number[] = [];
+    for (let i = 0; i < n; i++) (work.use[i] ? fin : crit).push(i);
+    return { fin, crit };
+  };
+  /** Warp centre: p = p_c for power and bkt (x = 0); the median x for bkt-xi. */
+  const scalesOf = (fin: readonly number[]): GpScales => {
+    let center = 0;
+    if (form === "bkt-xi") {
+      const xs = fin.map((i) => work.X[i]).sort((a, b) => a - b);
+      center = xs[Math.floor(xs.length / 2)] ?? 0;
+    }
+    return gpScales(work.X, work.Y, center, fin);
+  };
+  /**
+   * −2 ln L of the data y (not of the scaled Y: the Jacobian Π N_i^pref of y → Y = y N^pref is
+   * included, so a prefactor cannot buy likelihood by shrinking Y). bkt-xi: on the critical
+   * side ξ = ∞ and y = N^(−β) F(−∞), i.e. Y is one constant there (its weighted mean).
+   */
+  const gpM2ll = (v: readonly number[]): number => {
+    const { fin, crit } = split();
+    if (fin.length < 3) return Infinity;
+    const g = gpMinus2LogLik(gpWork, work.X, work.Y, work.dY, scalesOf(fin), hyperOf(v), fin);
+    let total = g.m2ll;
+    if (crit.length > 0) {
+      let sw = 0;
+      let swy = 0;
+      for (const i of crit) {
+        sw += 1 / (work.dY[i] * work.dY[i]);
+        swy += work.Y[i] / (work.dY[i] * work.dY[i]);
+      }
+      const c = swy / sw;
+      for (const i of crit) total += ((work.Y[i] - c) / work.dY[i]) ** 2 + Math.log(2 * Math.PI * work.dY[i] * work.dY[i]);
+    }
+    const pref = toScaling(v).prefactorExponent;
+    return total - 2 * pref * lnNSum;
+  };
+  /**
+   * Leave-one-size-out terms at v: each size's points predicted by the GP of the other sizes'
+   * points (hyper-parameters of v), term (Y − μ)² / (dY² + s²); bkt-xi critical side: against
+   * the other sizes' weighted mean. Also −2 ln of the predictive density (y units) per point.
+   * scoreGroup ≥ 0 scores only that size (the out-of-sample check).
+   */
+  const gpTerms = (v: readonly number[], scoreGroup = -1): CostValue & { logScore: number } => {
+    fill(v);
+    const { fin, crit } = split();
+    const s = scalesOf(fin);
+    const h = hyperOf(v);
+    const pref = toScaling(v).prefactorExponent;
+    let total = 0;
+    let scored = 0;
+    let logScore = 0;
+    work.scoredFlag.fill(0);
+    for (let g = 0; g < work.groups.length; g++) {
+      if (scoreGroup >= 0 && g !== scoreGroup) continue;
+      const test = fin.filter((i) => work.group[i] === g);
+      const train = fin.filter((i) => work.group[i] !== g);
+      const score = (i: number, mu: number, v2: number): void => {
+        const d2 = work.dY[i] * work.dY[i] + v2;
+        total += (work.Y[i] - mu) ** 2 / d2;
+        logScore += (work.Y[i] - mu) ** 2 / d2 + Math.log(2 * Math.PI * d2) - 2 * pref * lnN[i];
+        scored++;
+        work.scoredFlag[i] = 1;
+      };
+      if (test.length > 0 && train.length >= 3) {
+        const pr = gpPredict(work.X, work.Y, work.dY, train, test, s, h);
+        if (pr) test.forEach((i, t) => score(i, pr.mean[t], pr.variance[t]));
+      }
+      const ctest = crit.filter((i) => work.group[i] === g);
+      const ctrain = crit.filter((i) => work.group[i] !== g);
+      if (ctest.length > 0 && ctrain.length > 0) {
+        let sw = 0;
+        let swy = 0;
+        for (const i of ctrain) {
+          sw += 1 / (work.dY[i] * work.dY[i]);
+          swy += work.Y[i] / (work.dY[i] * work.dY[i]);
+        }
+        for (const i of ctest) score(i, swy / sw, 1 / sw);
+      }
+    }
+    const candidates = scoreGroup >= 0 ? work.groups[scoreGroup].length : n;
+    return { total, scored, candidates, overlap: candidates > 0 ? scored / candidates : 0, terms: scored, logScore };
+  };
   const objective = (v: number[]): number => {
     if (!inBox(v)) return Infinity;
     fill(v);
-    const c = evalCost(work, kind);
+    const c = evalCost(work, kind === "gp" ? "hh" : kind);
     if (form === "bkt-xi" && c.candidates < n / 3) return Infinity;
     if (c.overlap < minOverlap || c.terms - k < 1) return Infinity;
+    // gp: the overlap rule as for hh (sizes whose x ranges do not meet would each get a curve
+    // of their own and test nothing), then the likelihood of every point.
+    if (kind === "gp") return gpM2ll(v);
     return kind === "hh" ? c.total + penalty * (n - c.scored) : c.total / (c.terms - k);
   };
   const costAt = (v: readonly number[]): CostValue => {
+    if (kind === "gp") return gpTerms(v);
     fill(v);
     return evalCost(work, kind);
   };
-  const maxDof = (kind === "hh" ? n : n - 2) - k;
-  return { form, kind, params, toScaling, objective, costAt, work, maxDof, k, pMin, pMax, fitBeta, fixedBeta, sigmaFixed, idx, side, n };
+  const maxDof = (kind === "neighbour" ? n - 2 : n) - k;
+  return { form, kind, params, toScaling, objective, costAt, gpTerms, work, maxDof, k, pMin, pMax, fitBeta, fixedBeta, sigmaFixed, idx, side, n };
 }
 
 type Problem = ReturnType<typeof buildProblem>;
@@ -513,14 +646,21 @@ function physical(problem: Problem, v: readonly number[]): Phys {
 }
 
 /** One side's fit of a form (bkt-xi is fitted on each side and the better kept). */
-function fitOnce(data: readonly CollapseDatum[], opts: CollapseOptions, side: "low" | "high") {
+interface FitRun {
+  problem: Problem;
+  best: { x: number[]; value: number };
+  rng: AnalysisRng;
+}
+
+function fitOnce(data: readonly CollapseDatum[], opts: CollapseOptions, side: "low" | "high"): FitRun {
+  if ((opts.cost ?? "gp") === "gp") return fitOnceGp(data, opts, side);
   const problem = buildProblem(data, { ...opts, side });
-  const rng = new AnalysisRng(opts.seed ?? 1);
+  const rng = new AnalysisRng(analysisStreamSeed(opts.seed ?? 1, "collapse-search"));
   // σ fitted: the σ–b–p_c valley is long and narrow; the optimum at σ = 1/2 is an extra start.
   const extraStarts: number[][] = [];
   if (opts.form !== "power" && problem.sigmaFixed === null) {
     const fixed = buildProblem(data, { ...opts, side, sigma: 0.5 });
-    const f = optimise(fixed, new AnalysisRng((opts.seed ?? 1) + 3), { effort: { ...opts.effort, starts: 2 } });
+    const f = optimise(fixed, new AnalysisRng(analysisStreamSeed(opts.seed ?? 1, "collapse-sigma-half")), { effort: { ...opts.effort, starts: 2 } });
     if (Number.isFinite(f.value)) {
       const x = problem.params.map((p) => (p.name === "sigma" ? 0.5 : f.x[fixed.idx(p.name)]));
       extraStarts.push(x);
@@ -530,19 +670,71 @@ function fitOnce(data: readonly CollapseDatum[], opts: CollapseOptions, side: "l
   return { problem, best, rng };
 }
 
-/** Largest-N points predicted from a fit without them: mean HH term (see CollapseResult). */
-function predictiveCheck(data: readonly CollapseDatum[], opts: CollapseOptions, problem: Problem, start: number[]): { chi2: number; dof: number } | null {
+/**
+ * The GP fit: candidate scaling parameters from the (fast) Houdayer–Hartmann and neighbour
+ * searches (each is biased in its own way on coarse grids, but one of them is usually in the
+ * right basin), the hyper-parameters at each candidate, then everything jointly by
+ * Nelder–Mead on −2 ln L (smooth in every parameter, unlike the interpolation costs) from
+ * the candidate with the highest likelihood.
+ */
+function fitOnceGp(data: readonly CollapseDatum[], opts: CollapseOptions, side: "low" | "high"): FitRun {
+  const problem = buildProblem(data, { ...opts, side });
+  const rng = new AnalysisRng(analysisStreamSeed(opts.seed ?? 1, "collapse-gp"));
+  const candidates: number[][] = [];
+  for (const cost of ["hh", "neighbour"] as const) {
+    try {
+      const r = fitOnce(data, { ...opts, cost }, side);
+      if (Number.isFinite(r.best.value)) candidates.push(r.best.x);
+    } catch (e) {
+      if (!(e instanceof MentiaError)) throw e;
+    }
+  }
+  let start: number[] | null = null;
+  let startValue = Infinity;
+  for (const st of candidates) {
+    const hyper = nelderMead((h) => problem.objective([...st, ...h]), Object.values(GP_HYPER_START), { step: [0.5, 0.5, 1], maxEvaluations: 300 });
+    if (hyper.fx < startValue) {
+      startValue = hyper.fx;
+      start = [...st, ...hyper.x];
+    }
+  }
+  const best = start ? refineGp(problem, start, false) : { x: problem.params.map((p) => (p.bounds[0] + p.bounds[1]) / 2), value: Infinity };
+  return { problem, best, rng };
+}
+
+/** Joint Nelder–Mead on the GP objective from x (two rounds, the second with smaller steps). */
+function refineGp(problem: Problem, x: readonly number[], quick: boolean): { x: number[]; value: number } {
+  const step = (f: number): number[] => problem.params.map((p, i) => (i >= problem.k ? 10 * f : f * (p.bounds[1] - p.bounds[0])));
+  const a = nelderMead(problem.objective, [...x], { step: step(0.01), maxEvaluations: quick ? 500 : 1500 });
+  const b = nelderMead(problem.objective, a.x, { step: step(0.002), maxEvaluations: quick ? 300 : 800 });
+  return { x: b.x, value: b.fx };
+}
+
+/**
+ * Largest-N points predicted from a fit without them. hh/neighbour: mean HH term against the
+ * other sizes' curves. gp: mean term (Y − μ)²/(dY² + s²) of the GP of the other sizes, and the
+ * mean −2 ln predictive density per point in y units (`logScore`, what forms are compared by:
+ * a wide predictive variance cannot make a poor form look good there).
+ */
+function predictiveCheck(data: readonly CollapseDatum[], opts: CollapseOptions, problem: Problem, start: number[]): { chi2: number; dof: number; logScore: number | null } | null {
   const sizes = [...new Set(data.map((d) => d.size))].sort((a, b) => a - b);
   if (sizes.length < 3) return null;
   const nMax = sizes[sizes.length - 1];
   const rest = data.filter((d) => d.size !== nMax);
   const sub = buildProblem(rest, { ...opts, side: problem.side, pcBounds: problem.params[0].bounds as [number, number] });
+  const group = problem.work.group[data.findIndex((d) => d.size === nMax)];
+  if (problem.kind === "gp") {
+    const fit = refineGp(sub, start, true);
+    if (!Number.isFinite(fit.value)) return null;
+    const c = problem.gpTerms(fit.x, group);
+    return c.scored > 0 ? { chi2: c.total / c.scored, dof: c.scored, logScore: c.logScore / c.scored } : null;
+  }
   // bkt's internal ln ln(N_min/N0) does not depend on N_max, so the full fit is a valid start.
-  const fit = optimise(sub, new AnalysisRng((opts.seed ?? 1) + 7), { quick: true, start, effort: opts.effort });
+  const fit = optimise(sub, new AnalysisRng(analysisStreamSeed(opts.seed ?? 1, "collapse-predictive")), { quick: true, start, effort: opts.effort });
   if (!Number.isFinite(fit.value)) return null;
   problem.costAt(fit.x); // fills problem.work with the full data scaled by the sub-fit's parameters
-  const c = hhCost(problem.work, problem.work.group[data.findIndex((d) => d.size === nMax)]);
-  return c.scored > 0 ? { chi2: c.total / c.scored, dof: c.scored } : null;
+  const c = hhCost(problem.work, group);
+  return c.scored > 0 ? { chi2: c.total / c.scored, dof: c.scored, logScore: null } : null;
 }
 
 /**
@@ -647,7 +839,7 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
   if (method === "curvature") {
     const h = problem.params.map((p) => 1e-3 * (p.bounds[1] - p.bounds[0]));
     // Hessian of the total cost (hh: the objective is a total; neighbour: dof · χ²_red).
-    const H = numericalHessian((v) => (problem.kind === "hh" ? problem.objective(v) : dof * problem.objective(v)), best.x, h);
+    const H = numericalHessian((v) => (problem.kind !== "neighbour" ? problem.objective(v) : dof * problem.objective(v)), best.x, h);
     const cov = covarianceFromChi2Hessian(H);
     if (!cov) notes.push("χ² surface is flat, indefinite or not a minimum in some direction: parameters not determined");
     else {
@@ -683,7 +875,7 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
       const c0 = probe.costAt(best.x);
       const scale = c0.terms - problem.k >= 1 ? Math.max(1, c0.total / (c0.terms - problem.k)) : 1;
       const pb = buildProblem(resampled, { ...opts, side: problem.side, pcBounds, unscoredPenalty: 2 * scale });
-      const fit = optimise(pb, rng, { quick: true, start: best.x, effort: opts.effort });
+      const fit = pb.kind === "gp" ? refineGp(pb, best.x, true) : optimise(pb, rng, { quick: true, start: best.x, effort: opts.effort });
       if (!Number.isFinite(fit.value)) continue;
       const ph = physical(pb, fit.x);
       for (const key of fitted) samples[key].push(ph[key] as number);
@@ -703,6 +895,7 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
   let pcBound: "lower" | "upper" | null = null;
   const paramsAtBound: string[] = [];
   problem.params.forEach((p, i) => {
+    if (i >= problem.k) return; // GP hyper-parameters: at a bound is a property of the curve, not of the physics
     const r = p.bounds[1] - p.bounds[0];
     const e = internalErr[i] ?? 0;
     const low = best.x[i] - 2 * e - p.bounds[0] < 0.01 * r;
@@ -755,6 +948,10 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
   points.sort((a, b) => a.x - b.x);
   const criticalSide = data.length - cv.candidates;
   const noBracket = problem.kind === "hh" ? cv.candidates - cv.scored : 0;
+  // gp: AIC = −2 ln L(y) + 2 × (scaling parameters + 3 hyper-parameters + the GLS mean, + the
+  // critical side's constant for bkt-xi); every form is scored on every point.
+  const gpM2 = problem.kind === "gp" ? problem.objective(best.x) : NaN;
+  const gpAic = gpM2 + 2 * (problem.params.length + 1 + (criticalSide > 0 ? 1 : 0));
   const predictive = opts.predictive === false ? null : predictiveCheck(data, opts, problem, best.x);
   return {
     form: problem.form,
@@ -784,7 +981,9 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
     scored: cv.scored,
     excludedNoBracket: noBracket,
     excludedCriticalSide: criticalSide,
-    aic: cv.total + 2 * (data.length - cv.scored) + 2 * problem.k,
+    aic: problem.kind === "gp" ? gpAic : cv.total + 2 * (data.length - cv.scored) + 2 * problem.k,
+    logLikelihood: problem.kind === "gp" ? -gpM2 / 2 : null,
+    predictiveLogScore: predictive ? predictive.logScore : null,
     predictiveChi2: predictive ? predictive.chi2 : null,
     predictiveDof: predictive ? predictive.dof : null,
     errorMethod: method === "none" ? "curvature" : method,
@@ -830,22 +1029,27 @@ export function preferCollapseForm(forms: Partial<Record<CollapseForm, CollapseR
   const maxPred = 2 * (o.maxGoodChi2 ?? 2);
   const fitted = (Object.entries(forms) as [CollapseForm, CollapseResult | null][]).filter((e): e is [CollapseForm, CollapseResult] => !!e[1] && typeof e[1].aic === "number");
   const f3 = (v: number | null | undefined): string => (v === null || v === undefined ? "n/a" : v.toPrecision(3));
-  const table = fitted.map(([f, r]) => `${f}: χ²_red ${f3(r.chi2)}/${r.dof}, AIC ${f3(r.aic)}, predictive ${f3(r.predictiveChi2)}`).join("; ");
+  const table = fitted.map(([f, r]) => `${f}: χ²_red ${f3(r.chi2)}/${r.dof}, AIC ${f3(r.aic)}, predictive χ² ${f3(r.predictiveChi2)}${typeof r.predictiveLogScore === "number" ? ` (log score ${f3(r.predictiveLogScore)})` : ""}`).join("; ");
   if (fitted.length === 0) return { preferred: "undecided", reason: "no form could be fitted" };
   const byAic = [...fitted].sort((a, b) => (a[1].aic as number) - (b[1].aic as number));
   const [aName, aRes] = byAic[0];
-  const withPred = fitted.filter(([, r]) => typeof r.predictiveChi2 === "number");
+  // Out-of-sample: the GP's log score where every form has one (a wide predictive variance
+  // cannot make a poor form look good there), else the mean χ² term.
+  const useLog = fitted.every(([, r]) => typeof r.predictiveLogScore === "number");
+  const predOf = (r: CollapseResult): number | null => (useLog ? (r.predictiveLogScore as number) : typeof r.predictiveChi2 === "number" ? r.predictiveChi2 : null);
+  const withPred = fitted.filter(([, r]) => predOf(r) !== null);
   if (withPred.length === 0) return { preferred: "undecided", reason: `no out-of-sample check possible (needs ≥ 3 sizes); ${table}` };
-  const byPred = [...withPred].sort((a, b) => (a[1].predictiveChi2 as number) - (b[1].predictiveChi2 as number));
+  const byPred = [...withPred].sort((a, b) => (predOf(a[1]) as number) - (predOf(b[1]) as number));
   const pName = byPred[0][0];
-  if (aName !== pName) return { preferred: "undecided", reason: `AIC prefers ${aName}, the out-of-sample check prefers ${pName}; ${table}` };
+  const dAic = byAic.length > 1 ? (byAic[1][1].aic as number) - (aRes.aic as number) : Infinity;
+  if (aName !== pName) return { preferred: "undecided", reason: `AIC prefers ${aName} (by ${dAic.toPrecision(3)}), the out-of-sample check prefers ${pName}; ${table}` };
   if (byAic.length > 1) {
     const delta = (byAic[1][1].aic as number) - (aRes.aic as number);
     if (delta < minDelta) return { preferred: "undecided", reason: `${aName} beats ${byAic[1][0]} by ΔAIC ${delta.toPrecision(3)} < ${minDelta}; ${table}` };
   }
   if (!aRes.confident) return { preferred: "undecided", reason: `${aName} has the best AIC and prediction but is not confident (${aRes.notes[0] ?? "?"}); ${table}` };
   if (typeof aRes.predictiveChi2 !== "number" || aRes.predictiveChi2 > maxPred) return { preferred: "undecided", reason: `${aName} predicts the largest N poorly (χ² ${f3(aRes.predictiveChi2)} > ${maxPred}); ${table}` };
-  return { preferred: aName, reason: `${aName}: lowest AIC (by ≥ ${minDelta}) and lowest out-of-sample χ², confident; ${table}` };
+  return { preferred: aName, reason: `${aName}: lowest AIC (by ${dAic.toPrecision(3)} ≥ ${minDelta}) and best out-of-sample prediction, confident; ${table}` };
 }
 
 /** Fits every form (bkt-xi with σ fitted) and applies preferCollapseForm. */

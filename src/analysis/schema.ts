@@ -293,7 +293,7 @@ export type CollapseForm = "power" | "bkt" | "bkt-xi";
 export interface CollapseResult {
   form: CollapseForm;
   /** Collapse cost: "hh" (Houdayer–Hartmann, each point against the other sizes' curves) or "neighbour". */
-  cost?: "hh" | "neighbour";
+  cost?: "gp" | "hh" | "neighbour";
   pc: number;
   pcErr: number | null;
   /** p_c ± t·pcErr at ciLevel (null when pcErr is null or p_c is a bound). */
@@ -339,6 +339,10 @@ export interface CollapseResult {
    */
   predictiveChi2?: number | null;
   predictiveDof?: number | null;
+  /** gp: ln of the maximised marginal likelihood of the data y (null for the other costs). */
+  logLikelihood?: number | null;
+  /** gp: out-of-sample mean −2 ln predictive density per largest-N point, y units (lower is better). */
+  predictiveLogScore?: number | null;
   /** "curvature" (χ² Hessian), "bootstrap" (y → y + dy·ε refits) or "seed-bootstrap" (refits of seed-resampled data). */
   errorMethod: "curvature" | "bootstrap" | "seed-bootstrap";
   /**

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { aggregateSeeds, compareCollapseForms, fitCollapse, type CollapseCostKind, type CollapseDatum, type CollapseForm, type CollapseOptions, type CollapseReplicates, type SeedRow } from "../analysis/collapse.js";
 import type { CollapseResult } from "../analysis/schema.js";
-import { AnalysisRng } from "../analysis/stats.js";
+import { AnalysisRng, analysisStreamSeed } from "../analysis/stats.js";
 import { MentiaError } from "../errors.js";
 import { parseCommandLine, type FlagSpec } from "./args.js";
 import type { Command } from "./main.js";
@@ -173,7 +173,7 @@ export const command: Command = {
     let data = csv.data;
     let replicates: CollapseReplicates | undefined;
     if (csv.seedRows) {
-      const agg = aggregateSeeds(csv.seedRows, B, new AnalysisRng((flags.seed as number) + 1000));
+      const agg = aggregateSeeds(csv.seedRows, B, new AnalysisRng(analysisStreamSeed(flags.seed as number, "collapse-seeds")));
       data = agg.data;
       if (errors === "bootstrap") replicates = agg.replicates;
     }
