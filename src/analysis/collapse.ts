@@ -107,7 +107,7 @@ export interface CollapseOptions {
   /** Run the out-of-sample check (refit without the largest N). Default true. */
   predictive?: boolean;
   /** Search effort: grid points per axis (default 25 for ≤ 2 shape parameters, 12 for 3), DE generations (150), Nelder–Mead starts (8), DE generations of each bootstrap / out-of-sample refit (40; 0 = Nelder–Mead from the optimum only). */
-  effort?: { grid?: number; generations?: number; starts?: number; refitGenerations?: number };
+  effort?: { grid?: number; generations?: number; starts?: number; refitGenerations?: number; gpGrid?: number };
 }
 
 /** Scaled coordinates of every point for given physical parameters. */
@@ -275,6 +275,39 @@ function hhCost(w: CostWork, scoreGroup = -1): CostValue {
     w.scoredFlag[i] = 1;
   }
   return { total, scored, candidates, overlap: candidates > 0 ? scored / candidates : 0, terms: scored };
+}
+
+/**
+ * The fraction of the used points whose x lies within the x range of at least one other
+ * group (≥ 2 points) — groups by size: what hhCost calls bracketed; by p: whether the rows of
+ * different p mix at all (a form that pulls every row apart along x would let the curve
+ * follow each row's N dependence on its own, a collapse in name only).
+ */
+function groupOverlap(X: Float64Array, use: Uint8Array, group: ArrayLike<number>, G: number): number {
+  const lo = new Float64Array(G).fill(Infinity);
+  const hi = new Float64Array(G).fill(-Infinity);
+  const cnt = new Int32Array(G);
+  for (let i = 0; i < X.length; i++) {
+    if (!use[i]) continue;
+    const g = group[i];
+    cnt[g]++;
+    if (X[i] < lo[g]) lo[g] = X[i];
+    if (X[i] > hi[g]) hi[g] = X[i];
+  }
+  let candidates = 0;
+  let inside = 0;
+  for (let i = 0; i < X.length; i++) {
+    if (!use[i]) continue;
+    candidates++;
+    const g = group[i];
+    for (let h = 0; h < G; h++) {
+      if (h !== g && cnt[h] >= 2 && X[i] >= lo[h] && X[i] <= hi[h]) {
+        inside++;
+        break;
+      }
+    }
+  }
+  return candidates > 0 ? inside / candidates : 0;
 }
 
 /** Neighbour cost (file header) over the used points in global x order. */
@@ -457,6 +490,9 @@ function buildProblem(data: readonly CollapseDatum[], opts: CollapseOptions & { 
    * overlap rule fails.
    */
   const gpWork = new GpWork(n);
+  const pDistinct = [...new Set(ps)].sort((a, b) => a - b);
+  const pCount = pDistinct.length;
+  const pGroup = Uint32Array.from(ps, (v) => pDistinct.indexOf(v));
   const lnNSum = lnN.reduce((a, b) => a + b, 0);
   const hyperOf = (v: readonly number[]): GpHyper => ({ lnAmp: v[kScaling], lnEll: v[kScaling + 1], lnWarp: v[kScaling + 2] });
   /** Indices of the points the master curve holds (bkt-xi: finite side) and the rest. */
@@ -547,12 +583,19 @@ function buildProblem(data: readonly CollapseDatum[], opts: CollapseOptions & { 
   const objective = (v: number[]): number => {
     if (!inBox(v)) return Infinity;
     fill(v);
-    const c = evalCost(work, kind === "gp" ? "hh" : kind);
+    // gp: the overlap rule by size as for hh (sizes whose x ranges do not meet would each get
+    // a curve of their own and test nothing) and by p, then the likelihood of every point.
+    if (kind === "gp") {
+      let defined = 0;
+      for (let i = 0; i < n; i++) defined += work.use[i];
+      if (form === "bkt-xi" && defined < n / 3) return Infinity;
+      if (groupOverlap(work.X, work.use, work.group, work.groups.length) < minOverlap) return Infinity;
+      if (groupOverlap(work.X, work.use, pGroup, pCount) < minOverlap) return Infinity;
+      return gpM2ll(v);
+    }
+    const c = evalCost(work, kind);
     if (form === "bkt-xi" && c.candidates < n / 3) return Infinity;
     if (c.overlap < minOverlap || c.terms - k < 1) return Infinity;
-    // gp: the overlap rule as for hh (sizes whose x ranges do not meet would each get a curve
-    // of their own and test nothing), then the likelihood of every point.
-    if (kind === "gp") return gpM2ll(v);
     return kind === "hh" ? c.total + penalty * (n - c.scored) : c.total / (c.terms - k);
   };
   const costAt = (v: readonly number[]): CostValue => {
@@ -691,11 +734,79 @@ function fitOnceGp(data: readonly CollapseDatum[], opts: CollapseOptions, side: 
   }
   let start: number[] | null = null;
   let startValue = Infinity;
+  // σ fitted: the σ–b–p_c valley is long; the GP optimum at σ = 1/2 is a candidate too.
+  if (opts.form !== "power" && problem.sigmaFixed === null) {
+    const half = fitOnceGp(data, { ...opts, sigma: 0.5 }, side);
+    if (Number.isFinite(half.best.value)) {
+      const x = problem.params.map((p) => (p.name === "sigma" ? 0.5 : half.best.x[half.problem.idx(p.name)]));
+      const v = problem.objective(x);
+      if (v < startValue) {
+        startValue = v;
+        start = x;
+      }
+    }
+  }
   for (const st of candidates) {
     const hyper = nelderMead((h) => problem.objective([...st, ...h]), Object.values(GP_HYPER_START), { step: [0.5, 0.5, 1], maxEvaluations: 300 });
     if (hyper.fx < startValue) {
       startValue = hyper.fx;
       start = [...st, ...hyper.x];
+    }
+  }
+  // The interpolation costs' optima can sit in another basin than the likelihood's (a long
+  // p_c–ν ridge on coarse grids): a grid over the shape parameters with the hyper-parameters
+  // held at the best candidate's, the prefactor exponent optimised in 1-D at each node.
+  if (start) {
+    const k = problem.k;
+    const prefIdx = problem.fitBeta ? problem.idx("pref") : -1;
+    // p_c: two nodes in every gap between the data's p values (bkt-xi's objective jumps where
+    // a row changes side, so each gap is its own smooth piece); the form's scale parameter
+    // (ν, N0 or b): `per` nodes; σ, if fitted, stays at the start's value.
+    const pVals = [...new Set(data.map((d) => d.p))].sort((a, b) => a - b);
+    const pcNodes = pVals.slice(1).flatMap((v, i) => [pVals[i] + (v - pVals[i]) / 3, pVals[i] + (2 * (v - pVals[i])) / 3]);
+    const per = opts.effort?.gpGrid ?? 6;
+    const [slo, shi] = problem.params[1].bounds;
+    const scaleNodes = Array.from({ length: per }, (_, j) => slo + ((j + 0.5) / per) * (shi - slo));
+    const gridPass = (hyper: number[]): { x: number[]; f: number }[] => {
+      const nodes: { x: number[]; f: number }[] = [];
+      const f = (x: number[]): number => problem.objective([...x, ...hyper]);
+      for (const pcv of pcNodes) for (const sv of scaleNodes) {
+        const x = (start as number[]).slice(0, k);
+        x[0] = pcv;
+        x[1] = sv;
+        let fx: number;
+        if (prefIdx >= 0) {
+          const [lo, hi] = problem.params[prefIdx].bounds;
+          const m = minimize1d((g) => {
+            x[prefIdx] = g;
+            return f(x);
+          }, lo, hi, 5, 1e-2);
+          x[prefIdx] = m.x;
+          fx = m.fx;
+        } else fx = f(x);
+        if (Number.isFinite(fx)) nodes.push({ x: [...x], f: fx });
+      }
+      return nodes.sort((a, b) => a.f - b.f);
+    };
+    // Two passes: the hyper-parameters of the best candidate, then re-fitted at the best node
+    // (a poor candidate's hyper-parameters can rank the grid wrongly).
+    let hyper = start.slice(k);
+    let nodes = gridPass(hyper);
+    if (nodes.length > 0) {
+      const x0 = nodes[0].x;
+      const h = nelderMead((v) => problem.objective([...x0, ...v]), hyper, { step: [0.5, 0.5, 1], maxEvaluations: 200 });
+      if (h.fx < nodes[0].f) {
+        hyper = h.x;
+        nodes = gridPass(hyper);
+      }
+    }
+    const f = (x: number[]): number => problem.objective([...x, ...hyper]);
+    for (const node of nodes.slice(0, 3)) {
+      const nm = nelderMead(f, node.x, { step: problem.params.slice(0, k).map((p) => 0.02 * (p.bounds[1] - p.bounds[0])), maxEvaluations: 300 });
+      if (nm.fx < startValue) {
+        startValue = nm.fx;
+        start = [...nm.x, ...hyper];
+      }
     }
   }
   const best = start ? refineGp(problem, start, false) : { x: problem.params.map((p) => (p.bounds[0] + p.bounds[1]) / 2), value: Infinity };
@@ -826,6 +937,7 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
   if (!Number.isFinite(best.value)) throw new MentiaError(`collapse: no ${opts.form} parameters in the search box give an overlapping collapse (overlap ≥ ${opts.minOverlap ?? 0.5}${opts.form === "bkt-xi" ? ", a third of the points on the finite-ξ side" : ""})`);
   const cv = problem.costAt(best.x);
   const scoredFlags = Uint8Array.from(problem.work.scoredFlag);
+  const definedCount = problem.work.use.reduce((a, u) => a + u, 0);
   const dof = cv.terms - problem.k;
   const chi2 = cv.total / dof;
   const phys = physical(problem, best.x);
@@ -946,7 +1058,7 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
     points.push({ size: d.size, p: d.p, x, y: d.y * s, dy: d.dy * s, scored: scoredFlags[i] === 1 });
   }
   points.sort((a, b) => a.x - b.x);
-  const criticalSide = data.length - cv.candidates;
+  const criticalSide = problem.kind === "gp" ? data.length - definedCount : data.length - cv.candidates;
   const noBracket = problem.kind === "hh" ? cv.candidates - cv.scored : 0;
   // gp: AIC = −2 ln L(y) + 2 × (scaling parameters + 3 hyper-parameters + the GLS mean, + the
   // critical side's constant for bkt-xi); every form is scored on every point.
@@ -1020,11 +1132,14 @@ export interface CollapseComparisonResult {
 }
 
 /**
- * The preference rule: among the fitted forms, the lowest AIC and the lowest out-of-sample
- * χ² must be the same form, its AIC must beat every other by ≥ minDeltaAic, its predictive χ²
- * must be ≤ maxGoodChi2 · 2 and its fit confident; else "undecided" with the reason.
+ * The preference rule: among the fitted forms (all scored on the same points), the lowest AIC
+ * must beat every other by ≥ minDeltaAic; the out-of-sample check (refit without the largest
+ * N, predict it) must not contradict it (gp: no form predicts the held-out points better by
+ * more than minPredictiveMargin (4) in total −2 ln p; hh/neighbour: the lowest predictive χ²
+ * must be the same form); its predictive χ² must be ≤ maxGoodChi2 · 2 and its fit confident;
+ * else "undecided" with the reason and the margins.
  */
-export function preferCollapseForm(forms: Partial<Record<CollapseForm, CollapseResult | null>>, o: { minDeltaAic?: number; maxGoodChi2?: number } = {}): { preferred: CollapseForm | "undecided"; reason: string } {
+export function preferCollapseForm(forms: Partial<Record<CollapseForm, CollapseResult | null>>, o: { minDeltaAic?: number; maxGoodChi2?: number; minPredictiveMargin?: number } = {}): { preferred: CollapseForm | "undecided"; reason: string } {
   const minDelta = o.minDeltaAic ?? 10;
   const maxPred = 2 * (o.maxGoodChi2 ?? 2);
   const fitted = (Object.entries(forms) as [CollapseForm, CollapseResult | null][]).filter((e): e is [CollapseForm, CollapseResult] => !!e[1] && typeof e[1].aic === "number");
@@ -1042,14 +1157,18 @@ export function preferCollapseForm(forms: Partial<Record<CollapseForm, CollapseR
   const byPred = [...withPred].sort((a, b) => (predOf(a[1]) as number) - (predOf(b[1]) as number));
   const pName = byPred[0][0];
   const dAic = byAic.length > 1 ? (byAic[1][1].aic as number) - (aRes.aic as number) : Infinity;
-  if (aName !== pName) return { preferred: "undecided", reason: `AIC prefers ${aName} (by ${dAic.toPrecision(3)}), the out-of-sample check prefers ${pName}; ${table}` };
+  // The log score is per point: the held-out data contradict the AIC's choice only when
+  // another form predicts them better by more than minPredictiveMargin in total −2 ln p.
+  const margin = useLog ? (predOf(aRes) as number) * (aRes.predictiveDof ?? 1) - (predOf(byPred[0][1]) as number) * (byPred[0][1].predictiveDof ?? 1) : Infinity;
+  if (aName !== pName && (!useLog || !(margin <= (o.minPredictiveMargin ?? 4)))) return { preferred: "undecided", reason: `AIC prefers ${aName} (by ${dAic.toPrecision(3)}), the out-of-sample check prefers ${pName}; ${table}` };
   if (byAic.length > 1) {
     const delta = (byAic[1][1].aic as number) - (aRes.aic as number);
     if (delta < minDelta) return { preferred: "undecided", reason: `${aName} beats ${byAic[1][0]} by ΔAIC ${delta.toPrecision(3)} < ${minDelta}; ${table}` };
   }
   if (!aRes.confident) return { preferred: "undecided", reason: `${aName} has the best AIC and prediction but is not confident (${aRes.notes[0] ?? "?"}); ${table}` };
   if (typeof aRes.predictiveChi2 !== "number" || aRes.predictiveChi2 > maxPred) return { preferred: "undecided", reason: `${aName} predicts the largest N poorly (χ² ${f3(aRes.predictiveChi2)} > ${maxPred}); ${table}` };
-  return { preferred: aName, reason: `${aName}: lowest AIC (by ${dAic.toPrecision(3)} ≥ ${minDelta}) and best out-of-sample prediction, confident; ${table}` };
+  const how = aName === pName ? "best out-of-sample prediction" : `out-of-sample within ${margin.toPrecision(2)} of ${pName}`;
+  return { preferred: aName, reason: `${aName}: lowest AIC (by ${dAic.toPrecision(3)} ≥ ${minDelta}), ${how}, confident; ${table}` };
 }
 
 /** Fits every form (bkt-xi with σ fitted) and applies preferCollapseForm. */
