@@ -13,7 +13,7 @@
  */
 import { readFileSync } from "node:fs";
 import { collapseNotDetermined, lengthScaleNotDetermined } from "../src/analysis/determined.js";
-import type { Analysis, CollapseResult, LengthScaleFit } from "../src/analysis/schema.js";
+import { collapseForms, type Analysis, type LengthScaleFit } from "../src/analysis/schema.js";
 import { quantile, sampleSd } from "../src/analysis/stats.js";
 import { readExportRows } from "../src/sweep/store.js";
 
@@ -150,16 +150,17 @@ if (A.boundaries.length > 1) {
   out.push("## Finite-size-scaling collapses", "");
   const rows: (string | number)[][] = [];
   for (const c of A.collapses) {
-    for (const r of [c.power, c.bkt, c.bktXi ?? null] as (CollapseResult | null)[]) {
+    for (const r of Object.values(collapseForms(c))) {
       if (!r) continue;
       const why = collapseNotDetermined(r);
       const params = r.form === "power" ? `ν = ${pm(r.nu, r.nuErr, 2)}, β = ${pm(r.beta, r.betaErr, 2)}` : r.form === "bkt" ? `σ = ${pm(r.sigma, r.sigmaErr, 2)}, N₀ = ${pm(r.n0, r.n0Err, 2)}, β = ${pm(r.beta, r.betaErr, 2)}` : `b = ${pm(r.b ?? null, r.bErr ?? null, 2)}, σ = ${pm(r.sigma, r.sigmaErr, 2)}, β = ${pm(r.beta, r.betaErr, 2)}`;
-      const pred = r.predictiveChi2 !== null && r.predictiveChi2 !== undefined && r.predictiveDof ? f(r.predictiveChi2 / r.predictiveDof, 2) : "—";
+      // predictiveChi2 is already the mean term per held-out point (not a total)
+      const pred = r.predictiveChi2 !== null && r.predictiveChi2 !== undefined ? `${f(r.predictiveChi2, 2)} (${r.predictiveDof ?? "?"} pts)` : "—";
       rows.push([`${arch(c)}, p_train ${c.pTrain}`, `[${f(c.pRange[0], 3)}, ${f(c.pRange[1], 3)}]`, r.form, pm(r.pc, r.pcErr), params, `${f(r.chi2, 2)} (dof ${r.dof})`, f(r.aic ?? null, 1), pred, r.confident ? "yes" : "no", why ? `not determined: ${why}` : "result"]);
     }
     rows.push([`${arch(c)}, p_train ${c.pTrain}`, "", "**verdict**", `**${c.preferred}**`, c.note ?? "", "", "", "", "", ""]);
   }
-  if (rows.length) table(["line", "p_eval window", "form", "p_c", "parameters", "χ²/dof", "AIC", "predictive χ²/dof", "confident", "status"], rows);
+  if (rows.length) table(["line", "p_eval window", "form", "p_c", "parameters", "χ²/dof", "AIC", "predictive χ² (mean per held-out point)", "confident", "status"], rows);
   else out.push("No collapse (no eumentia–dementia boundary along p_eval).", "");
 }
 

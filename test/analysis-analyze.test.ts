@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { analyzeRecords, formatSummary, resolveOptions } from "../src/analysis/analyze.js";
-import { ANALYSIS_SCHEMA_VERSION, type GridPoint } from "../src/analysis/schema.js";
+import { ANALYSIS_SCHEMA_VERSION, collapseForms, type GridPoint } from "../src/analysis/schema.js";
 import { syntheticRecords, type SyntheticGrid } from "../src/analysis/synthetic.js";
 import { command as analyzeCommand } from "../src/cli/analyze.js";
 import { MentiaError } from "../src/errors.js";
@@ -38,8 +38,9 @@ test("analyzeRecords produces a complete, finite, versioned analysis and a reada
   assert.deepEqual(a.input.sizes, GRID.sizes);
   assert.ok(a.collapses.length >= 2, "one collapse comparison per p_train line with a boundary");
   for (const c of a.collapses) {
-    assert.ok(c.power && c.bkt && c.bktXi, `every form fitted: ${c.note}`);
-    for (const r of [c.power, c.bkt, c.bktXi]) {
+    const fs = collapseForms(c);
+    assert.ok(fs.power && fs.bkt && fs["bkt-xi"], `every form fitted: ${c.note}`);
+    for (const r of Object.values(fs).filter((x) => x !== null)) {
       assert.equal(r.errorMethod, "seed-bootstrap", "collapse errors come from refitting seed-resampled data");
       assert.ok(r.dof >= 1);
       if (r.pcBound) assert.equal(r.pcCI, null, "a p_c at the search edge has no interval");

@@ -39,7 +39,7 @@
  * by a clear margin and its fit is confident.
  */
 import { MentiaError } from "../errors.js";
-import type { CollapseForm, CollapsePoint, CollapseResult } from "./schema.js";
+import { COLLAPSE_FORM_LIST, type CollapseForm, type CollapsePoint, type CollapseResult } from "./schema.js";
 import { GP_HYPER_BOUNDS, GP_HYPER_START, GpWork, gpMinus2LogLik, gpPredict, gpScales, type GpHyper, type GpScales } from "./gp.js";
 import { AnalysisRng, analysisStreamSeed, covarianceFromChi2Hessian, differentialEvolution, minimize1d, nelderMead, numericalHessian, sampleSd, studentTQuantile } from "./stats.js";
 
@@ -1121,7 +1121,7 @@ export function collapseBktXi(data: readonly CollapseDatum[], opts: Omit<Collaps
   return fitCollapse(data, { ...opts, form: "bkt-xi" });
 }
 
-export const COLLAPSE_FORMS: readonly CollapseForm[] = ["power", "bkt", "bkt-xi"];
+export const COLLAPSE_FORMS: readonly CollapseForm[] = COLLAPSE_FORM_LIST;
 
 export interface CollapseComparisonResult {
   preferred: CollapseForm | "undecided";
@@ -1171,12 +1171,13 @@ export function preferCollapseForm(forms: Partial<Record<CollapseForm, CollapseR
   return { preferred: aName, reason: `${aName}: lowest AIC (by ${dAic.toPrecision(3)} ≥ ${minDelta}), ${how}, confident; ${table}` };
 }
 
-/** Fits every form (bkt-xi with σ fitted) and applies preferCollapseForm. */
+/** Fits every form (both BKT forms with σ = 1/2 unless bktSigma / bktXiSigma say otherwise) and applies preferCollapseForm. */
 export function compareCollapseForms(data: readonly CollapseDatum[], opts: Omit<CollapseOptions, "form" | "sigma"> & { bktSigma?: number | null; bktXiSigma?: number | null; minDeltaAic?: number } = {}): CollapseComparisonResult {
   const forms: Partial<Record<CollapseForm, CollapseResult | null>> = {};
   const failures: Partial<Record<CollapseForm, string>> = {};
   for (const form of COLLAPSE_FORMS) {
-    const sigma = form === "bkt" ? (opts.bktSigma === undefined ? 0.5 : opts.bktSigma) : form === "bkt-xi" ? (opts.bktXiSigma === undefined ? null : opts.bktXiSigma) : undefined;
+    // σ = 1/2 (classic BKT) for both BKT forms unless asked otherwise (null fits σ).
+    const sigma = form === "bkt" ? (opts.bktSigma === undefined ? 0.5 : opts.bktSigma) : form === "bkt-xi" ? (opts.bktXiSigma === undefined ? 0.5 : opts.bktXiSigma) : undefined;
     try {
       forms[form] = fitCollapse(data, { ...opts, form, ...(sigma === undefined ? {} : { sigma }) });
     } catch (e) {

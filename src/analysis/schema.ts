@@ -361,6 +361,19 @@ export interface CollapseResult {
   points: CollapsePoint[];
 }
 
+/** The collapse forms in their display order. */
+export const COLLAPSE_FORM_LIST: readonly CollapseForm[] = ["power", "bkt", "bkt-xi"];
+
+/** Display names of the forms. */
+export const COLLAPSE_FORM_LABEL: Record<CollapseForm, string> = { power: "power-law", bkt: "BKT", "bkt-xi": "BKT-ξ" };
+
+/** A comparison's fits by form, also for files written before `forms` existed. */
+export function collapseForms(c: CollapseComparison): Record<CollapseForm, CollapseResult | null> {
+  const f = (c as Partial<CollapseComparison>).forms;
+  if (f) return { power: f.power ?? null, bkt: f.bkt ?? null, "bkt-xi": f["bkt-xi"] ?? null };
+  return { power: c.power ?? null, bkt: c.bkt ?? null, "bkt-xi": c.bktXi ?? null };
+}
+
 /** Every collapse form on the same data, one per (width, depth, p_train) line. */
 export interface CollapseComparison extends Architecture {
   pTrain: number;
@@ -368,9 +381,11 @@ export interface CollapseComparison extends Architecture {
   observable: "loss";
   /** p_eval window used (all grid values within it). */
   pRange: [number, number];
-  power: CollapseResult | null;
-  bkt: CollapseResult | null;
-  /** The correlation-length BKT form y = N^(−β) F(ln N − ln ξ(p)). */
+  /** Every form's fit (null: not fitted, `note` says why), keyed by form; read it with collapseForms(). */
+  forms: Record<CollapseForm, CollapseResult | null>;
+  /** Files written before `forms`: the forms as separate fields (collapseForms() reads both). */
+  power?: CollapseResult | null;
+  bkt?: CollapseResult | null;
   bktXi?: CollapseResult | null;
   /**
    * A form's name when AIC and the out-of-sample check pick the same form, by a clear

@@ -1,4 +1,5 @@
-import { renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { join } from "node:path";
 import { DEFAULT_ANALYSIS_OPTIONS, formatSummary } from "../analysis/analyze.js";
 import { analyzeModes, modeAnalysisFile } from "../analysis/modes.js";
@@ -8,6 +9,8 @@ import { incompleteWarning } from "../analysis/completeness.js";
 import { MentiaError } from "../errors.js";
 import { sweepStatus } from "../sweep/status.js";
 import { readEvalRecords } from "../sweep/store.js";
+import { recordsFromCsv } from "../analysis/records-csv.js";
+import type { EvalRecord } from "../sweep/records.js";
 import { parseCommandLine, type FlagSpec } from "./args.js";
 import type { Command } from "./main.js";
 
@@ -22,9 +25,11 @@ const FLAGS: Record<string, FlagSpec> = {
   "ci-level": { kind: "number", default: DEFAULT_ANALYSIS_OPTIONS.ciLevel, help: "two-sided confidence level", metavar: "C" },
   "allow-partial": { kind: "boolean", help: "analyse an unfinished sweep without the warning on stderr (analysis.json and the report still say it is partial)" },
   seed: { kind: "int", default: DEFAULT_ANALYSIS_OPTIONS.randomSeed, help: "seed of the analysis PRNG (bootstrap, global search)", metavar: "S" },
+  "from-csv": { kind: "string", help: "analyse an exported results table (mentia export; .csv or .csv.gz) instead of a sweep directory; needs --out", metavar: "FILE" },
+  out: { kind: "string", help: "with --from-csv: directory to write analysis.json into (created if missing)", metavar: "DIR" },
 };
 
-const USAGE = "mentia analyze DIR [--json] [--allow-partial]";
+const USAGE = "mentia analyze DIR [--json] [--allow-partial]\n       mentia analyze --from-csv FILE.csv[.gz] --out DIR [--json]";
 const DESCRIPTION = [
   "Analyses the sweep in DIR: loss curves L(N) per (width, depth, p_train, p_eval), power-law fits",
   "with bootstrap CIs, phase labels (eumentia / dementia / amentia / uncertain, each with its rule),",
@@ -34,19 +39,38 @@ const DESCRIPTION = [
   "only the training-set sizes × seeds that all have results (so no curve mixes seeds across N).",
   "A sweep evaluated in several eval modes is analysed per mode: DIR/analysis-<mode>.json for each,",
   "and DIR/analysis.json = the first mode's, with every mode's phases and boundaries (docs/pruning.md).",
+  "--from-csv analyses an exported table (mentia export) when the store is not at hand: the export has",
+  "no per-mask losses, which the analysis only uses where a point has a single seed (docs/analysis.md).",
 ].join("\n");
 
 export const command: Command = {
   summary: "analyse a sweep: scaling fits, phases, boundaries, N*, collapses → DIR/analysis.json",
   async run(argv) {
-    const args = parseCommandLine(argv, { name: "analyze", usage: USAGE, description: DESCRIPTION, flags: FLAGS, positional: { min: 1, max: 1, what: "one sweep directory" } });
+    const args = parseCommandLine(argv, { name: "analyze", usage: USAGE, description: DESCRIPTION, flags: FLAGS, positional: { min: 0, max: 1, what: "one sweep directory" } });
     if (!args) return 0;
     const { flags, positional } = args;
-    const dir = positional[0];
+    const csv = flags["from-csv"] as string | undefined;
+    if (csv !== undefined && positional.length > 0) throw new MentiaError("analyze: give either a sweep directory or --from-csv FILE, not both");
+    if (csv === undefined && positional.length !== 1) throw new MentiaError(`analyze: expected one sweep directory (or --from-csv FILE --out DIR); usage: ${USAGE.split("\n")[0]}`);
+    if (csv !== undefined && !flags.out) throw new MentiaError("analyze: --from-csv needs --out DIR (where analysis.json goes)");
+    if (csv === undefined && flags.out) throw new MentiaError("analyze: --out is for --from-csv (a sweep's analysis goes into its directory)");
+    const dir = csv !== undefined ? (flags.out as string) : positional[0];
     const cb = flags["collapse-bootstrap"] as number;
     if (!(cb >= 2)) throw new MentiaError(`analyze: --collapse-bootstrap must be ≥ 2, got ${cb}`);
-    const records = readEvalRecords(dir);
-    const config = sweepStatus(dir).config;
+    let records: EvalRecord[];
+    if (csv !== undefined) {
+      if (!existsSync(csv)) throw new MentiaError(`analyze: ${csv}: no such file`);
+      let text: string;
+      try {
+        const raw = readFileSync(csv);
+        text = (csv.endsWith(".gz") ? gunzipSync(raw) : raw).toString("utf8");
+      } catch (err) {
+        throw new MentiaError(`analyze: cannot read ${csv} (${(err as Error).message.split("\n")[0]})`);
+      }
+      records = recordsFromCsv(text, csv);
+      mkdirSync(dir, { recursive: true });
+    } else records = readEvalRecords(dir);
+    const config = csv !== undefined ? undefined : sweepStatus(dir).config;
     const expected = config && { widths: config.widths, depths: config.depths, pTrains: config.pTrain, pEvals: config.pEval, sizes: config.sizes, seeds: config.seeds };
     const order = config ? evalModesOf(config) : [];
     const all = analyzeModes(records, { bootstrapReplicates: flags.bootstrap as number, ciLevel: flags["ci-level"] as number, randomSeed: flags.seed as number }, { collapseBootstrapReplicates: cb, expected }, order);
