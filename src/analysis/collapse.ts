@@ -41,7 +41,9 @@
 import { MentiaError } from "../errors.js";
 import { COLLAPSE_FORM_LIST, type CollapseForm, type CollapsePoint, type CollapseResult } from "./schema.js";
 import { GP_HYPER_BOUNDS, GP_HYPER_START, GpWork, gpMinus2LogLik, gpPredict, gpScales, type GpHyper, type GpScales } from "./gp.js";
-import { AnalysisRng, analysisStreamSeed, covarianceFromChi2Hessian, differentialEvolution, minimize1d, nelderMead, numericalHessian, sampleSd, studentTQuantile } from "./stats.js";
+import { AnalysisRng, analysisStreamSeed, covarianceFromChi2Hessian, differentialEvolution, minimize1d, nelderMead, numericalHessian, sampleSd } from "./stats.js";
+import { atSearchEdge } from "./determined.js";
+import { ciQuantile, replicateError } from "./intervals.js";
 
 export type { CollapseForm };
 
@@ -900,8 +902,7 @@ export function fitCollapse(data: readonly CollapseDatum[], opts: CollapseOption
   const r = fitCollapseOnce(data, opts);
   // bkt-xi with σ fitted: σ at its search bound is not determined by the data (σ → 0 is the
   // power-law limit of b|t|^(−σ)); report the σ = 1/2 fit instead, and say so.
-  const [lo, hi] = opts.sigmaBounds ?? [0.2, 2];
-  if (r.form === "bkt-xi" && r.sigmaErr !== null && r.sigma !== null && (r.sigma - lo < 0.01 * (hi - lo) || hi - r.sigma < 0.01 * (hi - lo))) {
+  if (r.form === "bkt-xi" && r.sigmaErr !== null && r.sigma !== null && atSearchEdge(r.sigma, null, opts.sigmaBounds ?? [0.2, 2]) !== null) {
     const fixed = fitCollapseOnce(data, { ...opts, sigma: 0.5 });
     fixed.notes.push(`σ fixed at 1/2: fitted, σ ran to its search bound (${r.sigma.toPrecision(3)}; AIC ${r.aic?.toFixed(1)}, out-of-sample χ² ${r.predictiveChi2?.toFixed(2) ?? "n/a"})`);
     return fixed;
@@ -922,7 +923,7 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
   let best = run.best;
   const notes: string[] = [];
   const ciLevel = opts.ciLevel ?? 0.95;
-  const z = studentTQuantile((1 + ciLevel) / 2, Infinity);
+  const z = ciQuantile(Infinity, ciLevel);
   // bkt-xi: the objective jumps wherever a row of points leaves the finite side, and the
   // σ–b–p_c valley is long; bootstrap refits stick at those jumps and understate p_c's error.
   // The profile in p_c (also a last search: its minimum replaces the optimum when lower) gives
@@ -994,8 +995,8 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
       fit.x.forEach((v, i) => internal[i].push(v));
     }
     if (samples.pc.length < Math.max(2, reps / 2)) notes.push(`only ${samples.pc.length} of ${reps} bootstrap refits converged`);
-    for (const key of fitted) errs[key] = samples[key].length >= 2 ? sampleSd(samples[key]) * factor : null;
-    internalErr = internal.map((v) => (v.length >= 2 ? sampleSd(v) * factor : null));
+    for (const key of fitted) errs[key] = replicateError(samples[key], factor);
+    internalErr = internal.map((v) => replicateError(v, factor));
   } else notes.push("errors not computed (errors: none)");
 
   // Confidence checks.
@@ -1008,11 +1009,10 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
   const paramsAtBound: string[] = [];
   problem.params.forEach((p, i) => {
     if (i >= problem.k) return; // GP hyper-parameters: at a bound is a property of the curve, not of the physics
-    const r = p.bounds[1] - p.bounds[0];
     const e = internalErr[i] ?? 0;
-    const low = best.x[i] - 2 * e - p.bounds[0] < 0.01 * r;
-    const high = p.bounds[1] - best.x[i] - 2 * e < 0.01 * r;
-    if (low || high) {
+    const edge = atSearchEdge(best.x[i], e, p.bounds);
+    const low = edge === "lower";
+    if (edge) {
       notes.push(`${p.name} = ${best.x[i].toPrecision(3)} ± ${e.toPrecision(2)} reaches the edge of its search range [${p.bounds[0].toPrecision(3)}, ${p.bounds[1].toPrecision(3)}]: a bound, not determined by the data`);
       if (i === 0) pcBound = low ? "lower" : "upper";
       else paramsAtBound.push(PARAM_NAMES[p.name] ?? p.name);
@@ -1043,7 +1043,7 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
     const gap = at < 0 ? 0 : problem.side === "high" ? (at + 1 < pVals.length ? pVals[at + 1] - pVals[at] : 0) : at > 0 ? pVals[at] - pVals[at - 1] : 0;
     if (gap / Math.sqrt(12) > (errs.pc as number)) errs.pc = gap / Math.sqrt(12);
   }
-  const q = Number.isFinite(ciUnits) && ciUnits >= 2 ? studentTQuantile((1 + ciLevel) / 2, ciUnits - 1) : studentTQuantile((1 + ciLevel) / 2, Infinity);
+  const q = ciQuantile(ciUnits, ciLevel);
   const orNull = (v: number | null): number | null => (v === null || !Number.isFinite(v) ? null : v);
   const pcErr = orNull(errs.pc);
   const sigmaErr = problem.form !== "power" && problem.sigmaFixed === null ? orNull(errs.sigma) : null;
