@@ -52,24 +52,32 @@ export function lengthScaleSpec(analysis: Analysis, arch: Architecture, pTrain: 
     const why = lengthScaleNotDetermined(f);
     return why ? [`${f.form === "bkt" ? "BKT" : "power-law"} fit: not determined (${why})`] : [];
   });
+  // The plot spans the measured p_eval values (± 10 % of their span): a p_c far outside them
+  // (its search reaches 3 spans beyond the data) would otherwise leave most of the plot empty;
+  // such a p_c is named in the subtitle instead of drawn.
+  const pAll = cross.map((c) => c.pEval);
+  const pSpan = Math.max(...pAll) - Math.min(...pAll) || 0.1;
+  const domain: [number, number] = [Math.min(...pAll) - 0.1 * pSpan, Math.max(...pAll) + 0.1 * pSpan];
+  const offPlot: string[] = [];
   for (const f of fits.filter((x) => lengthScaleNotDetermined(x) === null)) {
     const label = fitLabel(f);
     // Drawn over the uncensored N* and on to p_c: beyond p_c the forms mirror themselves,
     // but there N* is infinite (the phase without a crossover), so nothing is drawn.
     const ps = f.points.filter((q) => !q.censored).map((q) => q.p);
     if (ps.length === 0) continue;
-    const lo = f.pc < Math.min(...ps) ? f.pc : Math.min(...ps);
-    const hi = f.pc > Math.max(...ps) ? f.pc : Math.max(...ps);
+    const lo = Math.max(domain[0], f.pc < Math.min(...ps) ? f.pc : Math.min(...ps));
+    const hi = Math.min(domain[1], f.pc > Math.max(...ps) ? f.pc : Math.max(...ps));
     const count = 80;
     for (let i = 0; i < count; i++) {
       const p = hi > lo ? lo + ((hi - lo) * i) / (count - 1) : lo;
       const ln = lengthScaleCurve(f, p);
-      if (ln === null || !Number.isFinite(ln) || ln > Math.log(maxN) + 3 || ln < Math.log(minN) - 3) continue;
+      if (ln === null || !Number.isFinite(ln) || ln > Math.log(maxN) + 1 || ln < Math.log(minN) - 1) continue;
       curve.push({ p, nStar: Math.exp(ln), fit: label, side: p < f.pc ? "below" : "above" });
     }
-    pcs.push({ pc: f.pc, fit: label });
+    if (f.pc >= domain[0] && f.pc <= domain[1]) pcs.push({ pc: f.pc, fit: label });
+    else offPlot.push(`${f.form === "bkt" ? "BKT" : "power-law"} p_c = ${sig(f.pc)} lies outside the plotted p_eval range`);
   }
-  const x = { field: "p", type: "quantitative", title: P_EVAL, scale: { zero: false, nice: false, padding: 12 } };
+  const x = { field: "p", type: "quantitative", title: P_EVAL, scale: { zero: false, nice: false, domain } };
   const y = { type: "quantitative", title: "N* (crossover training-set size)", scale: { type: "log", nice: false, padding: 8 } };
   const layers: Obj[] = [];
   const fitColor = { field: "fit", type: "nominal", title: "fit of ln N*(p)", scale: { range: ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"] }, legend: { orient: "bottom", direction: "vertical", labelLimit: 640 } };
@@ -100,6 +108,7 @@ export function lengthScaleSpec(analysis: Analysis, arch: Architecture, pTrain: 
       subtitle: [
         fits.length === 0 ? "no N*(p) fit for this line (too few uncensored N*: a fit needs 4 or more)" : pcs.length > 0 ? "curves: fits of ln N*(p); dashed verticals: their p_c" : "no N*(p) fit is a result on this line",
         ...undetermined.flatMap((u) => wrap(u, 80)),
+        ...offPlot,
       ],
     },
     width: 440,
