@@ -761,11 +761,11 @@ function fitOnceGp(data: readonly CollapseDatum[], opts: CollapseOptions, side: 
   if (start) {
     const k = problem.k;
     const prefIdx = problem.fitBeta ? problem.idx("pref") : -1;
-    // p_c: two nodes in every gap between the data's p values (bkt-xi's objective jumps where
+    // p_c: a node in every gap between the data's p values (bkt-xi's objective jumps where
     // a row changes side, so each gap is its own smooth piece); the form's scale parameter
     // (ν, N0 or b): `per` nodes; σ, if fitted, stays at the start's value.
     const pVals = [...new Set(data.map((d) => d.p))].sort((a, b) => a - b);
-    const pcNodes = pVals.slice(1).flatMap((v, i) => [pVals[i] + (v - pVals[i]) / 3, pVals[i] + (2 * (v - pVals[i])) / 3]);
+    const pcNodes = pVals.slice(1).map((v, i) => (pVals[i] + v) / 2);
     const per = opts.effort?.gpGrid ?? 6;
     const [slo, shi] = problem.params[1].bounds;
     const scaleNodes = Array.from({ length: per }, (_, j) => slo + ((j + 0.5) / per) * (shi - slo));
@@ -782,7 +782,7 @@ function fitOnceGp(data: readonly CollapseDatum[], opts: CollapseOptions, side: 
           const m = minimize1d((g) => {
             x[prefIdx] = g;
             return f(x);
-          }, lo, hi, 5, 1e-2);
+          }, lo, hi, 4, 0.03);
           x[prefIdx] = m.x;
           fx = m.fx;
         } else fx = f(x);
@@ -797,7 +797,7 @@ function fitOnceGp(data: readonly CollapseDatum[], opts: CollapseOptions, side: 
     if (nodes.length > 0) {
       const x0 = nodes[0].x;
       const h = nelderMead((v) => problem.objective([...x0, ...v]), hyper, { step: [0.5, 0.5, 1], maxEvaluations: 200 });
-      if (h.fx < nodes[0].f) {
+      if (h.fx < nodes[0].f - 10) {
         hyper = h.x;
         nodes = gridPass(hyper);
       }
@@ -818,8 +818,8 @@ function fitOnceGp(data: readonly CollapseDatum[], opts: CollapseOptions, side: 
 /** Joint Nelder–Mead on the GP objective from x (two rounds, the second with smaller steps). */
 function refineGp(problem: Problem, x: readonly number[], quick: boolean): { x: number[]; value: number } {
   const step = (f: number): number[] => problem.params.map((p, i) => (i >= problem.k ? 10 * f : f * (p.bounds[1] - p.bounds[0])));
-  const a = nelderMead(problem.objective, [...x], { step: step(0.01), maxEvaluations: quick ? 500 : 1500 });
-  const b = nelderMead(problem.objective, a.x, { step: step(0.002), maxEvaluations: quick ? 300 : 800 });
+  const a = nelderMead(problem.objective, [...x], { step: step(0.01), maxEvaluations: quick ? 400 : 1000 });
+  const b = nelderMead(problem.objective, a.x, { step: step(0.002), maxEvaluations: quick ? 200 : 500 });
   return { x: b.x, value: b.fx };
 }
 
