@@ -156,11 +156,11 @@ if (A.boundaries.length > 1) {
       const params = r.form === "power" ? `ν = ${pm(r.nu, r.nuErr, 2)}, β = ${pm(r.beta, r.betaErr, 2)}` : r.form === "bkt" ? `σ = ${pm(r.sigma, r.sigmaErr, 2)}, N₀ = ${pm(r.n0, r.n0Err, 2)}, β = ${pm(r.beta, r.betaErr, 2)}` : `b = ${pm(r.b ?? null, r.bErr ?? null, 2)}, σ = ${pm(r.sigma, r.sigmaErr, 2)}, β = ${pm(r.beta, r.betaErr, 2)}`;
       // predictiveChi2 is already the mean term per held-out point (not a total)
       const pred = r.predictiveChi2 !== null && r.predictiveChi2 !== undefined ? `${f(r.predictiveChi2, 2)} (${r.predictiveDof ?? "?"} pts)` : "—";
-      rows.push([`${arch(c)}, p_train ${c.pTrain}`, `[${f(c.pRange[0], 3)}, ${f(c.pRange[1], 3)}]`, r.form, pm(r.pc, r.pcErr), params, `${f(r.chi2, 2)} (dof ${r.dof})`, f(r.aic ?? null, 1), pred, r.confident ? "yes" : "no", why ? `not determined: ${why}` : "result"]);
+      rows.push([`${arch(c)}, p_train ${c.pTrain}`, `[${f(c.pRange[0], 3)}, ${f(c.pRange[1], 3)}]`, r.form, r.cost ?? "hh", pm(r.pc, r.pcErr), params, `${f(r.chi2, 2)} (dof ${r.dof})`, f(r.aic ?? null, 1), pred, f(r.predictiveLogScore ?? null, 2), r.confident ? "yes" : "no", why ? `not determined: ${why}` : "result"]);
     }
-    rows.push([`${arch(c)}, p_train ${c.pTrain}`, "", "**verdict**", `**${c.preferred}**`, c.note ?? "", "", "", "", "", ""]);
+    rows.push([`${arch(c)}, p_train ${c.pTrain}`, "", "**verdict**", "", `**${c.preferred}**`, c.note ?? "", "", "", "", "", "", ""]);
   }
-  if (rows.length) table(["line", "p_eval window", "form", "p_c", "parameters", "χ²/dof", "AIC", "predictive χ² (mean per held-out point)", "confident", "status"], rows);
+  if (rows.length) table(["line", "p_eval window", "form", "cost", "p_c", "parameters", "χ²/dof", "AIC", "predictive χ² (mean per held-out point)", "predictive −2 ln p per point", "confident", "status"], rows);
   else out.push("No collapse (no eumentia–dementia boundary along p_eval).", "");
 }
 

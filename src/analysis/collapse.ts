@@ -756,9 +756,11 @@ function fitOnceGp(data: readonly CollapseDatum[], opts: CollapseOptions, side: 
     }
   }
   // The interpolation costs' optima can sit in another basin than the likelihood's (a long
-  // p_c–ν ridge on coarse grids): a grid over the shape parameters with the hyper-parameters
-  // held at the best candidate's, the prefactor exponent optimised in 1-D at each node.
-  if (start) {
+  // p_c–ν ridge on coarse grids), or outside what the likelihood accepts (the overlap by p): a
+  // grid over the shape parameters with the hyper-parameters held at the best candidate's (or
+  // their defaults), the prefactor exponent optimised in 1-D at each node.
+  if (!start) start = [...problem.params.slice(0, problem.k).map((p) => (p.bounds[0] + p.bounds[1]) / 2), ...Object.values(GP_HYPER_START)];
+  {
     const k = problem.k;
     const prefIdx = problem.fitBeta ? problem.idx("pref") : -1;
     // p_c: a node in every gap between the data's p values (bkt-xi's objective jumps where
@@ -811,7 +813,7 @@ function fitOnceGp(data: readonly CollapseDatum[], opts: CollapseOptions, side: 
       }
     }
   }
-  const best = start ? refineGp(problem, start, false) : { x: problem.params.map((p) => (p.bounds[0] + p.bounds[1]) / 2), value: Infinity };
+  const best = Number.isFinite(startValue) ? refineGp(problem, start, false) : { x: start, value: Infinity };
   return { problem, best, rng };
 }
 
@@ -1156,7 +1158,8 @@ export function preferCollapseForm(forms: Partial<Record<CollapseForm, CollapseR
   if (withPred.length === 0) return { preferred: "undecided", reason: `no out-of-sample check possible (needs ≥ 3 sizes); ${table}` };
   const byPred = [...withPred].sort((a, b) => (predOf(a[1]) as number) - (predOf(b[1]) as number));
   const pName = byPred[0][0];
-  const dAic = byAic.length > 1 ? (byAic[1][1].aic as number) - (aRes.aic as number) : Infinity;
+  if (byAic.length === 1) return { preferred: "undecided", reason: `${aName} is the only form that could be fitted (no comparison); ${table}` };
+  const dAic = (byAic[1][1].aic as number) - (aRes.aic as number);
   // The log score is per point: the held-out data contradict the AIC's choice only when
   // another form predicts them better by more than minPredictiveMargin in total −2 ln p.
   const margin = useLog ? (predOf(aRes) as number) * (aRes.predictiveDof ?? 1) - (predOf(byPred[0][1]) as number) * (byPred[0][1].predictiveDof ?? 1) : Infinity;
