@@ -36,6 +36,9 @@ type Check = (f: FitLike) => string | null;
  */
 export const SEARCH_EDGE_FRACTION = 0.01;
 
+/** The N*(p) fit's p_c search range: ln(distance from the data / their span) in [ln 1e-4, ln 3]. */
+export const N_STAR_PC_SEARCH: [number, number] = [Math.log(1e-4), Math.log(3)];
+
 export function atSearchEdge(value: number, err: number | null, bounds: readonly [number, number]): "lower" | "upper" | null {
   const r = bounds[1] - bounds[0];
   const e = err !== null && Number.isFinite(err) ? err : 0;
@@ -49,6 +52,16 @@ const CHECKS: Check[] = [
   (f) => (!Number.isFinite(f.pc) ? "p_c is not finite" : null),
   (f) => (f.paramsAtBound && f.paramsAtBound.length > 0 ? `${f.paramsAtBound.join(", ")} at the edge of ${f.paramsAtBound.length > 1 ? "their" : "its"} search range (not determined by the data; its error is meaningless)` : null),
   (f) => (f.dof < 1 ? `no degrees of freedom left (dof ${f.dof}: as many parameters as points)` : null),
+  (f) => {
+    // N*(p) fits searched p_c at 1e-4 … 3 spans beyond their data (lengthscale.ts sets pcBound by
+    // this same rule; this re-derives it for a fit that does not carry the flag)
+    const exact = (f.points ?? []).filter((q) => !q.censored).map((q) => q.p);
+    if (exact.length === 0 || f.pcBound !== undefined) return null;
+    const span = Math.max(...exact) - Math.min(...exact) || 1;
+    const d = Math.min(...exact.map((p) => Math.abs(p - f.pc))) / span;
+    const edge = d > 0 ? atSearchEdge(Math.log(d), null, N_STAR_PC_SEARCH) : "lower";
+    return edge ? `p_c = ${f.pc.toFixed(3)} at the ${edge === "upper" ? "far" : "near"} edge of its search range (${edge === "upper" ? "3 spans of the data beyond it" : "on a data point"})` : null;
+  },
   (f) => (f.pcErr === null || !Number.isFinite(f.pcErr) ? "the error of p_c could not be computed" : null),
   (f) => {
     // ν (power) and b (BKT) set how fast N* grows; one compatible with zero is no divergence measured

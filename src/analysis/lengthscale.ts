@@ -32,7 +32,7 @@
 import { pooledLogErrors } from "./curves.js";
 import type { CrossoverSize, LengthScaleFit, LossCurve } from "./schema.js";
 import { SingularMatrixError, covarianceFromChi2Hessian, minimize1d, numericalHessian, sampleSd, weightedLinearFit } from "./stats.js";
-import { atSearchEdge } from "./determined.js";
+import { atSearchEdge, N_STAR_PC_SEARCH } from "./determined.js";
 import { ciQuantile } from "./intervals.js";
 
 interface Quadratic {
@@ -218,7 +218,7 @@ function fitCore(allPoints: readonly LengthScalePoint[], form: "bkt" | "power", 
   if (!prof) return null;
   const dist = Math.min(...ps.map((p) => Math.abs(p - best!.pc))) / span;
   // the search covers distances 1e-4 … 3 spans from the data (in ln): an optimum at either end is a bound
-  const atEdge = atSearchEdge(Math.log(dist), null, [Math.log(1e-4), Math.log(3)]) !== null;
+  const atEdge = atSearchEdge(Math.log(dist), null, N_STAR_PC_SEARCH) !== null;
   return { best, prof, ps, y, s, atEdge, points, bounds };
 }
 
