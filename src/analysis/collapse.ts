@@ -821,7 +821,15 @@ function fitOnceGp(data: readonly CollapseDatum[], opts: CollapseOptions, side: 
 function refineGp(problem: Problem, x: readonly number[], quick: boolean): { x: number[]; value: number } {
   const step = (f: number): number[] => problem.params.map((p, i) => (i >= problem.k ? 10 * f : f * (p.bounds[1] - p.bounds[0])));
   const a = nelderMead(problem.objective, [...x], { step: step(0.01), maxEvaluations: quick ? 400 : 1000 });
-  const b = nelderMead(problem.objective, a.x, { step: step(0.002), maxEvaluations: quick ? 200 : 500 });
+  let b = nelderMead(problem.objective, a.x, { step: step(0.002), maxEvaluations: quick ? 200 : 500 });
+  // Nelder–Mead can stall on a ridge short of the minimum (then the Hessian is indefinite):
+  // restart from its end until a restart gains less than 0.01 in −2 ln L.
+  for (let round = 0; !quick && round < 4; round++) {
+    const c = nelderMead(problem.objective, b.x, { step: step(0.005), maxEvaluations: 400 });
+    const gain = b.fx - c.fx;
+    if (c.fx < b.fx) b = c;
+    if (!(gain > 0.01)) break;
+  }
   return { x: b.x, value: b.fx };
 }
 
@@ -952,10 +960,21 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
   let ciUnits = Infinity;
 
   if (method === "curvature") {
-    const h = problem.params.map((p) => 1e-3 * (p.bounds[1] - p.bounds[0]));
-    // Hessian of the total cost (hh: the objective is a total; neighbour: dof · χ²_red).
-    const H = numericalHessian((v) => (problem.kind !== "neighbour" ? problem.objective(v) : dof * problem.objective(v)), best.x, h);
-    const cov = covarianceFromChi2Hessian(H);
+    // Hessian of the total cost (hh: the objective is a total; neighbour: dof · χ²_red; gp:
+    // −2 ln L) over the free parameters — a GP hyper-parameter at its bound is held there
+    // (the finite differences would step outside the box).
+    const hAll = problem.params.map((p) => 1e-3 * (p.bounds[1] - p.bounds[0]));
+    const free = problem.params.map((_, i) => i).filter((i) => i < problem.k || (best.x[i] - problem.params[i].bounds[0] > 5 * hAll[i] && problem.params[i].bounds[1] - best.x[i] > 5 * hAll[i]));
+    const full = (v: readonly number[]): number[] => {
+      const x = [...best.x];
+      free.forEach((i, j) => (x[i] = v[j]));
+      return x;
+    };
+    const hess = (f: number): number[][] => numericalHessian((v) => (problem.kind !== "neighbour" ? problem.objective(full(v)) : dof * problem.objective(full(v))), free.map((i) => best.x[i]), free.map((i) => f * hAll[i]));
+    // a step that crosses the edge of the accepted region (overlap rules) breaks the finite
+    // differences: a smaller step is tried before giving up
+    const covF = covarianceFromChi2Hessian(hess(1)) ?? (problem.kind === "gp" ? covarianceFromChi2Hessian(hess(0.1)) : null);
+    const cov = covF ? problem.params.map((_, i) => problem.params.map((__, j) => (free.includes(i) && free.includes(j) ? covF[free.indexOf(i)][free.indexOf(j)] : 0))) : null;
     if (!cov) notes.push("χ² surface is flat, indefinite or not a minimum in some direction: parameters not determined");
     else {
       const scale = Math.max(1, chi2);
