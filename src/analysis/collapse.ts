@@ -1025,9 +1025,36 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
   if (chi2 > maxGood) notes.push(`χ²_red = ${chi2.toPrecision(3)} (dof ${dof}) > ${maxGood}: the data do not collapse in this form`);
   if (problem.kind === "hh" && cv.scored < data.length / 2) notes.push(`only ${cv.scored} of ${data.length} points are in the cost (${data.length - cv.candidates} on the critical side, ${cv.candidates - cv.scored} without an other-size bracket): the collapse rests on a minority of the data`);
   for (const key of fitted) if (errs[key] === null || !Number.isFinite(errs[key] as number) || (errs[key] as number) <= 0) notes.push(`no finite error for ${key}`);
+  let wallPc: "lower" | "upper" | null = null;
+  const paramsAtWall: string[] = [];
   if (pc < problem.pMin || pc > problem.pMax) notes.push(`p_c = ${pc.toPrecision(4)} lies outside the data's p range [${problem.pMin}, ${problem.pMax}]`);
-  let pcBound: "lower" | "upper" | null = null;
-  const paramsAtBound: string[] = [];
+  else {
+    // a transition is located by data on both sides of it: p_c on (or within 1 % of the span
+    // of) the outermost p row has no row beyond it
+    const margin = 0.01 * (problem.pMax - problem.pMin);
+    const pv = [...new Set(data.map((d) => d.p))];
+    if (!pv.some((v) => v < pc - margin) || !pv.some((v) => v > pc + margin)) notes.push(`p_c = ${pc.toPrecision(4)} sits on the edge of the data's p range [${problem.pMin}, ${problem.pMax}]: no p row beyond it`);
+  }
+  // gp: an optimum against the edge of the region the overlap rules accept is held there by
+  // the rule, not by the data (refits stick to that wall and their spread says nothing)
+  if (problem.kind === "gp") {
+    problem.params.slice(0, problem.k).forEach((p, i) => {
+      const step = 1e-3 * (p.bounds[1] - p.bounds[0]);
+      const up = [...best.x];
+      const dn = [...best.x];
+      up[i] += step;
+      dn[i] -= step;
+      const fu = problem.objective(up);
+      const fd = problem.objective(dn);
+      if (Number.isFinite(fu) && Number.isFinite(fd)) return;
+      const name = i === 0 ? "p_c" : (PARAM_NAMES[p.name] ?? p.name);
+      notes.push(`${name} sits against the edge of the region where the sizes and p rows still overlap (overlap ≥ ${opts.minOverlap ?? 0.5}): held there by that rule, not determined by the data`);
+      if (i === 0) wallPc = !Number.isFinite(fd) ? "lower" : "upper";
+      else if (!paramsAtWall.includes(name)) paramsAtWall.push(name);
+    });
+  }
+  let pcBound: "lower" | "upper" | null = wallPc;
+  const paramsAtBound: string[] = [...paramsAtWall];
   problem.params.forEach((p, i) => {
     if (i >= problem.k) return; // GP hyper-parameters: at a bound is a property of the curve, not of the physics
     const e = internalErr[i] ?? 0;
