@@ -70,6 +70,23 @@ test("χ²_red at the true parameters: GP ≈ 1 on coarse and fine grids (mean o
   assert.ok((collapseCost(scalePoints(data, "power", FAMILIES[0].scaling), "hh").chi2Red as number) > 3);
 });
 
+test("the issue's example (y = N^(−β/ν) G((p − p_c) N^(1/ν)), G a logistic step, ν 1.2, coarse grid): χ² at the truth HH ≫ 1, GP ≈ 1", () => {
+  const G = (x: number): number => 1 / (1 + Math.exp(-x)) + 0.2;
+  const truth = (n: number, p: number): number => Math.pow(n, -0.25) * G((p - PC) * Math.pow(n, 1 / 1.2));
+  const gp: number[] = [];
+  const hh: number[] = [];
+  const nb: number[] = [];
+  for (let d = 0; d < 8; d++) {
+    const pts = scalePoints(noisyGridData(truth, coarseFssGrid(PC), NOISE, 300 + d), "power", { pc: PC, nu: 1.2, prefactorExponent: 0.25 });
+    gp.push(collapseCost(pts, "gp").chi2Red as number);
+    hh.push(collapseCost(pts, "hh").chi2Red as number);
+    nb.push(collapseCost(pts, "neighbour").chi2Red as number);
+  }
+  console.log(`VALIDATION | χ² at truth | issue's example (logistic G of the scaling variable) | coarse (13 p × 10 N) | GP ${mean(gp).toFixed(2)} (${Math.min(...gp).toFixed(2)}–${Math.max(...gp).toFixed(2)}) | HH ${mean(hh).toFixed(2)} | neighbour ${mean(nb).toFixed(2)} | 8 draws |`);
+  assert.ok(mean(gp) >= 0.7 && mean(gp) <= 1.5, `GP ${mean(gp)}`);
+  assert.ok(mean(hh) > 10, `HH ${mean(hh)}`);
+});
+
 /** One compare per draw; returns the verdicts and the true form's p_c intervals. */
 function verdicts(truth: (n: number, p: number) => number, grid: FssGrid, draws: number, seed0: number, name: string, trueForm: CollapseForm | null) {
   const preferred: string[] = [];
