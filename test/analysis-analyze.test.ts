@@ -57,7 +57,7 @@ test("analyzeRecords produces a complete, finite, versioned analysis and a reada
   assert.match(text, /width 32, depth 2/);
   assert.match(text, /p_train\\p_eval/);
   assert.match(text, /p_eval,c\(p_train 0\) = 0\.4\d\d ± /);
-  assert.match(text, /collapse at p_train 0: power-law χ²_red [\d.]+\/\d+ .*\| BKT-ξ /);
+  assert.match(text, /collapse at p_train 0: power-law (χ²_red [\d.]+\/\d+ |not determined: ).*\| BKT-ξ /);
   assert.match(text, /\n  0\.95 +A {4}A/);
   // Reproducible: same records and seed → same file.
   const b = analyzeRecords(syntheticRecords(GRID, truth, 4), { bootstrapReplicates: 60 }, { createdAt: "2026-01-01T00:00:00Z", collapseBootstrapReplicates: 4 });
