@@ -111,7 +111,7 @@ export function collapseSpec(c: CollapseComparison): TopLevelSpec {
     },
     // Two panels a row: three side by side would be scaled down below 10 px text on the page.
     concat: panels,
-    columns: panels.length === 3 ? 3 : 2,
+    columns: 2,
     spacing: 40,
     resolve: { scale: { color: "shared" }, legend: { color: "shared" } },
   });
