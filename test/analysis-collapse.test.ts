@@ -70,7 +70,7 @@ function controlRows(fn: (p: number, n: number) => number, seed: number): SeedRo
 
 function compare(rows: SeedRow[], name: string) {
   const agg = aggregateSeeds(rows, 10, new AnalysisRng(3));
-  const c = compareCollapseForms(agg.data, { replicates: agg.replicates, cost: "hh", effort: EFFORT });
+  const c = compareCollapseForms(agg.data, { replicates: agg.replicates, cost: "hh", effort: EFFORT, bktXiSigma: null });
   for (const [f, r] of Object.entries(c.forms)) {
     if (!r) continue;
     const extra = r.form === "power" ? `ν ${r.nu?.toFixed(3)} ± ${r.nuErr?.toFixed(3)}` : r.sigmaErr !== null ? `σ ${r.sigma?.toFixed(3)} ± ${r.sigmaErr?.toFixed(3)}` : `σ ${r.sigma} fixed`;
