@@ -3,7 +3,7 @@ import type { TopLevelSpec } from "vega-lite";
 import type { Analysis, Architecture, LengthScaleFit } from "../../analysis/schema.js";
 import { pm, sig } from "../format.js";
 import { lengthScaleNotDetermined } from "../../analysis/determined.js";
-import { archLabel, base, close, P_EVAL, sameArch, wrap, type Obj } from "./common.js";
+import { archLabel, base, close, CONFIG, P_EVAL, sameArch, wrap, type Obj } from "./common.js";
 // ---------------------------------------------------------------------------------------------
 // 4. Length scale N* vs p with BKT and power-law fits
 // ---------------------------------------------------------------------------------------------
@@ -117,7 +117,8 @@ export function lengthScaleSpec(analysis: Analysis, arch: Architecture, pTrain: 
     resolve: { legend: { shape: "independent" } },
   };
   const bkt = bktLinearPanel(analysis, arch, pTrain, cross, fits);
-  return base(bkt ? { hconcat: [main, bkt], resolve: { scale: { color: "independent", shape: "independent" }, legend: { color: "independent", shape: "independent" } } } : main);
+  // the two legends under the main plot one above the other (side by side they widened it by half)
+  return base(bkt ? { config: { ...CONFIG, legend: { ...(CONFIG.legend as object), layout: { bottom: { anchor: "start", direction: "vertical" } } } }, hconcat: [main, bkt], resolve: { scale: { color: "independent", shape: "independent" }, legend: { color: "independent", shape: "independent" } } } : main);
 }
 
 /**
@@ -158,7 +159,12 @@ function bktLinearPanel(analysis: Analysis, arch: Architecture, pTrain: number, 
     status: CENSOR_LABEL[c.censored],
   }));
   const xTitle = `|p_eval − p_c|^(−${sig(sigma)})`;
-  const X = { field: "x", type: "quantitative", title: xTitle, scale: { zero: false, nice: false, padding: 12 } };
+  // the x range of the measured (uncensored) N* plus 30 %: a censored N* next to p_c has an x
+  // far beyond them and would squeeze every measured point into a sliver (it is named instead)
+  const measured = pts.filter((q) => q.status === CENSOR_LABEL.none).map((q) => q.x);
+  const xMax = measured.length > 0 ? Math.max(...measured) + 0.3 * (Math.max(...measured) - Math.min(...pts.map((q) => q.x)) || 1) : Infinity;
+  const offRight = pts.filter((q) => q.x > xMax).length;
+  const X = { field: "x", type: "quantitative", title: xTitle, scale: { zero: false, nice: false, padding: 12, ...(Number.isFinite(xMax) ? { domain: [Math.min(...pts.map((q) => q.x)), xMax] } : {}) } };
   const Y = { type: "quantitative", title: "N*", scale: { type: "log", nice: false, padding: 8 } };
   const layers: Obj[] = [];
   if (fit) {
@@ -170,9 +176,9 @@ function bktLinearPanel(analysis: Analysis, arch: Architecture, pTrain: number, 
     layers.push({ data: { values: line }, mark: { type: "line", strokeWidth: 1.8, color: "#1f77b4", clip: true }, encoding: { x: X, y: { ...Y, field: "nStar" } } });
   }
   layers.push(
-    { data: { values: pts }, mark: { type: "rule", strokeWidth: 1.4, color: "#222" }, encoding: { x: X, y: { ...Y, field: "lo" }, y2: { field: "hi" } } },
+    { data: { values: pts.filter((q) => q.x <= xMax) }, mark: { type: "rule", strokeWidth: 1.4, color: "#222" }, encoding: { x: X, y: { ...Y, field: "lo" }, y2: { field: "hi" } } },
     {
-      data: { values: pts },
+      data: { values: pts.filter((q) => q.x <= xMax) },
       mark: { type: "point", size: 60, filled: true, color: "#222", opacity: 1 },
       encoding: {
         x: X,
@@ -188,7 +194,7 @@ function bktLinearPanel(analysis: Analysis, arch: Architecture, pTrain: number, 
     },
   );
   return {
-    title: { text: "BKT test: ln N* against |p − p_c|^(−σ)", subtitle: [...wrap(source, 60), fit ? "a straight line (the fit) if N* grows as BKT predicts" : "BKT predicts a straight line"] },
+    title: { text: "BKT test: ln N* against |p − p_c|^(−σ)", subtitle: [...wrap(source, 60), fit ? "a straight line (the fit) if N* grows as BKT predicts" : "BKT predicts a straight line", ...(offRight > 0 ? [`${offRight} censored N* nearer p_c (x beyond the measured ones) not drawn`] : [])] },
     width: 320,
     height: 300,
     layer: layers,
