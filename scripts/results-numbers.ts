@@ -3,27 +3,48 @@
  * this script's output for docs/results/<study>/analysis.json, so each number can be checked
  * by running it again.
  *
- *   node dist/scripts/results-numbers.js docs/results/transition/analysis.json [--store DIR] > docs/results/transition/numbers.md
+ *   node dist/scripts/results-numbers.js docs/results/transition/analysis.json [--store DIR | --csv FILE.csv.gz] > docs/results/transition/numbers.md
  *
  * Tables: the noise budget (evaluation draws vs seeds), phases and α per phase, the
  * eumentia–dementia boundary p_eval,c(p_train), the crossover sizes N*, the N*(p) fits (both
  * forms, with χ², AIC and why a fit is not a result), the collapses (every form: χ²/dof, AIC,
- * predictive χ²) with their verdict. With --store, also the training length per N (from the
- * sweep's SQLite file: steps and best step, mean over seeds) at the first p_train.
+ * predictive χ²) with their verdict. With --store (the sweep's SQLite file) or --csv (its
+ * exported table, e.g. docs/results/<study>/results.csv.gz), also the training length per N
+ * (steps and best step, mean over seeds), and the noise budget when the analysis itself has no
+ * per-mask losses (an analysis made from the CSV).
  */
 import { readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { collapseNotDetermined, lengthScaleNotDetermined } from "../src/analysis/determined.js";
-import type { Analysis, CollapseResult, LengthScaleFit } from "../src/analysis/schema.js";
+import { collapseForms, type Analysis, type LengthScaleFit } from "../src/analysis/schema.js";
 import { quantile, sampleSd } from "../src/analysis/stats.js";
 import { readExportRows } from "../src/sweep/store.js";
 
 const args = process.argv.slice(2);
 const file = args.find((a) => !a.startsWith("--"));
 if (!file) {
-  console.error("usage: node dist/scripts/results-numbers.js ANALYSIS.json [--store SWEEP_DIR]");
+  console.error("usage: node dist/scripts/results-numbers.js ANALYSIS.json [--store SWEEP_DIR | --csv RESULTS.csv[.gz]]");
   process.exit(2);
 }
 const storeAt = args.indexOf("--store") >= 0 ? args[args.indexOf("--store") + 1] : null;
+const csvAt = args.indexOf("--csv") >= 0 ? args[args.indexOf("--csv") + 1] : null;
+/** The per-job rows of the sweep: from its store, or from its exported table (same columns). */
+type Row = { width: number; depth: number; pTrain: number; n: number; seed: number; pEval: number; loss: number; lossStderr: number; masks: number; steps: number | null; bestStep: number | null; batch: number };
+function exportedRows(): Row[] | null {
+  if (storeAt) return readExportRows(storeAt) as unknown as Row[];
+  if (!csvAt) return null;
+  const raw = readFileSync(csvAt);
+  const lines = (csvAt.endsWith(".gz") ? gunzipSync(raw) : raw).toString("utf8").split(/\r?\n/).filter((l) => l.trim() !== "");
+  const head = lines[0].split(",");
+  const num = (v: string | undefined): number | null => (v === undefined || v.trim() === "" || !Number.isFinite(Number(v)) ? null : Number(v));
+  return lines.slice(1).map((l) => {
+    const c = l.split(",");
+    const o: Record<string, number | null> = {};
+    head.forEach((h, i) => (o[h] = num(c[i])));
+    return o as unknown as Row;
+  });
+}
+const ROWS = exportedRows();
 const A = JSON.parse(readFileSync(file, "utf8")) as Analysis;
 
 const f = (v: number | null | undefined, d = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? "—" : Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toFixed(d));
@@ -49,6 +70,24 @@ if (A.completeness && !A.completeness.complete) out.push(`**Incomplete sweep**: 
       const k = m[0].length;
       const maskVar = m.reduce((a, x) => a + sampleSd(x) ** 2, 0) / m.length / k;
       const seedVar = sampleSd(p.perSeed) ** 2;
+      if (seedVar > 0) ratios.push(Math.sqrt(maskVar / seedVar));
+    }
+  }
+  // from the exported rows when the analysis has no per-mask losses (an analysis from CSV):
+  // the variance of a seed's mean over its draws is lossStderr², its mean over the seeds
+  if (ratios.length === 0 && ROWS) {
+    const groups = new Map<string, Row[]>();
+    for (const r of ROWS) {
+      if (r.pEval === 0 || !(r.masks >= 2)) continue;
+      const k = `${r.width}|${r.depth}|${r.pTrain}|${r.pEval}|${r.n}`;
+      const g = groups.get(k);
+      if (g) g.push(r);
+      else groups.set(k, [r]);
+    }
+    for (const g of groups.values()) {
+      if (g.length < 2) continue;
+      const maskVar = g.reduce((a, r) => a + r.lossStderr ** 2, 0) / g.length;
+      const seedVar = sampleSd(g.map((r) => r.loss)) ** 2;
       if (seedVar > 0) ratios.push(Math.sqrt(maskVar / seedVar));
     }
   }
@@ -150,22 +189,23 @@ if (A.boundaries.length > 1) {
   out.push("## Finite-size-scaling collapses", "");
   const rows: (string | number)[][] = [];
   for (const c of A.collapses) {
-    for (const r of [c.power, c.bkt, c.bktXi ?? null] as (CollapseResult | null)[]) {
+    for (const r of Object.values(collapseForms(c))) {
       if (!r) continue;
       const why = collapseNotDetermined(r);
       const params = r.form === "power" ? `ν = ${pm(r.nu, r.nuErr, 2)}, β = ${pm(r.beta, r.betaErr, 2)}` : r.form === "bkt" ? `σ = ${pm(r.sigma, r.sigmaErr, 2)}, N₀ = ${pm(r.n0, r.n0Err, 2)}, β = ${pm(r.beta, r.betaErr, 2)}` : `b = ${pm(r.b ?? null, r.bErr ?? null, 2)}, σ = ${pm(r.sigma, r.sigmaErr, 2)}, β = ${pm(r.beta, r.betaErr, 2)}`;
-      const pred = r.predictiveChi2 !== null && r.predictiveChi2 !== undefined && r.predictiveDof ? f(r.predictiveChi2 / r.predictiveDof, 2) : "—";
-      rows.push([`${arch(c)}, p_train ${c.pTrain}`, `[${f(c.pRange[0], 3)}, ${f(c.pRange[1], 3)}]`, r.form, pm(r.pc, r.pcErr), params, `${f(r.chi2, 2)} (dof ${r.dof})`, f(r.aic ?? null, 1), pred, r.confident ? "yes" : "no", why ? `not determined: ${why}` : "result"]);
+      // predictiveChi2 is already the mean term per held-out point (not a total)
+      const pred = r.predictiveChi2 !== null && r.predictiveChi2 !== undefined ? `${f(r.predictiveChi2, 2)} (${r.predictiveDof ?? "?"} pts)` : "—";
+      rows.push([`${arch(c)}, p_train ${c.pTrain}`, `[${f(c.pRange[0], 3)}, ${f(c.pRange[1], 3)}]`, r.form, r.cost ?? "hh", pm(r.pc, r.pcErr), params, `${f(r.chi2, 2)} (dof ${r.dof})`, f(r.aic ?? null, 1), pred, f(r.predictiveLogScore ?? null, 2), r.confident ? "yes" : "no", why ? `not determined: ${why}` : "result"]);
     }
-    rows.push([`${arch(c)}, p_train ${c.pTrain}`, "", "**verdict**", `**${c.preferred}**`, c.note ?? "", "", "", "", "", ""]);
+    rows.push([`${arch(c)}, p_train ${c.pTrain}`, "", "**verdict**", "", `**${c.preferred}**`, c.note ?? "", "", "", "", "", "", ""]);
   }
-  if (rows.length) table(["line", "p_eval window", "form", "p_c", "parameters", "χ²/dof", "AIC", "predictive χ²/dof", "confident", "status"], rows);
+  if (rows.length) table(["line", "p_eval window", "form", "cost", "p_c", "parameters", "χ²/dof", "AIC", "predictive χ² (mean per held-out point)", "predictive −2 ln p per point", "confident", "status"], rows);
   else out.push("No collapse (no eumentia–dementia boundary along p_eval).", "");
 }
 
 // 7. Training length per N (from the store).
-if (storeAt) {
-  const rows = readExportRows(storeAt).filter((r) => r.pEval === 0);
+if (ROWS) {
+  const rows = ROWS.filter((r) => r.pEval === 0);
   out.push("## Training length per N (early stopping; mean over seeds, p_eval 0 rows)", "");
   for (const w of inp.widths)
     for (const d of inp.depths)

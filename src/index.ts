@@ -34,6 +34,8 @@ export { completeCells, type ExpectedGrid } from "./analysis/completeness.js";
 export { notDeterminedReason, lengthScaleNotDetermined, collapseNotDetermined } from "./analysis/determined.js";
 export { collapsePower, collapseBkt, collapseBktXi, compareCollapseForms, fitCollapse } from "./analysis/collapse.js";
 export { syntheticRecords, xiCollapseRows, type SyntheticGrid } from "./analysis/synthetic.js";
+export { collapseForms, COLLAPSE_FORM_LIST } from "./analysis/schema.js";
+export { recordsFromCsv } from "./analysis/records-csv.js";
 export type * from "./analysis/schema.js";
 
 // Report

@@ -1,11 +1,11 @@
 import { writeSyntheticSweep } from "./synthetic-store.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { analyzeRecords, formatSummary, resolveOptions } from "../src/analysis/analyze.js";
-import { ANALYSIS_SCHEMA_VERSION, type GridPoint } from "../src/analysis/schema.js";
+import { ANALYSIS_SCHEMA_VERSION, collapseForms, type GridPoint } from "../src/analysis/schema.js";
 import { syntheticRecords, type SyntheticGrid } from "../src/analysis/synthetic.js";
 import { command as analyzeCommand } from "../src/cli/analyze.js";
 import { MentiaError } from "../src/errors.js";
@@ -38,8 +38,9 @@ test("analyzeRecords produces a complete, finite, versioned analysis and a reada
   assert.deepEqual(a.input.sizes, GRID.sizes);
   assert.ok(a.collapses.length >= 2, "one collapse comparison per p_train line with a boundary");
   for (const c of a.collapses) {
-    assert.ok(c.power && c.bkt && c.bktXi, `every form fitted: ${c.note}`);
-    for (const r of [c.power, c.bkt, c.bktXi]) {
+    const fs = collapseForms(c);
+    assert.ok(fs.power && fs.bkt && fs["bkt-xi"], `every form fitted: ${c.note}`);
+    for (const r of Object.values(fs).filter((x) => x !== null)) {
       assert.equal(r.errorMethod, "seed-bootstrap", "collapse errors come from refitting seed-resampled data");
       assert.ok(r.dof >= 1);
       if (r.pcBound) assert.equal(r.pcCI, null, "a p_c at the search edge has no interval");
@@ -56,7 +57,7 @@ test("analyzeRecords produces a complete, finite, versioned analysis and a reada
   assert.match(text, /width 32, depth 2/);
   assert.match(text, /p_train\\p_eval/);
   assert.match(text, /p_eval,c\(p_train 0\) = 0\.4\d\d ± /);
-  assert.match(text, /collapse at p_train 0: power-law χ²_red [\d.]+\/\d+ .*\| BKT-ξ /);
+  assert.match(text, /collapse at p_train 0: power-law (χ²_red [\d.]+\/\d+ |not determined: ).*\| BKT-ξ /);
   assert.match(text, /\n  0\.95 +A {4}A/);
   // Reproducible: same records and seed → same file.
   const b = analyzeRecords(syntheticRecords(GRID, truth, 4), { bootstrapReplicates: 60 }, { createdAt: "2026-01-01T00:00:00Z", collapseBootstrapReplicates: 4 });
@@ -100,6 +101,37 @@ test("mentia analyze DIR reads the sweep store, writes DIR/analysis.json and pri
     const text = out.join("\n");
     assert.match(text, /width 16, depth 1/);
     assert.match(text, /wrote .*analysis\.json/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("mentia analyze --from-csv FILE --out DIR: an exported table gives the same analysis as the records (≥ 2 seeds); bad use is one line", async () => {
+  const grid: SyntheticGrid = { widths: [16], depths: [1], pTrains: [0], pEvals: [0, 0.3], sizes: [100, 200, 400, 800], seeds: 2, masks: 2, seedNoise: 0.02, maskNoise: 0.01 };
+  const recs = syntheticRecords(grid, (g, n) => 2 * Math.pow(n, -0.3 * (1 - g.pEval)), 5);
+  const dir = mkdtempSync(join(tmpdir(), "mentia-fromcsv-"));
+  try {
+    const cols = ["jobKey", "width", "depth", "pTrain", "n", "seed", "pEval", "loss", "lossStderr", "accuracy"] as const;
+    const csv = join(dir, "results.csv");
+    writeFileSync(csv, [cols.join(","), ...recs.map((r) => cols.map((c) => String(r[c])).join(","))].join("\n") + "\n");
+    const out = join(dir, "out");
+    const log = console.log;
+    console.log = () => {};
+    try {
+      assert.equal(await analyzeCommand.run(["--from-csv", csv, "--out", out, "--bootstrap", "40", "--collapse-bootstrap", "2"]), 0);
+    } finally {
+      console.log = log;
+    }
+    const fromCsv = JSON.parse(readFileSync(join(out, "analysis.json"), "utf8"));
+    const direct = analyzeRecords(recs, { bootstrapReplicates: 40 }, { collapseBootstrapReplicates: 2, createdAt: fromCsv.createdAt });
+    assert.deepEqual(fromCsv.phases, JSON.parse(JSON.stringify(direct.phases)));
+    assert.deepEqual(fromCsv.fits, JSON.parse(JSON.stringify(direct.fits)));
+    const bad = async (args: string[], re: RegExp) => assert.rejects(analyzeCommand.run(args), (e: unknown) => e instanceof MentiaError && re.test(e.message) && !e.message.includes("\n"));
+    await bad(["--from-csv", csv], /--from-csv needs --out DIR/);
+    await bad([dir, "--from-csv", csv, "--out", out], /either a sweep directory or --from-csv/);
+    await bad(["--from-csv", join(dir, "missing.csv"), "--out", out], /no such file/);
+    writeFileSync(join(dir, "bad.csv"), "jobKey,width\nx,1\n");
+    await bad(["--from-csv", join(dir, "bad.csv"), "--out", out], /missing column\(s\) depth/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -70,7 +70,7 @@ function controlRows(fn: (p: number, n: number) => number, seed: number): SeedRo
 
 function compare(rows: SeedRow[], name: string) {
   const agg = aggregateSeeds(rows, 10, new AnalysisRng(3));
-  const c = compareCollapseForms(agg.data, { replicates: agg.replicates, effort: EFFORT });
+  const c = compareCollapseForms(agg.data, { replicates: agg.replicates, cost: "hh", effort: EFFORT, bktXiSigma: null });
   for (const [f, r] of Object.entries(c.forms)) {
     if (!r) continue;
     const extra = r.form === "power" ? `ν ${r.nu?.toFixed(3)} ± ${r.nuErr?.toFixed(3)}` : r.sigmaErr !== null ? `σ ${r.sigma?.toFixed(3)} ± ${r.sigmaErr?.toFixed(3)}` : `σ ${r.sigma} fixed`;
@@ -150,7 +150,7 @@ function collapseCoverage(seeds: number, draws: number): { hit: number; meanErr:
   const errs: number[] = [];
   for (let d = 0; d < draws; d++) {
     const agg = aggregateSeeds(xiCollapseRows(spec, 500 + d), 20, new AnalysisRng(d + 1));
-    const r = fitCollapse(agg.data, { form: "power", replicates: agg.replicates, predictive: false, effort: { grid: 10, generations: 40, starts: 2, refitGenerations: 0 }, seed: d + 1 });
+    const r = fitCollapse(agg.data, { form: "power", replicates: agg.replicates, cost: "hh", predictive: false, effort: { grid: 10, generations: 40, starts: 2, refitGenerations: 0 }, seed: d + 1 });
     assert.ok(r.pcCI, "p_c interval");
     if (r.pcCI[0] <= 0.5 && 0.5 <= r.pcCI[1]) hit++;
     pcs.push(r.pc);
@@ -175,7 +175,7 @@ test("with 6 seeds the seed bootstrap understates p_c's scatter (measured, docum
 
 test("the fitter's χ² is collapseCost of its own points; the cost is ≈ 1 at the truth and grows away from it", () => {
   const agg = aggregateSeeds(xiCollapseRows(POWER_XI, 13), 4, new AnalysisRng(1));
-  const r = fitCollapse(agg.data, { form: "power", replicates: agg.replicates, effort: EFFORT, predictive: false });
+  const r = fitCollapse(agg.data, { form: "power", replicates: agg.replicates, cost: "hh", effort: EFFORT, predictive: false });
   const c = collapseCost(r.points, "hh", r.parameters);
   assert.ok(c.chi2Red !== null && Math.abs(c.chi2Red - r.chi2) < 1e-9 * r.chi2, `${c.chi2Red} vs ${r.chi2}`);
   assert.equal(c.dof, r.dof);
@@ -211,7 +211,7 @@ test("degenerate collapse input → clear MentiaErrors", () => {
   const good = scalePoints([], "power", { pc: 0, prefactorExponent: 0 });
   assert.equal(good.length, 0);
   const data: CollapseDatum[] = POWER_XI.sizes.flatMap((n) => POWER_XI.ps.map((p) => ({ size: n, p, y: xiCollapseTruth(POWER_XI, n, p), dy: 0.01 })));
-  const err = (d: CollapseDatum[], re: RegExp, form: "power" | "bkt" | "bkt-xi" = "power") => assert.throws(() => fitCollapse(d, { form, bootstrapReplicates: 2, effort: EFFORT }), (e: unknown) => e instanceof MentiaError && re.test(e.message));
+  const err = (d: CollapseDatum[], re: RegExp, form: "power" | "bkt" | "bkt-xi" = "power") => assert.throws(() => fitCollapse(d, { form, bootstrapReplicates: 2, cost: "hh", effort: EFFORT }), (e: unknown) => e instanceof MentiaError && re.test(e.message));
   err([], /no data points/);
   err(data.filter((d) => d.size === 64), /at least 2 different sizes/);
   err(data.filter((d) => d.p < 0.43), /at least 3 different p/);
@@ -254,7 +254,7 @@ test("mentia collapse --compare --json prints exactly one object {preferred, rea
     const file = join(dir, "power.csv");
     const spec: XiCollapseSpec = { ...POWER_XI, sizes: [64, 128, 256, 512, 1024], ps: Array.from({ length: 9 }, (_, i) => 0.42 + 0.02 * i), seeds: 4 };
     writeFileSync(file, "size,p,y,seed\n" + xiCollapseRows(spec, 21).map((r) => `${r.size},${r.p},${r.y},${r.seed}`).join("\n") + "\n");
-    const { rc, out } = await runCli([file, "--compare", "--json", "--bootstrap", "6"]);
+    const { rc, out } = await runCli([file, "--compare", "--json", "--bootstrap", "6", "--cost", "hh"]);
     assert.equal(rc, 0);
     assert.equal(out.length, 1, "one line of output");
     const obj = JSON.parse(out[0]) as { preferred: string; reason: string; forms: Record<string, Record<string, unknown> | null> };
@@ -281,7 +281,7 @@ test("mentia collapse --compare --json prints exactly one object {preferred, rea
     const bad = async (args: string[], re: RegExp) => assert.rejects(collapseCommand.run(args), (e: unknown) => e instanceof MentiaError && re.test(e.message) && !e.message.includes("\n"));
     await bad([file, "--form", "kt"], /--form must be power, bkt or bkt-xi/);
     await bad([file, "--compare", "--form", "power"], /either --form or --compare/);
-    await bad([file, "--compare", "--cost", "x"], /--cost must be hh or neighbour/);
+    await bad([file, "--compare", "--cost", "x"], /--cost must be gp, hh or neighbour/);
     await bad([join(dir, "missing.csv"), "--compare"], /cannot read/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

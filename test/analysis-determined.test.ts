@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { formatSummary } from "../src/analysis/analyze.js";
 import { collapseNotDetermined, lengthScaleNotDetermined } from "../src/analysis/determined.js";
-import type { Analysis, LengthScaleFit } from "../src/analysis/schema.js";
+import { collapseForms, type Analysis, type LengthScaleFit } from "../src/analysis/schema.js";
 import { lengthScaleSpec } from "../src/report/figures.js";
 import { renderPage } from "../src/report/html.js";
 import { emptyMeta } from "../src/report/meta.js";
@@ -47,8 +47,8 @@ test("the summary, the report page, figure 4 and the tables show an undetermined
   const csv = toCsv(buildTables(a).find((t) => t.name === "length-scale-fits")!);
   assert.match(csv, /not determined|no degrees of freedom/);
 
-  for (const c of base.collapses) for (const r of [c.power, c.bkt]) if (r) assert.match(String(collapseNotDetermined({ ...r, dof: 0, pcBound: null, paramsAtBound: [] })), /degrees of freedom/);
+  for (const c of base.collapses) for (const r of Object.values(collapseForms(c))) if (r) assert.match(String(collapseNotDetermined({ ...r, dof: 0, pcBound: null, paramsAtBound: [] })), /degrees of freedom/);
   // A parameter other than p_c at its search bound (ν = 10 ± 1e-8 on the default study) is not a result either.
-  const c0 = base.collapses[0].power!;
+  const c0 = collapseForms(base.collapses[0]).power!;
   assert.match(String(collapseNotDetermined({ ...c0, pcBound: null, paramsAtBound: ["ν"] })), /ν at the edge of its search range/);
 });

@@ -2,7 +2,7 @@ import { collapseNotDetermined } from "../src/analysis/determined.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { compile, type TopLevelSpec } from "vega-lite";
-import type { Analysis } from "../src/analysis/schema.js";
+import { collapseForms, type Analysis } from "../src/analysis/schema.js";
 import { lengthScaleNotDetermined } from "../src/analysis/determined.js";
 import { renderFigureSvg } from "../src/report/build.js";
 import {
@@ -272,13 +272,13 @@ test("boundaries across architectures (fig. 1c): one panel per shared width (col
   }
 });
 
-test("collapse figure: the three forms (two a row), a determined fit with parameters ± errors and χ², an undetermined one as 'not determined'", async () => {
+test("collapse figure: a panel per determined form (two a row), parameters ± errors and χ²; an undetermined or missing form named as such, never drawn", async () => {
   const c = A.collapses[0];
   const svg = await svgOf(collapseSpec(c));
   has(svg, /Power-law form/);
   has(svg, /BKT form/);
   has(svg, /BKT form in ξ/);
-  const forms = [c.power, c.bkt, c.bktXi ?? null];
+  const forms = Object.values(collapseForms(c));
   const determined = forms.filter((r): r is NonNullable<typeof r> => r !== null && collapseNotDetermined(r) === null);
   assert.ok(determined.length > 0, "the fixture has a determined collapse");
   has(svg, /p_c = [0-9.]+ ± [0-9.e-]+/);
@@ -289,9 +289,10 @@ test("collapse figure: the three forms (two a row), a determined fit with parame
   // Sized to its panels: a long note wraps instead of widening the figure (it was 1882 px for two panels, right 45 % empty).
   const width = Number(/^<svg[^>]*\swidth="([0-9.]+)"/.exec(svg)![1]);
   assert.ok(width < 1100, `collapse figure ${width} px wide`);
-  // A missing form is a text panel, not a crash.
-  const half = await svgOf(collapseSpec({ ...c, bkt: null, note: "BKT fit failed" }));
-  has(half, /no bkt form collapse: BKT fit failed/);
+  // A missing form is named in the subtitle (no empty panel), not a crash.
+  const half = await svgOf(collapseSpec({ ...c, forms: { ...collapseForms(c), bkt: null }, note: "BKT fit failed" }));
+  has(half, /BKT form: no result/);
+  assert.equal(marks(half, "point").length, determined.filter((r) => r.form !== "bkt").reduce((n, r) => n + r.points.length, 0));
 });
 
 test("accuracy heat map: one cell and one label per (p_train, p_eval) at the largest N", async () => {
@@ -338,7 +339,7 @@ test("tables: CSV with quoting, empty fields for nulls, one row per item", () =>
   assert.equal(byName["loss-curves"].rows.length, A.curves.reduce((a, c) => a + c.points.length, 0));
   assert.equal(byName["scaling-fits"].rows.length, A.fits.length);
   assert.equal(byName.boundaries.rows.length, A.boundaries.reduce((a, b) => a + b.pEvalCritical.length + b.pTrainCritical.length, 0));
-  assert.equal(byName.collapses.rows.length, 2 * A.collapses.length);
+  assert.equal(byName.collapses.rows.length, 3 * A.collapses.length);
   for (const t of tables) for (const r of t.rows) assert.equal(r.length, t.columns.length, t.name);
   const csv = toCsv({ name: "x", title: "x", columns: ["a", "b", "c"], rows: [["p, q", 'say "hi"', null], [1.5, Number.NaN, true]] });
   assert.equal(csv, 'a,b,c\n"p, q","say ""hi""",\n1.5,,true\n');

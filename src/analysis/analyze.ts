@@ -18,8 +18,8 @@ import { bootstrapCurveWith, drawSeedSets, lossCurves, pooledLogErrors, type Cur
 import { crossoverLnNStar, crossoverSize, fitLengthScale, type LengthScalePoint } from "./lengthscale.js";
 import { classifyPhases, phaseBoundaries, type PhaseInput } from "./phases.js";
 import { scalingFit } from "./scaling.js";
-import { ANALYSIS_SCHEMA_VERSION, type Analysis, type AnalysisOptions, type CollapseComparison, type CollapseResult, type CrossoverSize, type LengthScaleFit, type LossCurve } from "./schema.js";
-import { AnalysisRng } from "./stats.js";
+import { ANALYSIS_SCHEMA_VERSION, COLLAPSE_FORM_LABEL, COLLAPSE_FORM_LIST, collapseForms, type Analysis, type AnalysisOptions, type CollapseComparison, type CollapseResult, type CrossoverSize, type LengthScaleFit, type LossCurve } from "./schema.js";
+import { AnalysisRng, analysisStreamSeed } from "./stats.js";
 import { compareNStarForms, fitNStarQuadratic, type NStarComparison } from "./nstar-forms.js";
 import { annotateWindow, DEFAULT_SLOPE_WINDOW, windowPhaseInputs } from "./phase-rule.js";
 
@@ -104,7 +104,7 @@ export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<
   }
 
   // Bootstrap: one set of seed draws per trained-network family (width, depth, p_train).
-  const rng = new AnalysisRng(o.randomSeed);
+  const rng = new AnalysisRng(analysisStreamSeed(o.randomSeed, "curve-bootstrap"));
   const families = new Map<string, LossCurve[]>();
   for (const c of curves) {
     const k = `${c.width}|${c.depth}|${c.pTrain}`;
@@ -140,7 +140,8 @@ export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<
   const lengthScaleFits: LengthScaleFit[] = [];
   const nStarComparisons: NStarComparison[] = [];
   const phaseOf = new Map(phases.map((p) => [`${p.width}|${p.depth}|${p.pTrain}|${p.pEval}`, p.phase]));
-  const nReps = Math.min(o.bootstrapReplicates, 50);
+  // collapseBootstrapReplicates refits (as documented), drawn from the curves' replicates.
+  const nReps = Math.min(o.collapseBootstrapReplicates ?? 30, o.bootstrapReplicates);
   for (const fam of families.values()) {
     const { width, depth, pTrain } = fam[0];
     // Every uncensored N* with a bootstrap error (its weight says how well its minimum is
@@ -244,13 +245,13 @@ function collapseAround(width: number, depth: number, pTrain: number, pc: number
   if (line.length < 3 || common.size < 2) {
     const note = `collapse skipped: ${line.length} p_eval value(s) and ${common.size} common size(s) within ±${o.collapseHalfWindow} of p_eval,c = ${pc.toFixed(3)} (need 3 and 2)`;
     warnings.push(`${where}: ${note}`);
-    return { ...base, power: null, bkt: null, bktXi: null, preferred: "undecided", note };
+    return { ...base, forms: { power: null, bkt: null, "bkt-xi": null }, preferred: "undecided", note };
   }
   const rows: SeedRow[] = line.flatMap((c) => c.points.filter((p) => common.has(p.n)).flatMap((p) => p.seeds.map((seed, j) => ({ size: p.n, p: c.pEval, y: p.perSeed[j], seed }))));
   let data: CollapseDatum[];
   let replicates: CollapseReplicates | undefined;
   const B = o.collapseBootstrapReplicates ?? 30;
-  const rng = new AnalysisRng(o.randomSeed + 17);
+  const rng = new AnalysisRng(analysisStreamSeed(o.randomSeed, "collapse-seeds"));
   if (line.every((c) => c.points.every((p) => !common.has(p.n) || p.seeds.length >= 2))) {
     const agg = aggregateSeeds(rows, B, rng, o.minRelativeError);
     data = agg.data;
@@ -274,11 +275,10 @@ function collapseAround(width: number, depth: number, pTrain: number, pc: number
       throw e;
     }
   };
-  const power = tryFit("power", null);
-  const bkt = tryFit("bkt", o.collapseSigma);
-  const bktXi = tryFit("bkt-xi", null);
-  const pref = preferCollapseForm({ power, bkt, "bkt-xi": bktXi }, { minDeltaAic: o.minDeltaAic, maxGoodChi2: o.maxGoodChi2 });
-  return { ...base, power, bkt, bktXi, preferred: pref.preferred, note: pref.reason };
+  // both BKT forms with the configured σ (1/2 by default); the power law's ν is always fitted
+  const forms = Object.fromEntries(COLLAPSE_FORM_LIST.map((form) => [form, tryFit(form, form === "power" ? null : o.collapseSigma)])) as Record<CollapseForm, CollapseResult | null>;
+  const pref = preferCollapseForm(forms, { minDeltaAic: o.minDeltaAic, maxGoodChi2: o.maxGoodChi2 });
+  return { ...base, forms, preferred: pref.preferred, note: pref.reason };
 }
 
 const PHASE_CHAR: Record<string, string> = { eumentia: "E", dementia: "D", amentia: "A", uncertain: "?" };
@@ -322,7 +322,8 @@ export function formatSummary(a: Analysis): string {
         const nd = collapseNotDetermined(r);
         return nd ? `not determined: ${nd}` : `χ²_red ${r.chi2.toFixed(2)}/${r.dof} (p_c ${pcText(r.pc, r.pcErr, r.pcBound)}${r.confident ? "" : ", not confident"})`;
       };
-      lines.push(`  collapse at p_train ${c.pTrain}: power-law ${one(c.power)} | BKT ${one(c.bkt)} | BKT-ξ ${one(c.bktXi)} → ${c.preferred}`);
+      const fs = collapseForms(c);
+      lines.push(`  collapse at p_train ${c.pTrain}: ${COLLAPSE_FORM_LIST.map((form) => `${COLLAPSE_FORM_LABEL[form]} ${one(fs[form])}`).join(" | ")} → ${c.preferred}`);
     }
   }
   if (a.warnings.length) lines.push("", `${a.warnings.length} warning(s):`, ...a.warnings.map((w) => `  ${w}`));

@@ -39,8 +39,11 @@
  * by a clear margin and its fit is confident.
  */
 import { MentiaError } from "../errors.js";
-import type { CollapseForm, CollapsePoint, CollapseResult } from "./schema.js";
-import { AnalysisRng, covarianceFromChi2Hessian, differentialEvolution, minimize1d, nelderMead, numericalHessian, sampleSd, studentTQuantile } from "./stats.js";
+import { COLLAPSE_FORM_LIST, type CollapseForm, type CollapsePoint, type CollapseResult } from "./schema.js";
+import { GP_HYPER_BOUNDS, GP_HYPER_START, GpWork, gpMinus2LogLik, gpPredict, gpScales, type GpHyper, type GpScales } from "./gp.js";
+import { AnalysisRng, analysisStreamSeed, covarianceFromChi2Hessian, differentialEvolution, minimize1d, nelderMead, numericalHessian, sampleSd } from "./stats.js";
+import { atSearchEdge } from "./determined.js";
+import { ciQuantile, replicateError } from "./intervals.js";
 
 export type { CollapseForm };
 
@@ -52,7 +55,8 @@ export interface CollapseDatum {
   dy: number;
 }
 
-export type CollapseCostKind = "hh" | "neighbour";
+/** "gp" (default): Gaussian-process master curve (gp.ts); "hh" Houdayer–Hartmann; "neighbour" the FSS library's. */
+export type CollapseCostKind = "gp" | "hh" | "neighbour";
 
 /** Seed-bootstrap replicates of the data: y[b][i] is replicate b's y at data point i. */
 export interface CollapseReplicates {
@@ -105,7 +109,7 @@ export interface CollapseOptions {
   /** Run the out-of-sample check (refit without the largest N). Default true. */
   predictive?: boolean;
   /** Search effort: grid points per axis (default 25 for ≤ 2 shape parameters, 12 for 3), DE generations (150), Nelder–Mead starts (8), DE generations of each bootstrap / out-of-sample refit (40; 0 = Nelder–Mead from the optimum only). */
-  effort?: { grid?: number; generations?: number; starts?: number; refitGenerations?: number };
+  effort?: { grid?: number; generations?: number; starts?: number; refitGenerations?: number; gpGrid?: number };
 }
 
 /** Scaled coordinates of every point for given physical parameters. */
@@ -275,6 +279,39 @@ function hhCost(w: CostWork, scoreGroup = -1): CostValue {
   return { total, scored, candidates, overlap: candidates > 0 ? scored / candidates : 0, terms: scored };
 }
 
+/**
+ * The fraction of the used points whose x lies within the x range of at least one other
+ * group (≥ 2 points) — groups by size: what hhCost calls bracketed; by p: whether the rows of
+ * different p mix at all (a form that pulls every row apart along x would let the curve
+ * follow each row's N dependence on its own, a collapse in name only).
+ */
+function groupOverlap(X: Float64Array, use: Uint8Array, group: ArrayLike<number>, G: number): number {
+  const lo = new Float64Array(G).fill(Infinity);
+  const hi = new Float64Array(G).fill(-Infinity);
+  const cnt = new Int32Array(G);
+  for (let i = 0; i < X.length; i++) {
+    if (!use[i]) continue;
+    const g = group[i];
+    cnt[g]++;
+    if (X[i] < lo[g]) lo[g] = X[i];
+    if (X[i] > hi[g]) hi[g] = X[i];
+  }
+  let candidates = 0;
+  let inside = 0;
+  for (let i = 0; i < X.length; i++) {
+    if (!use[i]) continue;
+    candidates++;
+    const g = group[i];
+    for (let h = 0; h < G; h++) {
+      if (h !== g && cnt[h] >= 2 && X[i] >= lo[h] && X[i] <= hi[h]) {
+        inside++;
+        break;
+      }
+    }
+  }
+  return candidates > 0 ? inside / candidates : 0;
+}
+
 /** Neighbour cost (file header) over the used points in global x order. */
 function neighbourCost(w: CostWork): CostValue {
   const ord: number[] = [];
@@ -310,7 +347,12 @@ function evalCost(w: CostWork, kind: CollapseCostKind): CostValue {
  * The collapse cost of already scaled points (the fitter evaluates exactly this on its
  * arrays): Σ terms, the points scored, and χ²_red = total / (terms − k).
  */
-export function collapseCost(points: readonly CollapsePoint[], kind: CollapseCostKind = "hh", k = 0): CostValue & { dof: number; chi2Red: number | null } {
+export function collapseCost(points: readonly CollapsePoint[], kind: CollapseCostKind = "hh", k = 0, center = 0): CostValue & { dof: number; chi2Red: number | null } {
+  if (kind === "gp") {
+    const c = gpCostOfPoints(points, center);
+    const dof = c.terms - k;
+    return { ...c, dof, chi2Red: dof >= 1 ? c.total / dof : null };
+  }
   const w = makeWork(points.map((q) => q.size));
   points.forEach((q, i) => {
     w.X[i] = q.x;
@@ -320,6 +362,36 @@ export function collapseCost(points: readonly CollapsePoint[], kind: CollapseCos
   const c = evalCost(w, kind);
   const dof = c.terms - k;
   return { ...c, dof, chi2Red: dof >= 1 ? c.total / dof : null };
+}
+
+/**
+ * The GP cost of already scaled points (the warp centred at `center`): hyper-parameters by
+ * maximum marginal likelihood at these points, then the leave-one-size-out terms — the same
+ * terms the fitter reports as χ² (buildProblem's gpTerms), for checking χ² at given parameters.
+ */
+function gpCostOfPoints(points: readonly CollapsePoint[], center: number): CostValue {
+  const X = points.map((q) => q.x);
+  const Y = points.map((q) => q.y);
+  const dY = points.map((q) => q.dy);
+  const s = gpScales(X, Y, center);
+  const w = new GpWork(points.length);
+  const bnd = Object.values(GP_HYPER_BOUNDS);
+  const h0 = nelderMead((v) => (v.every((x, i) => x >= bnd[i][0] && x <= bnd[i][1]) ? gpMinus2LogLik(w, X, Y, dY, s, { lnAmp: v[0], lnEll: v[1], lnWarp: v[2] }).m2ll : Infinity), Object.values(GP_HYPER_START), { step: [0.5, 0.5, 1], maxEvaluations: 600 });
+  const h: GpHyper = { lnAmp: h0.x[0], lnEll: h0.x[1], lnWarp: h0.x[2] };
+  const sizes = [...new Set(points.map((q) => q.size))];
+  let total = 0;
+  let scored = 0;
+  for (const size of sizes) {
+    const test = points.flatMap((q, i) => (q.size === size ? [i] : []));
+    const train = points.flatMap((q, i) => (q.size !== size ? [i] : []));
+    const pr = train.length >= 3 ? gpPredict(X, Y, dY, train, test, s, h) : null;
+    if (!pr) continue;
+    test.forEach((i, t) => {
+      total += (Y[i] - pr.mean[t]) ** 2 / (dY[i] * dY[i] + pr.variance[t]);
+      scored++;
+    });
+  }
+  return { total, scored, candidates: points.length, overlap: scored / points.length, terms: scored };
 }
 
 /** Checks collapse input; every problem is a MentiaError naming it. */
@@ -349,7 +421,7 @@ interface Param {
 /** Internal parameterisation: DE/NM work on well-scaled coordinates (ln ν, ln ln(Nmin/N0), ln b). */
 function buildProblem(data: readonly CollapseDatum[], opts: CollapseOptions & { side?: "low" | "high"; unscoredPenalty?: number }) {
   const form = opts.form;
-  const kind: CollapseCostKind = opts.cost ?? "hh";
+  const kind: CollapseCostKind = opts.cost ?? "gp";
   const ps = data.map((d) => d.p);
   const pMin = Math.min(...ps);
   const pMax = Math.max(...ps);
@@ -372,8 +444,12 @@ function buildProblem(data: readonly CollapseDatum[], opts: CollapseOptions & { 
   }
   if (form !== "power" && sigmaFixed === null) params.push({ name: "sigma", bounds: opts.sigmaBounds ?? [0.2, 2] });
   if (fitBeta) params.push({ name: "pref", bounds: opts.betaBounds ?? [-3, 3] });
+  /** Scaling parameters (the physics); the GP's hyper-parameters follow them. */
+  const kScaling = params.length;
+  if (kind === "gp") for (const key of ["lnAmp", "lnEll", "lnWarp"] as const) params.push({ name: key, bounds: GP_HYPER_BOUNDS[key] });
   const idx = (name: string): number => params.findIndex((p) => p.name === name);
-  const k = params.length;
+  /** k: fitted scaling parameters (what χ²_red's dof subtracts). */
+  const k = kScaling;
   const toScaling = (v: readonly number[]): ScalingParams => {
     const pref = fitBeta ? v[idx("pref")] : fixedBeta;
     const sigma = sigmaFixed === null ? v[idx("sigma")] : sigmaFixed;
@@ -415,20 +491,122 @@ function buildProblem(data: readonly CollapseDatum[], opts: CollapseOptions & { 
    * neighbour: χ²_red, as the FSS library does. Infinity outside the box or where the
    * overlap rule fails.
    */
+  const gpWork = new GpWork(n);
+  const pDistinct = [...new Set(ps)].sort((a, b) => a - b);
+  const pCount = pDistinct.length;
+  const pGroup = Uint32Array.from(ps, (v) => pDistinct.indexOf(v));
+  const lnNSum = lnN.reduce((a, b) => a + b, 0);
+  const hyperOf = (v: readonly number[]): GpHyper => ({ lnAmp: v[kScaling], lnEll: v[kScaling + 1], lnWarp: v[kScaling + 2] });
+  /** Indices of the points the master curve holds (bkt-xi: finite side) and the rest. */
+  const split = (): { fin: number[]; crit: number[] } => {
+    const fin: number[] = [];
+    const crit: number[] = [];
+    for (let i = 0; i < n; i++) (work.use[i] ? fin : crit).push(i);
+    return { fin, crit };
+  };
+  /** Warp centre: p = p_c for power and bkt (x = 0); the median x for bkt-xi. */
+  const scalesOf = (fin: readonly number[]): GpScales => {
+    let center = 0;
+    if (form === "bkt-xi") {
+      const xs = fin.map((i) => work.X[i]).sort((a, b) => a - b);
+      center = xs[Math.floor(xs.length / 2)] ?? 0;
+    }
+    return gpScales(work.X, work.Y, center, fin);
+  };
+  /**
+   * −2 ln L of the data y (not of the scaled Y: the Jacobian Π N_i^pref of y → Y = y N^pref is
+   * included, so a prefactor cannot buy likelihood by shrinking Y). bkt-xi: on the critical
+   * side ξ = ∞ and y = N^(−β) F(−∞), i.e. Y is one constant there (its weighted mean).
+   */
+  const gpM2ll = (v: readonly number[]): number => {
+    const { fin, crit } = split();
+    if (fin.length < 3) return Infinity;
+    const g = gpMinus2LogLik(gpWork, work.X, work.Y, work.dY, scalesOf(fin), hyperOf(v), fin);
+    let total = g.m2ll;
+    if (crit.length > 0) {
+      let sw = 0;
+      let swy = 0;
+      for (const i of crit) {
+        sw += 1 / (work.dY[i] * work.dY[i]);
+        swy += work.Y[i] / (work.dY[i] * work.dY[i]);
+      }
+      const c = swy / sw;
+      for (const i of crit) total += ((work.Y[i] - c) / work.dY[i]) ** 2 + Math.log(2 * Math.PI * work.dY[i] * work.dY[i]);
+    }
+    const pref = toScaling(v).prefactorExponent;
+    return total - 2 * pref * lnNSum;
+  };
+  /**
+   * Leave-one-size-out terms at v: each size's points predicted by the GP of the other sizes'
+   * points (hyper-parameters of v), term (Y − μ)² / (dY² + s²); bkt-xi critical side: against
+   * the other sizes' weighted mean. Also −2 ln of the predictive density (y units) per point.
+   * scoreGroup ≥ 0 scores only that size (the out-of-sample check).
+   */
+  const gpTerms = (v: readonly number[], scoreGroup = -1): CostValue & { logScore: number } => {
+    fill(v);
+    const { fin, crit } = split();
+    const s = scalesOf(fin);
+    const h = hyperOf(v);
+    const pref = toScaling(v).prefactorExponent;
+    let total = 0;
+    let scored = 0;
+    let logScore = 0;
+    work.scoredFlag.fill(0);
+    for (let g = 0; g < work.groups.length; g++) {
+      if (scoreGroup >= 0 && g !== scoreGroup) continue;
+      const test = fin.filter((i) => work.group[i] === g);
+      const train = fin.filter((i) => work.group[i] !== g);
+      const score = (i: number, mu: number, v2: number): void => {
+        const d2 = work.dY[i] * work.dY[i] + v2;
+        total += (work.Y[i] - mu) ** 2 / d2;
+        logScore += (work.Y[i] - mu) ** 2 / d2 + Math.log(2 * Math.PI * d2) - 2 * pref * lnN[i];
+        scored++;
+        work.scoredFlag[i] = 1;
+      };
+      if (test.length > 0 && train.length >= 3) {
+        const pr = gpPredict(work.X, work.Y, work.dY, train, test, s, h);
+        if (pr) test.forEach((i, t) => score(i, pr.mean[t], pr.variance[t]));
+      }
+      const ctest = crit.filter((i) => work.group[i] === g);
+      const ctrain = crit.filter((i) => work.group[i] !== g);
+      if (ctest.length > 0 && ctrain.length > 0) {
+        let sw = 0;
+        let swy = 0;
+        for (const i of ctrain) {
+          sw += 1 / (work.dY[i] * work.dY[i]);
+          swy += work.Y[i] / (work.dY[i] * work.dY[i]);
+        }
+        for (const i of ctest) score(i, swy / sw, 1 / sw);
+      }
+    }
+    const candidates = scoreGroup >= 0 ? work.groups[scoreGroup].length : n;
+    return { total, scored, candidates, overlap: candidates > 0 ? scored / candidates : 0, terms: scored, logScore };
+  };
   const objective = (v: number[]): number => {
     if (!inBox(v)) return Infinity;
     fill(v);
+    // gp: the overlap rule by size as for hh (sizes whose x ranges do not meet would each get
+    // a curve of their own and test nothing) and by p, then the likelihood of every point.
+    if (kind === "gp") {
+      let defined = 0;
+      for (let i = 0; i < n; i++) defined += work.use[i];
+      if (form === "bkt-xi" && defined < n / 3) return Infinity;
+      if (groupOverlap(work.X, work.use, work.group, work.groups.length) < minOverlap) return Infinity;
+      if (groupOverlap(work.X, work.use, pGroup, pCount) < minOverlap) return Infinity;
+      return gpM2ll(v);
+    }
     const c = evalCost(work, kind);
     if (form === "bkt-xi" && c.candidates < n / 3) return Infinity;
     if (c.overlap < minOverlap || c.terms - k < 1) return Infinity;
     return kind === "hh" ? c.total + penalty * (n - c.scored) : c.total / (c.terms - k);
   };
   const costAt = (v: readonly number[]): CostValue => {
+    if (kind === "gp") return gpTerms(v);
     fill(v);
     return evalCost(work, kind);
   };
-  const maxDof = (kind === "hh" ? n : n - 2) - k;
-  return { form, kind, params, toScaling, objective, costAt, work, maxDof, k, pMin, pMax, fitBeta, fixedBeta, sigmaFixed, idx, side, n };
+  const maxDof = (kind === "neighbour" ? n - 2 : n) - k;
+  return { form, kind, params, toScaling, objective, costAt, gpTerms, work, maxDof, k, pMin, pMax, fitBeta, fixedBeta, sigmaFixed, idx, side, n };
 }
 
 type Problem = ReturnType<typeof buildProblem>;
@@ -513,14 +691,21 @@ function physical(problem: Problem, v: readonly number[]): Phys {
 }
 
 /** One side's fit of a form (bkt-xi is fitted on each side and the better kept). */
-function fitOnce(data: readonly CollapseDatum[], opts: CollapseOptions, side: "low" | "high") {
+interface FitRun {
+  problem: Problem;
+  best: { x: number[]; value: number };
+  rng: AnalysisRng;
+}
+
+function fitOnce(data: readonly CollapseDatum[], opts: CollapseOptions, side: "low" | "high"): FitRun {
+  if ((opts.cost ?? "gp") === "gp") return fitOnceGp(data, opts, side);
   const problem = buildProblem(data, { ...opts, side });
-  const rng = new AnalysisRng(opts.seed ?? 1);
+  const rng = new AnalysisRng(analysisStreamSeed(opts.seed ?? 1, "collapse-search"));
   // σ fitted: the σ–b–p_c valley is long and narrow; the optimum at σ = 1/2 is an extra start.
   const extraStarts: number[][] = [];
   if (opts.form !== "power" && problem.sigmaFixed === null) {
     const fixed = buildProblem(data, { ...opts, side, sigma: 0.5 });
-    const f = optimise(fixed, new AnalysisRng((opts.seed ?? 1) + 3), { effort: { ...opts.effort, starts: 2 } });
+    const f = optimise(fixed, new AnalysisRng(analysisStreamSeed(opts.seed ?? 1, "collapse-sigma-half")), { effort: { ...opts.effort, starts: 2 } });
     if (Number.isFinite(f.value)) {
       const x = problem.params.map((p) => (p.name === "sigma" ? 0.5 : f.x[fixed.idx(p.name)]));
       extraStarts.push(x);
@@ -530,19 +715,149 @@ function fitOnce(data: readonly CollapseDatum[], opts: CollapseOptions, side: "l
   return { problem, best, rng };
 }
 
-/** Largest-N points predicted from a fit without them: mean HH term (see CollapseResult). */
-function predictiveCheck(data: readonly CollapseDatum[], opts: CollapseOptions, problem: Problem, start: number[]): { chi2: number; dof: number } | null {
+/**
+ * The GP fit: candidate scaling parameters from the (fast) Houdayer–Hartmann and neighbour
+ * searches (each is biased in its own way on coarse grids, but one of them is usually in the
+ * right basin), the hyper-parameters at each candidate, then everything jointly by
+ * Nelder–Mead on −2 ln L (smooth in every parameter, unlike the interpolation costs) from
+ * the candidate with the highest likelihood.
+ */
+function fitOnceGp(data: readonly CollapseDatum[], opts: CollapseOptions, side: "low" | "high"): FitRun {
+  const problem = buildProblem(data, { ...opts, side });
+  const rng = new AnalysisRng(analysisStreamSeed(opts.seed ?? 1, "collapse-gp"));
+  const candidates: number[][] = [];
+  for (const cost of ["hh", "neighbour"] as const) {
+    try {
+      const r = fitOnce(data, { ...opts, cost }, side);
+      if (Number.isFinite(r.best.value)) candidates.push(r.best.x);
+    } catch (e) {
+      if (!(e instanceof MentiaError)) throw e;
+    }
+  }
+  let start: number[] | null = null;
+  let startValue = Infinity;
+  // σ fitted: the σ–b–p_c valley is long; the GP optimum at σ = 1/2 is a candidate too.
+  if (opts.form !== "power" && problem.sigmaFixed === null) {
+    const half = fitOnceGp(data, { ...opts, sigma: 0.5 }, side);
+    if (Number.isFinite(half.best.value)) {
+      const x = problem.params.map((p) => (p.name === "sigma" ? 0.5 : half.best.x[half.problem.idx(p.name)]));
+      const v = problem.objective(x);
+      if (v < startValue) {
+        startValue = v;
+        start = x;
+      }
+    }
+  }
+  for (const st of candidates) {
+    const hyper = nelderMead((h) => problem.objective([...st, ...h]), Object.values(GP_HYPER_START), { step: [0.5, 0.5, 1], maxEvaluations: 300 });
+    if (hyper.fx < startValue) {
+      startValue = hyper.fx;
+      start = [...st, ...hyper.x];
+    }
+  }
+  // The interpolation costs' optima can sit in another basin than the likelihood's (a long
+  // p_c–ν ridge on coarse grids), or outside what the likelihood accepts (the overlap by p): a
+  // grid over the shape parameters with the hyper-parameters held at the best candidate's (or
+  // their defaults), the prefactor exponent optimised in 1-D at each node.
+  if (!start) start = [...problem.params.slice(0, problem.k).map((p) => (p.bounds[0] + p.bounds[1]) / 2), ...Object.values(GP_HYPER_START)];
+  {
+    const k = problem.k;
+    const prefIdx = problem.fitBeta ? problem.idx("pref") : -1;
+    // p_c: a node in every gap between the data's p values (bkt-xi's objective jumps where
+    // a row changes side, so each gap is its own smooth piece); the form's scale parameter
+    // (ν, N0 or b): `per` nodes; σ, if fitted, stays at the start's value.
+    const pVals = [...new Set(data.map((d) => d.p))].sort((a, b) => a - b);
+    const pcNodes = pVals.slice(1).map((v, i) => (pVals[i] + v) / 2);
+    const per = opts.effort?.gpGrid ?? 6;
+    const [slo, shi] = problem.params[1].bounds;
+    const scaleNodes = Array.from({ length: per }, (_, j) => slo + ((j + 0.5) / per) * (shi - slo));
+    const gridPass = (hyper: number[]): { x: number[]; f: number }[] => {
+      const nodes: { x: number[]; f: number }[] = [];
+      const f = (x: number[]): number => problem.objective([...x, ...hyper]);
+      for (const pcv of pcNodes) for (const sv of scaleNodes) {
+        const x = (start as number[]).slice(0, k);
+        x[0] = pcv;
+        x[1] = sv;
+        let fx: number;
+        if (prefIdx >= 0) {
+          const [lo, hi] = problem.params[prefIdx].bounds;
+          const m = minimize1d((g) => {
+            x[prefIdx] = g;
+            return f(x);
+          }, lo, hi, 4, 0.03);
+          x[prefIdx] = m.x;
+          fx = m.fx;
+        } else fx = f(x);
+        if (Number.isFinite(fx)) nodes.push({ x: [...x], f: fx });
+      }
+      return nodes.sort((a, b) => a.f - b.f);
+    };
+    // Two passes: the hyper-parameters of the best candidate, then re-fitted at the best node
+    // (a poor candidate's hyper-parameters can rank the grid wrongly).
+    let hyper = start.slice(k);
+    let nodes = gridPass(hyper);
+    if (nodes.length > 0) {
+      const x0 = nodes[0].x;
+      const h = nelderMead((v) => problem.objective([...x0, ...v]), hyper, { step: [0.5, 0.5, 1], maxEvaluations: 200 });
+      if (h.fx < nodes[0].f - 10) {
+        hyper = h.x;
+        nodes = gridPass(hyper);
+      }
+    }
+    const f = (x: number[]): number => problem.objective([...x, ...hyper]);
+    for (const node of nodes.slice(0, 3)) {
+      const nm = nelderMead(f, node.x, { step: problem.params.slice(0, k).map((p) => 0.02 * (p.bounds[1] - p.bounds[0])), maxEvaluations: 300 });
+      if (nm.fx < startValue) {
+        startValue = nm.fx;
+        start = [...nm.x, ...hyper];
+      }
+    }
+  }
+  const best = Number.isFinite(startValue) ? refineGp(problem, start, false) : { x: start, value: Infinity };
+  return { problem, best, rng };
+}
+
+/** Joint Nelder–Mead on the GP objective from x (two rounds, the second with smaller steps). */
+function refineGp(problem: Problem, x: readonly number[], quick: boolean): { x: number[]; value: number } {
+  const step = (f: number): number[] => problem.params.map((p, i) => (i >= problem.k ? 10 * f : f * (p.bounds[1] - p.bounds[0])));
+  const a = nelderMead(problem.objective, [...x], { step: step(0.01), maxEvaluations: quick ? 400 : 1000 });
+  let b = nelderMead(problem.objective, a.x, { step: step(0.002), maxEvaluations: quick ? 200 : 500 });
+  // Nelder–Mead can stall on a ridge short of the minimum (then the Hessian is indefinite):
+  // restart from its end until a restart gains less than 0.01 in −2 ln L.
+  for (let round = 0; !quick && round < 4; round++) {
+    const c = nelderMead(problem.objective, b.x, { step: step(0.005), maxEvaluations: 400 });
+    const gain = b.fx - c.fx;
+    if (c.fx < b.fx) b = c;
+    if (!(gain > 0.01)) break;
+  }
+  return { x: b.x, value: b.fx };
+}
+
+/**
+ * Largest-N points predicted from a fit without them. hh/neighbour: mean HH term against the
+ * other sizes' curves. gp: mean term (Y − μ)²/(dY² + s²) of the GP of the other sizes, and the
+ * mean −2 ln predictive density per point in y units (`logScore`, what forms are compared by:
+ * a wide predictive variance cannot make a poor form look good there).
+ */
+function predictiveCheck(data: readonly CollapseDatum[], opts: CollapseOptions, problem: Problem, start: number[]): { chi2: number; dof: number; logScore: number | null } | null {
   const sizes = [...new Set(data.map((d) => d.size))].sort((a, b) => a - b);
   if (sizes.length < 3) return null;
   const nMax = sizes[sizes.length - 1];
   const rest = data.filter((d) => d.size !== nMax);
   const sub = buildProblem(rest, { ...opts, side: problem.side, pcBounds: problem.params[0].bounds as [number, number] });
+  const group = problem.work.group[data.findIndex((d) => d.size === nMax)];
+  if (problem.kind === "gp") {
+    const fit = refineGp(sub, start, true);
+    if (!Number.isFinite(fit.value)) return null;
+    const c = problem.gpTerms(fit.x, group);
+    return c.scored > 0 ? { chi2: c.total / c.scored, dof: c.scored, logScore: c.logScore / c.scored } : null;
+  }
   // bkt's internal ln ln(N_min/N0) does not depend on N_max, so the full fit is a valid start.
-  const fit = optimise(sub, new AnalysisRng((opts.seed ?? 1) + 7), { quick: true, start, effort: opts.effort });
+  const fit = optimise(sub, new AnalysisRng(analysisStreamSeed(opts.seed ?? 1, "collapse-predictive")), { quick: true, start, effort: opts.effort });
   if (!Number.isFinite(fit.value)) return null;
   problem.costAt(fit.x); // fills problem.work with the full data scaled by the sub-fit's parameters
-  const c = hhCost(problem.work, problem.work.group[data.findIndex((d) => d.size === nMax)]);
-  return c.scored > 0 ? { chi2: c.total / c.scored, dof: c.scored } : null;
+  const c = hhCost(problem.work, group);
+  return c.scored > 0 ? { chi2: c.total / c.scored, dof: c.scored, logScore: null } : null;
 }
 
 /**
@@ -597,8 +912,7 @@ export function fitCollapse(data: readonly CollapseDatum[], opts: CollapseOption
   const r = fitCollapseOnce(data, opts);
   // bkt-xi with σ fitted: σ at its search bound is not determined by the data (σ → 0 is the
   // power-law limit of b|t|^(−σ)); report the σ = 1/2 fit instead, and say so.
-  const [lo, hi] = opts.sigmaBounds ?? [0.2, 2];
-  if (r.form === "bkt-xi" && r.sigmaErr !== null && r.sigma !== null && (r.sigma - lo < 0.01 * (hi - lo) || hi - r.sigma < 0.01 * (hi - lo))) {
+  if (r.form === "bkt-xi" && r.sigmaErr !== null && r.sigma !== null && atSearchEdge(r.sigma, null, opts.sigmaBounds ?? [0.2, 2]) !== null) {
     const fixed = fitCollapseOnce(data, { ...opts, sigma: 0.5 });
     fixed.notes.push(`σ fixed at 1/2: fitted, σ ran to its search bound (${r.sigma.toPrecision(3)}; AIC ${r.aic?.toFixed(1)}, out-of-sample χ² ${r.predictiveChi2?.toFixed(2) ?? "n/a"})`);
     return fixed;
@@ -619,7 +933,7 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
   let best = run.best;
   const notes: string[] = [];
   const ciLevel = opts.ciLevel ?? 0.95;
-  const z = studentTQuantile((1 + ciLevel) / 2, Infinity);
+  const z = ciQuantile(Infinity, ciLevel);
   // bkt-xi: the objective jumps wherever a row of points leaves the finite side, and the
   // σ–b–p_c valley is long; bootstrap refits stick at those jumps and understate p_c's error.
   // The profile in p_c (also a last search: its minimum replaces the optimum when lower) gives
@@ -634,6 +948,7 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
   if (!Number.isFinite(best.value)) throw new MentiaError(`collapse: no ${opts.form} parameters in the search box give an overlapping collapse (overlap ≥ ${opts.minOverlap ?? 0.5}${opts.form === "bkt-xi" ? ", a third of the points on the finite-ξ side" : ""})`);
   const cv = problem.costAt(best.x);
   const scoredFlags = Uint8Array.from(problem.work.scoredFlag);
+  const definedCount = problem.work.use.reduce((a, u) => a + u, 0);
   const dof = cv.terms - problem.k;
   const chi2 = cv.total / dof;
   const phys = physical(problem, best.x);
@@ -645,10 +960,21 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
   let ciUnits = Infinity;
 
   if (method === "curvature") {
-    const h = problem.params.map((p) => 1e-3 * (p.bounds[1] - p.bounds[0]));
-    // Hessian of the total cost (hh: the objective is a total; neighbour: dof · χ²_red).
-    const H = numericalHessian((v) => (problem.kind === "hh" ? problem.objective(v) : dof * problem.objective(v)), best.x, h);
-    const cov = covarianceFromChi2Hessian(H);
+    // Hessian of the total cost (hh: the objective is a total; neighbour: dof · χ²_red; gp:
+    // −2 ln L) over the free parameters — a GP hyper-parameter at its bound is held there
+    // (the finite differences would step outside the box).
+    const hAll = problem.params.map((p) => 1e-3 * (p.bounds[1] - p.bounds[0]));
+    const free = problem.params.map((_, i) => i).filter((i) => i < problem.k || (best.x[i] - problem.params[i].bounds[0] > 5 * hAll[i] && problem.params[i].bounds[1] - best.x[i] > 5 * hAll[i]));
+    const full = (v: readonly number[]): number[] => {
+      const x = [...best.x];
+      free.forEach((i, j) => (x[i] = v[j]));
+      return x;
+    };
+    const hess = (f: number): number[][] => numericalHessian((v) => (problem.kind !== "neighbour" ? problem.objective(full(v)) : dof * problem.objective(full(v))), free.map((i) => best.x[i]), free.map((i) => f * hAll[i]));
+    // a step that crosses the edge of the accepted region (overlap rules) breaks the finite
+    // differences: a smaller step is tried before giving up
+    const covF = covarianceFromChi2Hessian(hess(1)) ?? (problem.kind === "gp" ? covarianceFromChi2Hessian(hess(0.1)) : null);
+    const cov = covF ? problem.params.map((_, i) => problem.params.map((__, j) => (free.includes(i) && free.includes(j) ? covF[free.indexOf(i)][free.indexOf(j)] : 0))) : null;
     if (!cov) notes.push("χ² surface is flat, indefinite or not a minimum in some direction: parameters not determined");
     else {
       const scale = Math.max(1, chi2);
@@ -683,15 +1009,15 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
       const c0 = probe.costAt(best.x);
       const scale = c0.terms - problem.k >= 1 ? Math.max(1, c0.total / (c0.terms - problem.k)) : 1;
       const pb = buildProblem(resampled, { ...opts, side: problem.side, pcBounds, unscoredPenalty: 2 * scale });
-      const fit = optimise(pb, rng, { quick: true, start: best.x, effort: opts.effort });
+      const fit = pb.kind === "gp" ? refineGp(pb, best.x, true) : optimise(pb, rng, { quick: true, start: best.x, effort: opts.effort });
       if (!Number.isFinite(fit.value)) continue;
       const ph = physical(pb, fit.x);
       for (const key of fitted) samples[key].push(ph[key] as number);
       fit.x.forEach((v, i) => internal[i].push(v));
     }
     if (samples.pc.length < Math.max(2, reps / 2)) notes.push(`only ${samples.pc.length} of ${reps} bootstrap refits converged`);
-    for (const key of fitted) errs[key] = samples[key].length >= 2 ? sampleSd(samples[key]) * factor : null;
-    internalErr = internal.map((v) => (v.length >= 2 ? sampleSd(v) * factor : null));
+    for (const key of fitted) errs[key] = replicateError(samples[key], factor);
+    internalErr = internal.map((v) => replicateError(v, factor));
   } else notes.push("errors not computed (errors: none)");
 
   // Confidence checks.
@@ -699,15 +1025,42 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
   if (chi2 > maxGood) notes.push(`χ²_red = ${chi2.toPrecision(3)} (dof ${dof}) > ${maxGood}: the data do not collapse in this form`);
   if (problem.kind === "hh" && cv.scored < data.length / 2) notes.push(`only ${cv.scored} of ${data.length} points are in the cost (${data.length - cv.candidates} on the critical side, ${cv.candidates - cv.scored} without an other-size bracket): the collapse rests on a minority of the data`);
   for (const key of fitted) if (errs[key] === null || !Number.isFinite(errs[key] as number) || (errs[key] as number) <= 0) notes.push(`no finite error for ${key}`);
+  let wallPc: "lower" | "upper" | null = null;
+  const paramsAtWall: string[] = [];
   if (pc < problem.pMin || pc > problem.pMax) notes.push(`p_c = ${pc.toPrecision(4)} lies outside the data's p range [${problem.pMin}, ${problem.pMax}]`);
-  let pcBound: "lower" | "upper" | null = null;
-  const paramsAtBound: string[] = [];
+  else {
+    // a transition is located by data on both sides of it: p_c on (or within 1 % of the span
+    // of) the outermost p row has no row beyond it
+    const margin = 0.01 * (problem.pMax - problem.pMin);
+    const pv = [...new Set(data.map((d) => d.p))];
+    if (!pv.some((v) => v < pc - margin) || !pv.some((v) => v > pc + margin)) notes.push(`p_c = ${pc.toPrecision(4)} sits on the edge of the data's p range [${problem.pMin}, ${problem.pMax}]: no p row beyond it`);
+  }
+  // gp: an optimum against the edge of the region the overlap rules accept is held there by
+  // the rule, not by the data (refits stick to that wall and their spread says nothing)
+  if (problem.kind === "gp") {
+    problem.params.slice(0, problem.k).forEach((p, i) => {
+      const step = 1e-3 * (p.bounds[1] - p.bounds[0]);
+      const up = [...best.x];
+      const dn = [...best.x];
+      up[i] += step;
+      dn[i] -= step;
+      const fu = problem.objective(up);
+      const fd = problem.objective(dn);
+      if (Number.isFinite(fu) && Number.isFinite(fd)) return;
+      const name = i === 0 ? "p_c" : (PARAM_NAMES[p.name] ?? p.name);
+      notes.push(`${name} sits against the edge of the region where the sizes and p rows still overlap (overlap ≥ ${opts.minOverlap ?? 0.5}): held there by that rule, not determined by the data`);
+      if (i === 0) wallPc = !Number.isFinite(fd) ? "lower" : "upper";
+      else if (!paramsAtWall.includes(name)) paramsAtWall.push(name);
+    });
+  }
+  let pcBound: "lower" | "upper" | null = wallPc;
+  const paramsAtBound: string[] = [...paramsAtWall];
   problem.params.forEach((p, i) => {
-    const r = p.bounds[1] - p.bounds[0];
+    if (i >= problem.k) return; // GP hyper-parameters: at a bound is a property of the curve, not of the physics
     const e = internalErr[i] ?? 0;
-    const low = best.x[i] - 2 * e - p.bounds[0] < 0.01 * r;
-    const high = p.bounds[1] - best.x[i] - 2 * e < 0.01 * r;
-    if (low || high) {
+    const edge = atSearchEdge(best.x[i], e, p.bounds);
+    const low = edge === "lower";
+    if (edge) {
       notes.push(`${p.name} = ${best.x[i].toPrecision(3)} ± ${e.toPrecision(2)} reaches the edge of its search range [${p.bounds[0].toPrecision(3)}, ${p.bounds[1].toPrecision(3)}]: a bound, not determined by the data`);
       if (i === 0) pcBound = low ? "lower" : "upper";
       else paramsAtBound.push(PARAM_NAMES[p.name] ?? p.name);
@@ -738,7 +1091,7 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
     const gap = at < 0 ? 0 : problem.side === "high" ? (at + 1 < pVals.length ? pVals[at + 1] - pVals[at] : 0) : at > 0 ? pVals[at] - pVals[at - 1] : 0;
     if (gap / Math.sqrt(12) > (errs.pc as number)) errs.pc = gap / Math.sqrt(12);
   }
-  const q = Number.isFinite(ciUnits) && ciUnits >= 2 ? studentTQuantile((1 + ciLevel) / 2, ciUnits - 1) : studentTQuantile((1 + ciLevel) / 2, Infinity);
+  const q = ciQuantile(ciUnits, ciLevel);
   const orNull = (v: number | null): number | null => (v === null || !Number.isFinite(v) ? null : v);
   const pcErr = orNull(errs.pc);
   const sigmaErr = problem.form !== "power" && problem.sigmaFixed === null ? orNull(errs.sigma) : null;
@@ -753,8 +1106,12 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
     points.push({ size: d.size, p: d.p, x, y: d.y * s, dy: d.dy * s, scored: scoredFlags[i] === 1 });
   }
   points.sort((a, b) => a.x - b.x);
-  const criticalSide = data.length - cv.candidates;
+  const criticalSide = problem.kind === "gp" ? data.length - definedCount : data.length - cv.candidates;
   const noBracket = problem.kind === "hh" ? cv.candidates - cv.scored : 0;
+  // gp: AIC = −2 ln L(y) + 2 × (scaling parameters + 3 hyper-parameters + the GLS mean, + the
+  // critical side's constant for bkt-xi); every form is scored on every point.
+  const gpM2 = problem.kind === "gp" ? problem.objective(best.x) : NaN;
+  const gpAic = gpM2 + 2 * (problem.params.length + 1 + (criticalSide > 0 ? 1 : 0));
   const predictive = opts.predictive === false ? null : predictiveCheck(data, opts, problem, best.x);
   return {
     form: problem.form,
@@ -784,7 +1141,9 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
     scored: cv.scored,
     excludedNoBracket: noBracket,
     excludedCriticalSide: criticalSide,
-    aic: cv.total + 2 * (data.length - cv.scored) + 2 * problem.k,
+    aic: problem.kind === "gp" ? gpAic : cv.total + 2 * (data.length - cv.scored) + 2 * problem.k,
+    logLikelihood: problem.kind === "gp" ? -gpM2 / 2 : null,
+    predictiveLogScore: predictive ? predictive.logScore : null,
     predictiveChi2: predictive ? predictive.chi2 : null,
     predictiveDof: predictive ? predictive.dof : null,
     errorMethod: method === "none" ? "curvature" : method,
@@ -810,7 +1169,7 @@ export function collapseBktXi(data: readonly CollapseDatum[], opts: Omit<Collaps
   return fitCollapse(data, { ...opts, form: "bkt-xi" });
 }
 
-export const COLLAPSE_FORMS: readonly CollapseForm[] = ["power", "bkt", "bkt-xi"];
+export const COLLAPSE_FORMS: readonly CollapseForm[] = COLLAPSE_FORM_LIST;
 
 export interface CollapseComparisonResult {
   preferred: CollapseForm | "undecided";
@@ -821,39 +1180,53 @@ export interface CollapseComparisonResult {
 }
 
 /**
- * The preference rule: among the fitted forms, the lowest AIC and the lowest out-of-sample
- * χ² must be the same form, its AIC must beat every other by ≥ minDeltaAic, its predictive χ²
- * must be ≤ maxGoodChi2 · 2 and its fit confident; else "undecided" with the reason.
+ * The preference rule: among the fitted forms (all scored on the same points), the lowest AIC
+ * must beat every other by ≥ minDeltaAic; the out-of-sample check (refit without the largest
+ * N, predict it) must not contradict it (gp: no form predicts the held-out points better by
+ * more than minPredictiveMargin (4) in total −2 ln p; hh/neighbour: the lowest predictive χ²
+ * must be the same form); its predictive χ² must be ≤ maxGoodChi2 · 2 and its fit confident;
+ * else "undecided" with the reason and the margins.
  */
-export function preferCollapseForm(forms: Partial<Record<CollapseForm, CollapseResult | null>>, o: { minDeltaAic?: number; maxGoodChi2?: number } = {}): { preferred: CollapseForm | "undecided"; reason: string } {
+export function preferCollapseForm(forms: Partial<Record<CollapseForm, CollapseResult | null>>, o: { minDeltaAic?: number; maxGoodChi2?: number; minPredictiveMargin?: number } = {}): { preferred: CollapseForm | "undecided"; reason: string } {
   const minDelta = o.minDeltaAic ?? 10;
   const maxPred = 2 * (o.maxGoodChi2 ?? 2);
   const fitted = (Object.entries(forms) as [CollapseForm, CollapseResult | null][]).filter((e): e is [CollapseForm, CollapseResult] => !!e[1] && typeof e[1].aic === "number");
   const f3 = (v: number | null | undefined): string => (v === null || v === undefined ? "n/a" : v.toPrecision(3));
-  const table = fitted.map(([f, r]) => `${f}: χ²_red ${f3(r.chi2)}/${r.dof}, AIC ${f3(r.aic)}, predictive ${f3(r.predictiveChi2)}`).join("; ");
+  const table = fitted.map(([f, r]) => `${f}: χ²_red ${f3(r.chi2)}/${r.dof}, AIC ${f3(r.aic)}, predictive χ² ${f3(r.predictiveChi2)}${typeof r.predictiveLogScore === "number" ? ` (log score ${f3(r.predictiveLogScore)})` : ""}`).join("; ");
   if (fitted.length === 0) return { preferred: "undecided", reason: "no form could be fitted" };
   const byAic = [...fitted].sort((a, b) => (a[1].aic as number) - (b[1].aic as number));
   const [aName, aRes] = byAic[0];
-  const withPred = fitted.filter(([, r]) => typeof r.predictiveChi2 === "number");
+  // Out-of-sample: the GP's log score where every form has one (a wide predictive variance
+  // cannot make a poor form look good there), else the mean χ² term.
+  const useLog = fitted.every(([, r]) => typeof r.predictiveLogScore === "number");
+  const predOf = (r: CollapseResult): number | null => (useLog ? (r.predictiveLogScore as number) : typeof r.predictiveChi2 === "number" ? r.predictiveChi2 : null);
+  const withPred = fitted.filter(([, r]) => predOf(r) !== null);
   if (withPred.length === 0) return { preferred: "undecided", reason: `no out-of-sample check possible (needs ≥ 3 sizes); ${table}` };
-  const byPred = [...withPred].sort((a, b) => (a[1].predictiveChi2 as number) - (b[1].predictiveChi2 as number));
+  const byPred = [...withPred].sort((a, b) => (predOf(a[1]) as number) - (predOf(b[1]) as number));
   const pName = byPred[0][0];
-  if (aName !== pName) return { preferred: "undecided", reason: `AIC prefers ${aName}, the out-of-sample check prefers ${pName}; ${table}` };
+  if (byAic.length === 1) return { preferred: "undecided", reason: `${aName} is the only form that could be fitted (no comparison); ${table}` };
+  const dAic = (byAic[1][1].aic as number) - (aRes.aic as number);
+  // The log score is per point: the held-out data contradict the AIC's choice only when
+  // another form predicts them better by more than minPredictiveMargin in total −2 ln p.
+  const margin = useLog ? (predOf(aRes) as number) * (aRes.predictiveDof ?? 1) - (predOf(byPred[0][1]) as number) * (byPred[0][1].predictiveDof ?? 1) : Infinity;
+  if (aName !== pName && (!useLog || !(margin <= (o.minPredictiveMargin ?? 4)))) return { preferred: "undecided", reason: `AIC prefers ${aName} (by ${dAic.toPrecision(3)}), the out-of-sample check prefers ${pName}; ${table}` };
   if (byAic.length > 1) {
     const delta = (byAic[1][1].aic as number) - (aRes.aic as number);
     if (delta < minDelta) return { preferred: "undecided", reason: `${aName} beats ${byAic[1][0]} by ΔAIC ${delta.toPrecision(3)} < ${minDelta}; ${table}` };
   }
   if (!aRes.confident) return { preferred: "undecided", reason: `${aName} has the best AIC and prediction but is not confident (${aRes.notes[0] ?? "?"}); ${table}` };
   if (typeof aRes.predictiveChi2 !== "number" || aRes.predictiveChi2 > maxPred) return { preferred: "undecided", reason: `${aName} predicts the largest N poorly (χ² ${f3(aRes.predictiveChi2)} > ${maxPred}); ${table}` };
-  return { preferred: aName, reason: `${aName}: lowest AIC (by ≥ ${minDelta}) and lowest out-of-sample χ², confident; ${table}` };
+  const how = aName === pName ? "best out-of-sample prediction" : `out-of-sample within ${margin.toPrecision(2)} of ${pName}`;
+  return { preferred: aName, reason: `${aName}: lowest AIC (by ${dAic.toPrecision(3)} ≥ ${minDelta}), ${how}, confident; ${table}` };
 }
 
-/** Fits every form (bkt-xi with σ fitted) and applies preferCollapseForm. */
+/** Fits every form (both BKT forms with σ = 1/2 unless bktSigma / bktXiSigma say otherwise) and applies preferCollapseForm. */
 export function compareCollapseForms(data: readonly CollapseDatum[], opts: Omit<CollapseOptions, "form" | "sigma"> & { bktSigma?: number | null; bktXiSigma?: number | null; minDeltaAic?: number } = {}): CollapseComparisonResult {
   const forms: Partial<Record<CollapseForm, CollapseResult | null>> = {};
   const failures: Partial<Record<CollapseForm, string>> = {};
   for (const form of COLLAPSE_FORMS) {
-    const sigma = form === "bkt" ? (opts.bktSigma === undefined ? 0.5 : opts.bktSigma) : form === "bkt-xi" ? (opts.bktXiSigma === undefined ? null : opts.bktXiSigma) : undefined;
+    // σ = 1/2 (classic BKT) for both BKT forms unless asked otherwise (null fits σ).
+    const sigma = form === "bkt" ? (opts.bktSigma === undefined ? 0.5 : opts.bktSigma) : form === "bkt-xi" ? (opts.bktXiSigma === undefined ? 0.5 : opts.bktXiSigma) : undefined;
     try {
       forms[form] = fitCollapse(data, { ...opts, form, ...(sigma === undefined ? {} : { sigma }) });
     } catch (e) {

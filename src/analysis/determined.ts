@@ -27,8 +27,25 @@ interface FitLike {
 
 type Check = (f: FitLike) => string | null;
 
-/** p_c of an N*(p) fit is searched between 1e-4·span and 3·span beyond the data (lengthscale.ts). */
-const LENGTH_SCALE_SEARCH = { near: 1e-4, far: 3 };
+/**
+ * The one "at the edge of the search range" rule: a parameter whose estimate, moved by two of
+ * its errors toward an end of its search range, comes within SEARCH_EDGE_FRACTION of the
+ * range's width of that end is a bound, not a value. Every fitter's search box goes through
+ * this (collapse parameters in their internal coordinates, the N*(p) p_c in ln of its distance
+ * from the data).
+ */
+export const SEARCH_EDGE_FRACTION = 0.01;
+
+/** The N*(p) fit's p_c search range: ln(distance from the data / their span) in [ln 1e-4, ln 3]. */
+export const N_STAR_PC_SEARCH: [number, number] = [Math.log(1e-4), Math.log(3)];
+
+export function atSearchEdge(value: number, err: number | null, bounds: readonly [number, number]): "lower" | "upper" | null {
+  const r = bounds[1] - bounds[0];
+  const e = err !== null && Number.isFinite(err) ? err : 0;
+  if (value - 2 * e - bounds[0] < SEARCH_EDGE_FRACTION * r) return "lower";
+  if (bounds[1] - value - 2 * e < SEARCH_EDGE_FRACTION * r) return "upper";
+  return null;
+}
 
 const CHECKS: Check[] = [
   (f) => (f.pcBound ? `p_c at the edge of its search range: ${f.pcBound === "lower" ? "≤" : "≥"} ${f.pc.toFixed(3)} is a bound, not a value` : null),
@@ -36,14 +53,14 @@ const CHECKS: Check[] = [
   (f) => (f.paramsAtBound && f.paramsAtBound.length > 0 ? `${f.paramsAtBound.join(", ")} at the edge of ${f.paramsAtBound.length > 1 ? "their" : "its"} search range (not determined by the data; its error is meaningless)` : null),
   (f) => (f.dof < 1 ? `no degrees of freedom left (dof ${f.dof}: as many parameters as points)` : null),
   (f) => {
-    const exact = (f.points ?? []).filter((q) => !q.censored);
-    if (exact.length === 0) return null;
-    const ps = exact.map((q) => q.p);
-    const span = Math.max(...ps) - Math.min(...ps) || 1;
-    const d = Math.min(...ps.map((p) => Math.abs(p - f.pc)));
-    if (d >= LENGTH_SCALE_SEARCH.far * span * 0.98) return `p_c = ${f.pc.toFixed(3)} at the far edge of its search range (${LENGTH_SCALE_SEARCH.far}× the span of the data beyond it)`;
-    if (d <= LENGTH_SCALE_SEARCH.near * span * 1.02) return `p_c at the near edge of its search range (on a data point)`;
-    return null;
+    // N*(p) fits searched p_c at 1e-4 … 3 spans beyond their data (lengthscale.ts sets pcBound by
+    // this same rule; this re-derives it for a fit that does not carry the flag)
+    const exact = (f.points ?? []).filter((q) => !q.censored).map((q) => q.p);
+    if (exact.length === 0 || f.pcBound !== undefined) return null;
+    const span = Math.max(...exact) - Math.min(...exact) || 1;
+    const d = Math.min(...exact.map((p) => Math.abs(p - f.pc))) / span;
+    const edge = d > 0 ? atSearchEdge(Math.log(d), null, N_STAR_PC_SEARCH) : "lower";
+    return edge ? `p_c = ${f.pc.toFixed(3)} at the ${edge === "upper" ? "far" : "near"} edge of its search range (${edge === "upper" ? "3 spans of the data beyond it" : "on a data point"})` : null;
   },
   (f) => (f.pcErr === null || !Number.isFinite(f.pcErr) ? "the error of p_c could not be computed" : null),
   (f) => {

@@ -31,7 +31,9 @@
  */
 import { pooledLogErrors } from "./curves.js";
 import type { CrossoverSize, LengthScaleFit, LossCurve } from "./schema.js";
-import { SingularMatrixError, covarianceFromChi2Hessian, minimize1d, numericalHessian, sampleSd, studentTQuantile, weightedLinearFit } from "./stats.js";
+import { SingularMatrixError, covarianceFromChi2Hessian, minimize1d, numericalHessian, sampleSd, weightedLinearFit } from "./stats.js";
+import { atSearchEdge, N_STAR_PC_SEARCH } from "./determined.js";
+import { ciQuantile } from "./intervals.js";
 
 interface Quadratic {
   lnNStar: number | null;
@@ -215,8 +217,8 @@ function fitCore(allPoints: readonly LengthScalePoint[], form: "bkt" | "power", 
   const prof = profile(best.pc, best.sg);
   if (!prof) return null;
   const dist = Math.min(...ps.map((p) => Math.abs(p - best!.pc))) / span;
-  // the search covers distances 1e-4 … 3 spans from the data: an optimum at either end is a bound
-  const atEdge = dist < 1.5e-4 || dist > 2.9;
+  // the search covers distances 1e-4 … 3 spans from the data (in ln): an optimum at either end is a bound
+  const atEdge = atSearchEdge(Math.log(dist), null, N_STAR_PC_SEARCH) !== null;
   return { best, prof, ps, y, s, atEdge, points, bounds };
 }
 
@@ -303,7 +305,7 @@ export function fitLengthScale(points: readonly LengthScalePoint[], form: "bkt" 
     } else notes.push(`only ${pcs.length} of ${lopts.replicates.lnNStar.length} replicate refits succeeded: p_c error from the χ² curvature`);
   }
   paramErrs.pc = pcErr;
-  const q = units >= 2 && Number.isFinite(units) ? studentTQuantile((1 + level) / 2, units - 1) : studentTQuantile((1 + level) / 2, Infinity);
+  const q = ciQuantile(units, level);
   if (atEdge) notes.push(`p_c = ${best.pc.toPrecision(4)} sits at the end of its search range (1e-4 to 3 p-spans from the data): a bound, not a value`);
   if (pcErr === null) notes.push("no finite p_c error (χ² curvature not positive definite)");
   const violated = boundPenalty(bounds, form, best.pc, best.sg, prof.coef[0], prof.coef[1], side).violated.length;

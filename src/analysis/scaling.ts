@@ -28,7 +28,8 @@
 import { MentiaError } from "../errors.js";
 import { describeGridPoint, pooledLogErrors } from "./curves.js";
 import type { LocalSlope, LossCurve, OffsetFit, PowerLawFit, ScalingFit } from "./schema.js";
-import { SingularMatrixError, invert, minimize1d, normalQuantile, sampleSd, studentTQuantile, weightedLine, weightedLinearFit } from "./stats.js";
+import { SingularMatrixError, invert, minimize1d, sampleSd, weightedLine, weightedLinearFit } from "./stats.js";
+import { ciQuantile } from "./intervals.js";
 
 export interface ScalingOptions {
   ciLevel: number;
@@ -52,10 +53,7 @@ export function powerLawAlpha(lnN: readonly number[], lnL: readonly number[], w:
   return -weightedLine(lnN, lnL, w)[1];
 }
 
-/** Two-sided quantile used for CIs: Student's t with units − 1 dof (normal when units < 2). */
-export function ciQuantile(units: number, level: number): number {
-  return units >= 2 ? studentTQuantile((1 + level) / 2, units - 1) : normalQuantile((1 + level) / 2);
-}
+export { ciQuantile };
 
 function intervalFromReplicates(est: number, reps: readonly number[], factor: number, q: number, fallbackErr: number): { err: number; ci: [number, number] } {
   const sd = sampleSd(reps);

@@ -297,7 +297,7 @@ export type CollapseForm = "power" | "bkt" | "bkt-xi";
 export interface CollapseResult {
   form: CollapseForm;
   /** Collapse cost: "hh" (Houdayer–Hartmann, each point against the other sizes' curves) or "neighbour". */
-  cost?: "hh" | "neighbour";
+  cost?: "gp" | "hh" | "neighbour";
   pc: number;
   pcErr: number | null;
   /** p_c ± t·pcErr at ciLevel (null when pcErr is null or p_c is a bound). */
@@ -343,6 +343,10 @@ export interface CollapseResult {
    */
   predictiveChi2?: number | null;
   predictiveDof?: number | null;
+  /** gp: ln of the maximised marginal likelihood of the data y (null for the other costs). */
+  logLikelihood?: number | null;
+  /** gp: out-of-sample mean −2 ln predictive density per largest-N point, y units (lower is better). */
+  predictiveLogScore?: number | null;
   /** "curvature" (χ² Hessian), "bootstrap" (y → y + dy·ε refits) or "seed-bootstrap" (refits of seed-resampled data). */
   errorMethod: "curvature" | "bootstrap" | "seed-bootstrap";
   /**
@@ -361,6 +365,19 @@ export interface CollapseResult {
   points: CollapsePoint[];
 }
 
+/** The collapse forms in their display order. */
+export const COLLAPSE_FORM_LIST: readonly CollapseForm[] = ["power", "bkt", "bkt-xi"];
+
+/** Display names of the forms. */
+export const COLLAPSE_FORM_LABEL: Record<CollapseForm, string> = { power: "power-law", bkt: "BKT", "bkt-xi": "BKT-ξ" };
+
+/** A comparison's fits by form, also for files written before `forms` existed. */
+export function collapseForms(c: CollapseComparison): Record<CollapseForm, CollapseResult | null> {
+  const f = (c as Partial<CollapseComparison>).forms;
+  if (f) return { power: f.power ?? null, bkt: f.bkt ?? null, "bkt-xi": f["bkt-xi"] ?? null };
+  return { power: c.power ?? null, bkt: c.bkt ?? null, "bkt-xi": c.bktXi ?? null };
+}
+
 /** Every collapse form on the same data, one per (width, depth, p_train) line. */
 export interface CollapseComparison extends Architecture {
   pTrain: number;
@@ -368,9 +385,11 @@ export interface CollapseComparison extends Architecture {
   observable: "loss";
   /** p_eval window used (all grid values within it). */
   pRange: [number, number];
-  power: CollapseResult | null;
-  bkt: CollapseResult | null;
-  /** The correlation-length BKT form y = N^(−β) F(ln N − ln ξ(p)). */
+  /** Every form's fit (null: not fitted, `note` says why), keyed by form; read it with collapseForms(). */
+  forms: Record<CollapseForm, CollapseResult | null>;
+  /** Files written before `forms`: the forms as separate fields (collapseForms() reads both). */
+  power?: CollapseResult | null;
+  bkt?: CollapseResult | null;
   bktXi?: CollapseResult | null;
   /**
    * A form's name when AIC and the out-of-sample check pick the same form, by a clear

@@ -10,6 +10,20 @@
  * sfc32 (Chris Doty-Humphrey's Small Fast Counting generator, 128-bit state), seeded through
  * splitmix32. Analysis-only: the engine has its own, separately specified generator.
  */
+/**
+ * The analysis' named random streams: every consumer of randomness draws from its own stream,
+ * seeded from the analysis seed and the stream's name (instead of ad-hoc seed offsets), so
+ * adding a draw in one place never shifts another's numbers.
+ */
+export type AnalysisStream = "curve-bootstrap" | "collapse-seeds" | "collapse-search" | "collapse-sigma-half" | "collapse-predictive" | "collapse-gp";
+
+export function analysisStreamSeed(seed: number, stream: AnalysisStream): number {
+  // FNV-1a of the name, mixed with the seed
+  let h = 0x811c9dc5;
+  for (let i = 0; i < stream.length; i++) h = Math.imul(h ^ stream.charCodeAt(i), 0x01000193) >>> 0;
+  return (Math.imul((seed >>> 0) ^ 0x9e3779b9, 0x85ebca6b) ^ h) >>> 0;
+}
+
 export class AnalysisRng {
   private a: number;
   private b: number;

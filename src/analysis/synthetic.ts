@@ -141,3 +141,38 @@ export function xiCollapseRows(spec: XiCollapseSpec, seed: number): { size: numb
   }
   return out;
 }
+
+/** A grid of collapse data: sizes × p values. */
+export interface FssGrid {
+  sizes: number[];
+  ps: number[];
+}
+
+/**
+ * The transition study's density: 13 p values 0.015 apart around pc (offset by a fraction of
+ * a step, so no p sits on p_c), 10 sizes 250 … 50,000 log-spaced.
+ */
+export function coarseFssGrid(pc: number): FssGrid {
+  return { sizes: Array.from({ length: 10 }, (_, i) => Math.round(250 * Math.pow(200, i / 9))), ps: Array.from({ length: 13 }, (_, i) => +(pc - 0.0937 + 0.015 * i).toFixed(4)) };
+}
+
+/** A finer p grid: 21 p values 0.005 apart around pc, 6 sizes 250 … 50,000. */
+export function fineFssGrid(pc: number): FssGrid {
+  return { sizes: Array.from({ length: 6 }, (_, i) => Math.round(250 * Math.pow(200, i / 5))), ps: Array.from({ length: 21 }, (_, i) => +(pc - 0.0512 + 0.005 * i).toFixed(4)) };
+}
+
+/**
+ * (size, p, y ± dy) points of a true surface y(N, p) on a grid with independent Gaussian
+ * noise of relative size relNoise (dy = relNoise · truth, given to the fitter).
+ */
+export function noisyGridData(truth: (n: number, p: number) => number, grid: FssGrid, relNoise: number, seed: number): { size: number; p: number; y: number; dy: number }[] {
+  const rng = new AnalysisRng(seed);
+  const out: { size: number; p: number; y: number; dy: number }[] = [];
+  for (const n of grid.sizes)
+    for (const p of grid.ps) {
+      const y = truth(n, p);
+      const dy = relNoise * Math.abs(y);
+      out.push({ size: n, p, y: y + dy * rng.normal(), dy });
+    }
+  return out;
+}

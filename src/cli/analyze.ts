@@ -1,4 +1,5 @@
-import { renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { join } from "node:path";
 import { analyzeRecords, DEFAULT_ANALYSIS_OPTIONS, formatSummary } from "../analysis/analyze.js";
 import { describeSlice, interpolationCheck, parseSlice, sliceName, sliceRecords, trajectoryCurves, type Slice } from "../analysis/slice.js";
@@ -10,6 +11,8 @@ import { incompleteWarning } from "../analysis/completeness.js";
 import { MentiaError } from "../errors.js";
 import { sweepStatus } from "../sweep/status.js";
 import { readEvalRecords, readTrajectoryRecords } from "../sweep/store.js";
+import { recordsFromCsv } from "../analysis/records-csv.js";
+import type { EvalRecord } from "../sweep/records.js";
 import { parseCommandLine, type FlagSpec } from "./args.js";
 import type { Command } from "./main.js";
 
@@ -30,9 +33,11 @@ const FLAGS: Record<string, FlagSpec> = {
     help: "read L(N) from the trajectories at early-stop, steps=T, epochs=E or samples=S (a comma list runs each) → DIR/analysis-slice-<slice>.json; needs a sweep with 'trajectory' in its config",
     metavar: "SLICE",
   },
+  "from-csv": { kind: "string", help: "analyse an exported results table (mentia export; .csv or .csv.gz) instead of a sweep directory; needs --out", metavar: "FILE" },
+  out: { kind: "string", help: "with --from-csv: directory to write analysis.json into (created if missing)", metavar: "DIR" },
 };
 
-const USAGE = "mentia analyze DIR [--json] [--allow-partial] [--slice early-stop|steps=T|epochs=E|samples=S[,...]]";
+const USAGE = "mentia analyze DIR [--json] [--allow-partial] [--slice early-stop|steps=T|epochs=E|samples=S[,...]]\n       mentia analyze --from-csv FILE.csv[.gz] --out DIR [--json]";
 const DESCRIPTION = [
   "Analyses the sweep in DIR: loss curves L(N) per (width, depth, p_train, p_eval), power-law fits",
   "with bootstrap CIs, phase labels (eumentia / dementia / amentia / uncertain, each with its rule;",
@@ -47,26 +52,46 @@ const DESCRIPTION = [
   "epochs or samples (interpolated in ln steps between checkpoints; docs/analysis.md, Slices), and writes",
   "DIR/analysis-slice-<slice>.json (e.g. analysis-slice-steps-3000.json) with its \"slice\"; 'mentia report'",
   "then draws the phase diagram of every slice side by side.",
+  "--from-csv analyses an exported table (mentia export) when the store is not at hand: the export has",
+  "no per-mask losses, which the analysis only uses where a point has a single seed (docs/analysis.md).",
 ].join("\n");
 
 export const command: Command = {
   summary: "analyse a sweep: scaling fits, phases, boundaries, N*, collapses → DIR/analysis.json",
   async run(argv) {
-    const args = parseCommandLine(argv, { name: "analyze", usage: USAGE, description: DESCRIPTION, flags: FLAGS, positional: { min: 1, max: 1, what: "one sweep directory" } });
+    const args = parseCommandLine(argv, { name: "analyze", usage: USAGE, description: DESCRIPTION, flags: FLAGS, positional: { min: 0, max: 1, what: "one sweep directory" } });
     if (!args) return 0;
     const { flags, positional } = args;
-    const dir = positional[0];
+    const csv = flags["from-csv"] as string | undefined;
+    if (csv !== undefined && positional.length > 0) throw new MentiaError("analyze: give either a sweep directory or --from-csv FILE, not both");
+    if (csv === undefined && positional.length !== 1) throw new MentiaError(`analyze: expected one sweep directory (or --from-csv FILE --out DIR); usage: ${USAGE.split("\n")[0]}`);
+    if (csv !== undefined && !flags.out) throw new MentiaError("analyze: --from-csv needs --out DIR (where analysis.json goes)");
+    if (csv === undefined && flags.out) throw new MentiaError("analyze: --out is for --from-csv (a sweep's analysis goes into its directory)");
+    const dir = csv !== undefined ? (flags.out as string) : positional[0];
     const cb = flags["collapse-bootstrap"] as number;
     if (!(cb >= 2)) throw new MentiaError(`analyze: --collapse-bootstrap must be ≥ 2, got ${cb}`);
     const rule = flags["phase-rule"];
     if (rule !== "window" && rule !== "global") throw new MentiaError(`analyze: --phase-rule must be window or global, got '${String(rule)}'`);
-    const config = sweepStatus(dir).config;
+    if (csv !== undefined && flags.slice !== undefined) throw new MentiaError("analyze: --slice reads a sweep's trajectories; an exported table has none (give the sweep directory)");
+    const config = csv !== undefined ? undefined : sweepStatus(dir).config;
     if (flags.slice !== undefined) return analyzeSlices(dir, String(flags.slice), config, flags);
-    const records = readEvalRecords(dir);
+    let records: EvalRecord[];
+    if (csv !== undefined) {
+      if (!existsSync(csv)) throw new MentiaError(`analyze: ${csv}: no such file`);
+      let text: string;
+      try {
+        const raw = readFileSync(csv);
+        text = (csv.endsWith(".gz") ? gunzipSync(raw) : raw).toString("utf8");
+      } catch (err) {
+        throw new MentiaError(`analyze: cannot read ${csv} (${(err as Error).message.split("\n")[0]})`);
+      }
+      records = recordsFromCsv(text, csv);
+      mkdirSync(dir, { recursive: true });
+    } else records = readEvalRecords(dir);
     const expected = config && { widths: config.widths, depths: config.depths, pTrains: config.pTrain, pEvals: config.pEval, sizes: config.sizes, seeds: config.seeds };
     const order = config ? evalModesOf(config) : [];
     const all = analyzeModes(records, { bootstrapReplicates: flags.bootstrap as number, ciLevel: flags["ci-level"] as number, randomSeed: flags.seed as number, phaseRule: rule }, { collapseBootstrapReplicates: cb, expected }, order);
-    const trajectories = readTrajectoryRecords(dir);
+    const trajectories = csv !== undefined ? [] : readTrajectoryRecords(dir);
     if (trajectories.length > 0) for (const a of all) a.analysis.trajectories = trajectoryCurves(trajectories);
     const analysis = all[0].analysis;
     const c = analysis.completeness;

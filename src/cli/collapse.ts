@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { aggregateSeeds, compareCollapseForms, fitCollapse, type CollapseCostKind, type CollapseDatum, type CollapseForm, type CollapseOptions, type CollapseReplicates, type SeedRow } from "../analysis/collapse.js";
 import type { CollapseResult } from "../analysis/schema.js";
-import { AnalysisRng } from "../analysis/stats.js";
+import { AnalysisRng, analysisStreamSeed } from "../analysis/stats.js";
 import { MentiaError } from "../errors.js";
 import { parseCommandLine, type FlagSpec } from "./args.js";
 import type { Command } from "./main.js";
@@ -15,11 +15,11 @@ const FLAGS: Record<string, FlagSpec> = {
   form: { kind: "string", help: "scaling form: power (y N^(β/ν) vs (p−p_c) N^(1/ν)), bkt (y N^β vs (p−p_c) (ln(N/N0))^(1/σ)) or bkt-xi (y N^β vs ln N − b|p−p_c|^(−σ))", metavar: "FORM" },
   compare: { kind: "boolean", help: "fit every form and say which the data prefer (AIC + out-of-sample check), or 'undecided' and why" },
   json: { kind: "boolean", help: "print one JSON object instead of text" },
-  cost: { kind: "string", default: "hh", help: "collapse cost: hh (Houdayer–Hartmann: each point against the other sizes' curves) or neighbour (its two neighbours of any size, as hainingpan/FSS)", metavar: "hh|neighbour" },
+  cost: { kind: "string", default: "gp", help: "collapse cost: gp (Gaussian-process master curve, hyper-parameters by marginal likelihood; calibrated on coarse grids), hh (Houdayer–Hartmann: each point against the straight lines between the other sizes' points) or neighbour (its two neighbours of any size, as hainingpan/FSS)", metavar: "gp|hh|neighbour" },
   sigma: { kind: "string", help: "σ fixed at this value, or 'fit' (defaults: bkt 0.5, bkt-xi fit)", metavar: "S|fit" },
   side: { kind: "string", help: "bkt-xi: side of p_c where ξ is finite (default: both tried)", metavar: "low|high" },
   beta: { kind: "number", help: "fix the prefactor exponent at this value instead of fitting it (power: β; bkt, bkt-xi: β)", metavar: "B" },
-  errors: { kind: "string", default: "bootstrap", help: "parameter errors: bootstrap (refits of resampled data: seeds when the CSV has a seed column, else y + dy·ε) or curvature (χ² Hessian: fast, but local — on this rugged cost it can underestimate errors many-fold)", metavar: "KIND" },
+  errors: { kind: "string", default: "bootstrap", help: "parameter errors: bootstrap (refits of resampled data: seeds when the CSV has a seed column, else y + dy·ε) or curvature (Hessian of the cost: fast; for gp the Laplace approximation of the likelihood, which is smooth; for hh local — on that rugged cost it can underestimate errors many-fold)", metavar: "KIND" },
   bootstrap: { kind: "int", default: 40, help: "bootstrap replicates for the errors", metavar: "B" },
   seed: { kind: "int", default: 1, help: "seed of the global search and bootstrap", metavar: "S" },
 };
@@ -102,6 +102,8 @@ export function collapseJson(r: CollapseResult): Record<string, unknown> {
     aic: r.aic ?? null,
     predictiveChi2: r.predictiveChi2 ?? null,
     predictiveDof: r.predictiveDof ?? null,
+    predictiveLogScore: r.predictiveLogScore ?? null,
+    logLikelihood: r.logLikelihood ?? null,
     cost: r.cost ?? null,
     scored: r.scored ?? null,
     excludedNoBracket: r.excludedNoBracket ?? null,
@@ -127,7 +129,7 @@ function formatText(r: CollapseResult): string {
     else lines.push(`b       ${pm(r.b, r.bErr)}  (ξ finite for p ${r.side === "low" ? "<" : ">"} p_c; ${r.excludedCriticalSide ?? 0} point(s) on the critical side excluded)`);
   }
   lines.push(`beta    ${r.betaErr === null ? `${r.beta} (fixed)` : pm(r.beta, r.betaErr)}`);
-  lines.push(`chi2    ${r.chi2.toFixed(3)} (reduced, ${r.dof} dof; ${r.cost ?? "hh"} cost, ${r.scored ?? "?"} points scored, ${r.excludedNoBracket ?? 0} without an other-size bracket; errors by ${r.errorMethod})`);
+  lines.push(r.cost === "gp" ? `chi2    ${r.chi2.toFixed(3)} (reduced, ${r.dof} dof; gp cost: each size predicted by the master curve of the others, ${r.scored ?? "?"} points; ln L ${r.logLikelihood?.toFixed(1) ?? "?"}; errors by ${r.errorMethod})` : `chi2    ${r.chi2.toFixed(3)} (reduced, ${r.dof} dof; ${r.cost ?? "hh"} cost, ${r.scored ?? "?"} points scored, ${r.excludedNoBracket ?? 0} without an other-size bracket; errors by ${r.errorMethod})`);
   lines.push(`AIC     ${r.aic?.toFixed(1) ?? "n/a"};  out-of-sample χ² of the largest N ${r.predictiveChi2 === null || r.predictiveChi2 === undefined ? "n/a" : `${r.predictiveChi2.toFixed(3)} (${r.predictiveDof} points)`}`);
   lines.push(r.confident ? "verdict confident collapse" : `verdict no confident claim: ${r.notes.join("; ")}`);
   return lines.join("\n");
@@ -155,7 +157,7 @@ export const command: Command = {
       }
     }
     const cost = flags.cost;
-    if (cost !== "hh" && cost !== "neighbour") throw new MentiaError(`collapse: --cost must be hh or neighbour, got '${String(cost)}'`);
+    if (cost !== "gp" && cost !== "hh" && cost !== "neighbour") throw new MentiaError(`collapse: --cost must be gp, hh or neighbour, got '${String(cost)}'`);
     const side = flags.side;
     if (side !== undefined && side !== "low" && side !== "high") throw new MentiaError(`collapse: --side must be low or high, got '${String(side)}'`);
     const errors = flags.errors;
@@ -173,7 +175,7 @@ export const command: Command = {
     let data = csv.data;
     let replicates: CollapseReplicates | undefined;
     if (csv.seedRows) {
-      const agg = aggregateSeeds(csv.seedRows, B, new AnalysisRng((flags.seed as number) + 1000));
+      const agg = aggregateSeeds(csv.seedRows, B, new AnalysisRng(analysisStreamSeed(flags.seed as number, "collapse-seeds")));
       data = agg.data;
       if (errors === "bootstrap") replicates = agg.replicates;
     }

@@ -1,4 +1,4 @@
-import type { Analysis, Architecture, Phase } from "../analysis/schema.js";
+import { COLLAPSE_FORM_LABEL, COLLAPSE_FORM_LIST, collapseForms, type Analysis, type Architecture, type CollapseResult, type Phase } from "../analysis/schema.js";
 import { archKey, archLabel, architectures, PHASE_COLORS, PHASES, pTrainsOf, type Figure, type FigureDims } from "./figures.js";
 import { duration, escapeHtml as h, pm, sig } from "./format.js";
 import type { ReportMeta } from "./meta.js";
@@ -236,17 +236,18 @@ function summarySection(analysis: Analysis, archs: Architecture[], warnings: str
     out += `<details${bRows.length <= 12 ? " open" : ""}><summary>${bRows.length} boundary crossing${bRows.length === 1 ? "" : "s"} (± 1σ)</summary><table><thead><tr><th>architecture</th><th>crossing</th><th>critical value</th><th>boundary</th><th>method</th></tr></thead><tbody>${bRows.join("")}</tbody></table></details>`;
   }
   const cRows = analysis.collapses.map((c) => {
-    const chi = (r: typeof c.power): string => (r ? `${sig(r.chi2)}${r.confident ? "" : " (not confident)"}` : "—");
+    const chi = (r: CollapseResult | null): string => (r ? `${sig(r.chi2)}${r.confident ? "" : " (not confident)"}` : "—");
     // A fit that is not a result (determined.ts) shows why instead of its numbers.
-    const cells = (r: typeof c.power): string => {
+    const cells = (r: CollapseResult | null): string => {
       const why = r ? collapseNotDetermined(r) : null;
       if (r && why) return `<td colspan="2">${h(`not determined: ${why}`)}</td>`;
       return `<td class="num">${h(r ? pm(r.pc, r.pcErr) : "—")}</td><td class="num">${h(chi(r))}</td>`;
     };
-    return `<tr><td>${h(archLabel(c))}</td><td class="num">${c.pTrain}</td>${cells(c.power)}${cells(c.bkt)}<td>${h(c.preferred)}</td></tr>`;
+    const fs = collapseForms(c);
+    return `<tr><td>${h(archLabel(c))}</td><td class="num">${c.pTrain}</td>${COLLAPSE_FORM_LIST.map((f) => cells(fs[f])).join("")}<td>${h(c.preferred)}</td></tr>`;
   });
   if (cRows.length > 0) {
-    out += `<details open><summary>collapse comparison (power law vs BKT)</summary><table><thead><tr><th>architecture</th><th>p_train</th><th>power p_c</th><th>power χ²/dof</th><th>BKT p_c</th><th>BKT χ²/dof</th><th>preferred</th></tr></thead><tbody>${cRows.join("")}</tbody></table></details>`;
+    out += `<details open><summary>collapse comparison (every form)</summary><table><thead><tr><th>architecture</th><th>p_train</th>${COLLAPSE_FORM_LIST.map((f) => `<th>${h(COLLAPSE_FORM_LABEL[f])} p_c</th><th>${h(COLLAPSE_FORM_LABEL[f])} χ²/dof</th>`).join("")}<th>preferred</th></tr></thead><tbody>${cRows.join("")}</tbody></table></details>`;
   }
   const lRows = analysis.lengthScaleFits.map((f) => {
     const why = lengthScaleNotDetermined(f);

@@ -1,5 +1,5 @@
 import { collapseNotDetermined, lengthScaleNotDetermined } from "../analysis/determined.js";
-import type { Analysis, CollapseResult } from "../analysis/schema.js";
+import { COLLAPSE_FORM_LIST, collapseForms, type Analysis, type CollapseForm, type CollapseResult } from "../analysis/schema.js";
 
 /**
  * The report's tables: plain rows → CSV (RFC 4180: comma-separated, fields with commas,
@@ -26,7 +26,7 @@ export function toCsv(t: Table): string {
   return [t.columns, ...t.rows].map((r) => r.map(csvField).join(",")).join("\n") + "\n";
 }
 
-function collapseRow(c: Analysis["collapses"][number], r: CollapseResult | null, form: "power" | "bkt"): Cell[] {
+function collapseRow(c: Analysis["collapses"][number], r: CollapseResult | null, form: CollapseForm): Cell[] {
   return [
     c.width,
     c.depth,
@@ -44,8 +44,14 @@ function collapseRow(c: Analysis["collapses"][number], r: CollapseResult | null,
     r?.sigmaErr,
     r?.n0,
     r?.n0Err,
+    r?.b,
+    r?.bErr,
     r?.chi2,
     r?.dof,
+    r?.cost,
+    r?.aic,
+    r?.predictiveChi2,
+    r?.predictiveLogScore,
     r?.errorMethod,
     r?.confident,
     c.preferred,
@@ -157,8 +163,8 @@ export function buildTables(a: Analysis): Table[] {
     {
       name: "collapses",
       title: "Finite-size-scaling collapses",
-      columns: ["width", "depth", "pTrain", "pLow", "pHigh", "form", "pc", "pcErr", "nu", "nuErr", "beta", "betaErr", "sigma", "sigmaErr", "n0", "n0Err", "reducedChi2", "dof", "errorMethod", "confident", "preferred", "notes", "notDetermined"],
-      rows: a.collapses.flatMap((c) => [collapseRow(c, c.power, "power"), collapseRow(c, c.bkt, "bkt")]),
+      columns: ["width", "depth", "pTrain", "pLow", "pHigh", "form", "pc", "pcErr", "nu", "nuErr", "beta", "betaErr", "sigma", "sigmaErr", "n0", "n0Err", "b", "bErr", "reducedChi2", "dof", "cost", "aic", "predictiveChi2", "predictiveLogScore", "errorMethod", "confident", "preferred", "notes", "notDetermined"],
+      rows: a.collapses.flatMap((c) => COLLAPSE_FORM_LIST.map((form) => collapseRow(c, collapseForms(c)[form], form))),
     },
   ];
 }

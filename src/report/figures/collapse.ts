@@ -1,6 +1,6 @@
 /** Figure 5: the finite-size-scaling collapse, power law, BKT and BKT in ξ side by side. */
 import type { TopLevelSpec } from "vega-lite";
-import type { CollapseComparison, CollapseResult } from "../../analysis/schema.js";
+import { COLLAPSE_FORM_LIST, collapseForms, type CollapseComparison, type CollapseForm, type CollapseResult } from "../../analysis/schema.js";
 import { pm, sig } from "../format.js";
 import { collapseNotDetermined } from "../../analysis/determined.js";
 import { archLabel, base, wrap, type Obj } from "./common.js";
@@ -21,11 +21,11 @@ export function collapseTitle(r: CollapseResult): string[] {
   return lines;
 }
 
-type Form = "power" | "bkt" | "bkt-xi";
+type Form = CollapseForm;
 const FORM_NAME: Record<Form, string> = { power: "Power-law form", bkt: "BKT form", "bkt-xi": "BKT form in ξ" };
 
 function collapsePanel(c: CollapseComparison, form: Form): Obj {
-  const r = form === "power" ? c.power : form === "bkt" ? c.bkt : (c.bktXi ?? null);
+  const r = collapseForms(c)[form];
   const name = FORM_NAME[form];
   const why = r ? collapseNotDetermined(r) : null;
   if (!r || why) {
@@ -52,21 +52,25 @@ function collapsePanel(c: CollapseComparison, form: Form): Obj {
   const logY = form === "bkt-xi" && rows.every((q) => q.lo > 0);
   const subtitle = collapseTitle(r);
   if (!r.confident && r.notes.length > 0) subtitle.push(...wrap(r.notes[0], 52).slice(0, 3));
+  // A fit that is not confident (χ² too high, p_c outside the data's p range, …) must not look
+  // like a collapse: its points are drawn grey and faint, without the per-N colours.
+  const clean = r.confident;
+  const pointColor = clean ? color : { value: "#999" };
   if (rows.length < all.length) subtitle.push(`${all.length - rows.length} point(s) at p_eval ≈ p_c (|x| > 100× the median |x|) not drawn`);
   return {
-    title: { text: name, subtitle, subtitleLineHeight: 14 },
+    title: { text: clean ? name : `${name} — NOT A CONFIDENT COLLAPSE`, subtitle, subtitleLineHeight: 14, ...(clean ? {} : { color: "#a00" }) },
     width: 320,
     height: 260,
     layer: [
-      { data: { values: rows }, mark: { type: "rule", strokeWidth: 1, opacity: 0.8 }, encoding: { x: { field: "x", type: "quantitative" }, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" }, color } },
+      { data: { values: rows }, mark: { type: "rule", strokeWidth: 1, opacity: clean ? 0.8 : 0.3 }, encoding: { x: { field: "x", type: "quantitative" }, y: { field: "lo", type: "quantitative" }, y2: { field: "hi" }, color: pointColor } },
       {
         data: { values: rows },
-        mark: { type: "point", filled: true, size: 30, opacity: 0.9 },
+        mark: { type: "point", filled: true, size: 30, opacity: clean ? 0.9 : 0.35 },
         encoding: {
           x: { field: "x", type: "quantitative", title: xTitle, scale: { zero: false } },
           // bkt-xi's L·N^β spans decades when β ≈ 1: a log axis, when every point is positive.
           y: { field: "y", type: "quantitative", title: yTitle, scale: logY ? { type: "log" } : { zero: false } },
-          color,
+          color: pointColor,
           tooltip: [
             { field: "size", title: "N" },
             { field: "p", title: "p_eval" },
@@ -81,7 +85,15 @@ function collapsePanel(c: CollapseComparison, form: Form): Obj {
 }
 
 export function collapseSpec(c: CollapseComparison): TopLevelSpec {
-  const panels = [collapsePanel(c, "power"), collapsePanel(c, "bkt"), collapsePanel(c, "bkt-xi")];
+  // Panels only for the forms with a determined fit (no empty panels); the others are named,
+  // with why, in the figure's subtitle. With none, one text panel says why.
+  const fits = collapseForms(c);
+  const shown = COLLAPSE_FORM_LIST.filter((f) => fits[f] !== null && collapseNotDetermined(fits[f] as CollapseResult) === null);
+  const missing = COLLAPSE_FORM_LIST.filter((f) => !shown.includes(f)).map((f) => {
+    const r = fits[f];
+    return `${FORM_NAME[f]}: ${r ? `not determined (${collapseNotDetermined(r)})` : "no result"}`;
+  });
+  const panels = shown.length > 0 ? shown.map((f) => collapsePanel(c, f)) : [collapsePanel(c, "power")];
   // Same number of subtitle lines in both panels, so that the two plots line up.
   const subs = panels.map((p) => (p.title as { subtitle: string | string[] }).subtitle);
   const lines = Math.max(...subs.map((x) => (Array.isArray(x) ? x.length : 1)));
@@ -95,7 +107,7 @@ export function collapseSpec(c: CollapseComparison): TopLevelSpec {
     title: {
       text: `Finite-size-scaling collapse — ${archLabel(c)}, p_train = ${c.pTrain}, p_eval ∈ [${sig(c.pRange[0])}, ${sig(c.pRange[1])}]`,
       // Wrapped to the width of the panels (a long note on one line made the figure twice as wide as its plots).
-      subtitle: wrap(`preferred form: ${c.preferred}${c.note ? ` — ${c.note}` : ""}`, 110),
+      subtitle: wrap(`preferred form: ${c.preferred}${c.note ? ` — ${c.note}` : ""}${missing.length ? `. Not drawn: ${missing.join("; ")}` : ""}`, 110),
     },
     // Two panels a row: three side by side would be scaled down below 10 px text on the page.
     concat: panels,

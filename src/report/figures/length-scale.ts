@@ -3,7 +3,7 @@ import type { TopLevelSpec } from "vega-lite";
 import type { Analysis, Architecture, LengthScaleFit } from "../../analysis/schema.js";
 import { pm, sig } from "../format.js";
 import { lengthScaleNotDetermined } from "../../analysis/determined.js";
-import { archLabel, base, close, P_EVAL, sameArch, wrap, type Obj } from "./common.js";
+import { archLabel, base, close, CONFIG, P_EVAL, sameArch, wrap, type Obj } from "./common.js";
 // ---------------------------------------------------------------------------------------------
 // 4. Length scale N* vs p with BKT and power-law fits
 // ---------------------------------------------------------------------------------------------
@@ -52,22 +52,30 @@ export function lengthScaleSpec(analysis: Analysis, arch: Architecture, pTrain: 
     const why = lengthScaleNotDetermined(f);
     return why ? [`${f.form === "bkt" ? "BKT" : "power-law"} fit: not determined (${why})`] : [];
   });
+  // The plot spans the measured p_eval values (± 10 % of their span): a p_c far outside them
+  // (its search reaches 3 spans beyond the data) would otherwise leave most of the plot empty;
+  // such a p_c is named in the subtitle instead of drawn.
+  const pAll = cross.map((c) => c.pEval);
+  const pSpan = Math.max(...pAll) - Math.min(...pAll) || 0.1;
+  const domain: [number, number] = [Math.min(...pAll) - 0.1 * pSpan, Math.max(...pAll) + 0.1 * pSpan];
+  const offPlot: string[] = [];
   for (const f of fits.filter((x) => lengthScaleNotDetermined(x) === null)) {
     const label = fitLabel(f);
     // Drawn over the uncensored N* and on to p_c: beyond p_c the forms mirror themselves,
     // but there N* is infinite (the phase without a crossover), so nothing is drawn.
     const ps = f.points.filter((q) => !q.censored).map((q) => q.p);
     if (ps.length === 0) continue;
-    const lo = f.pc < Math.min(...ps) ? f.pc : Math.min(...ps);
-    const hi = f.pc > Math.max(...ps) ? f.pc : Math.max(...ps);
+    const lo = Math.max(domain[0], f.pc < Math.min(...ps) ? f.pc : Math.min(...ps));
+    const hi = Math.min(domain[1], f.pc > Math.max(...ps) ? f.pc : Math.max(...ps));
     const count = 80;
     for (let i = 0; i < count; i++) {
       const p = hi > lo ? lo + ((hi - lo) * i) / (count - 1) : lo;
       const ln = lengthScaleCurve(f, p);
-      if (ln === null || !Number.isFinite(ln) || ln > Math.log(maxN) + 3 || ln < Math.log(minN) - 3) continue;
+      if (ln === null || !Number.isFinite(ln) || ln > Math.log(maxN) + 1 || ln < Math.log(minN) - 1) continue;
       curve.push({ p, nStar: Math.exp(ln), fit: label, side: p < f.pc ? "below" : "above" });
     }
-    pcs.push({ pc: f.pc, fit: label });
+    if (f.pc >= domain[0] && f.pc <= domain[1]) pcs.push({ pc: f.pc, fit: label });
+    else offPlot.push(`${f.form === "bkt" ? "BKT" : "power-law"} p_c = ${sig(f.pc)} lies outside the plotted p_eval range`);
   }
   // The non-divergent alternative (nstar-forms.ts), over the uncensored N*, and the verdict.
   const cmp = (analysis.nStarComparisons ?? []).find((c) => sameArch(c, arch) && close(c.pTrain, pTrain));
@@ -83,7 +91,7 @@ export function lengthScaleSpec(analysis: Analysis, arch: Architecture, pTrain: 
         if (ln <= Math.log(maxN) + 3 && ln >= Math.log(minN) - 3) curve.push({ p, nStar: Math.exp(ln), fit: label, side: "quadratic" });
       }
   }
-  const x = { field: "p", type: "quantitative", title: P_EVAL, scale: { zero: false, nice: false, padding: 12 } };
+  const x = { field: "p", type: "quantitative", title: P_EVAL, scale: { zero: false, nice: false, domain } };
   const y = { type: "quantitative", title: "N* (crossover training-set size)", scale: { type: "log", nice: false, padding: 8 } };
   const layers: Obj[] = [];
   const fitColor = { field: "fit", type: "nominal", title: "fit of ln N*(p)", scale: { range: ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"] }, legend: { orient: "bottom", direction: "vertical", labelLimit: 640 } };
@@ -115,6 +123,7 @@ export function lengthScaleSpec(analysis: Analysis, arch: Architecture, pTrain: 
         fits.length === 0 ? "no N*(p) fit for this line (too few uncensored N*: a fit needs 4 or more)" : pcs.length > 0 ? "curves: fits of ln N*(p); dashed verticals: their p_c" : "no N*(p) fit is a result on this line",
         ...undetermined.flatMap((u) => wrap(u, 80)),
         ...(cmp ? wrap(`N* ${cmp.verdict}: ${cmp.reason}`, 80) : []),
+        ...offPlot,
       ],
     },
     width: 440,
@@ -123,7 +132,8 @@ export function lengthScaleSpec(analysis: Analysis, arch: Architecture, pTrain: 
     resolve: { legend: { shape: "independent" } },
   };
   const bkt = bktLinearPanel(analysis, arch, pTrain, cross, fits);
-  return base(bkt ? { hconcat: [main, bkt], resolve: { scale: { color: "independent", shape: "independent" }, legend: { color: "independent", shape: "independent" } } } : main);
+  // the two legends under the main plot one above the other (side by side they widened it by half)
+  return base(bkt ? { config: { ...CONFIG, legend: { ...(CONFIG.legend as object), layout: { bottom: { anchor: "start", direction: "vertical" } } } }, hconcat: [main, bkt], resolve: { scale: { color: "independent", shape: "independent" }, legend: { color: "independent", shape: "independent" } } } : main);
 }
 
 /**
@@ -164,7 +174,12 @@ function bktLinearPanel(analysis: Analysis, arch: Architecture, pTrain: number, 
     status: CENSOR_LABEL[c.censored],
   }));
   const xTitle = `|p_eval − p_c|^(−${sig(sigma)})`;
-  const X = { field: "x", type: "quantitative", title: xTitle, scale: { zero: false, nice: false, padding: 12 } };
+  // the x range of the measured (uncensored) N* plus 30 %: a censored N* next to p_c has an x
+  // far beyond them and would squeeze every measured point into a sliver (it is named instead)
+  const measured = pts.filter((q) => q.status === CENSOR_LABEL.none).map((q) => q.x);
+  const xMax = measured.length > 0 ? Math.max(...measured) + 0.3 * (Math.max(...measured) - Math.min(...pts.map((q) => q.x)) || 1) : Infinity;
+  const offRight = pts.filter((q) => q.x > xMax).length;
+  const X = { field: "x", type: "quantitative", title: xTitle, scale: { zero: false, nice: false, padding: 12, ...(Number.isFinite(xMax) ? { domain: [Math.min(...pts.map((q) => q.x)), xMax] } : {}) } };
   const Y = { type: "quantitative", title: "N*", scale: { type: "log", nice: false, padding: 8 } };
   const layers: Obj[] = [];
   if (fit) {
@@ -176,9 +191,9 @@ function bktLinearPanel(analysis: Analysis, arch: Architecture, pTrain: number, 
     layers.push({ data: { values: line }, mark: { type: "line", strokeWidth: 1.8, color: "#1f77b4", clip: true }, encoding: { x: X, y: { ...Y, field: "nStar" } } });
   }
   layers.push(
-    { data: { values: pts }, mark: { type: "rule", strokeWidth: 1.4, color: "#222" }, encoding: { x: X, y: { ...Y, field: "lo" }, y2: { field: "hi" } } },
+    { data: { values: pts.filter((q) => q.x <= xMax) }, mark: { type: "rule", strokeWidth: 1.4, color: "#222" }, encoding: { x: X, y: { ...Y, field: "lo" }, y2: { field: "hi" } } },
     {
-      data: { values: pts },
+      data: { values: pts.filter((q) => q.x <= xMax) },
       mark: { type: "point", size: 60, filled: true, color: "#222", opacity: 1 },
       encoding: {
         x: X,
@@ -194,7 +209,7 @@ function bktLinearPanel(analysis: Analysis, arch: Architecture, pTrain: number, 
     },
   );
   return {
-    title: { text: "BKT test: ln N* against |p − p_c|^(−σ)", subtitle: [...wrap(source, 60), fit ? "a straight line (the fit) if N* grows as BKT predicts" : "BKT predicts a straight line"] },
+    title: { text: "BKT test: ln N* against |p − p_c|^(−σ)", subtitle: [...wrap(source, 60), fit ? "a straight line (the fit) if N* grows as BKT predicts" : "BKT predicts a straight line", ...(offRight > 0 ? [`${offRight} censored N* nearer p_c (x beyond the measured ones) not drawn`] : [])] },
     width: 320,
     height: 300,
     layer: layers,
