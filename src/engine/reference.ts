@@ -289,16 +289,16 @@ class ReferenceNetwork implements Network {
     const K = pEval === 0 ? 1 : opts.masks;
     const batch = opts.batch ?? 1000;
     const width = this.spec.width;
-    const rows = new Int32Array(data.n);
-    for (let i = 0; i < data.n; i++) rows[i] = i;
-    const sampleLosses = new Float64Array(data.n); // per-sample, for K = 1 error bars
-    const sampleCorrect = new Uint8Array(data.n);
+    const rows = opts.rows ?? Int32Array.from({ length: data.n }, (_, i) => i);
+    const n = rows.length;
+    const sampleLosses = new Float64Array(n); // per-sample, for K = 1 error bars
+    const sampleCorrect = new Uint8Array(n);
     const maskLosses: number[] = [];
     const maskAccuracies: number[] = [];
     for (let k = 0; k < K; k++) {
       let lossSum = 0, correctSum = 0;
-      for (let start = 0; start < data.n; start += batch) {
-        const B = Math.min(batch, data.n - start);
+      for (let start = 0; start < n; start += batch) {
+        const B = Math.min(batch, n - start);
         this.ensureCapacity(B);
         this.gatherInput(data, rows, start, B);
         const logits = this.forward(B, (l, scale) => {
@@ -320,8 +320,8 @@ class ReferenceNetwork implements Network {
           sampleCorrect[start + b] = this.correct[b];
         }
       }
-      maskLosses.push(lossSum / data.n);
-      maskAccuracies.push(correctSum / data.n);
+      maskLosses.push(lossSum / n);
+      maskAccuracies.push(correctSum / n);
     }
     return summariseEval(maskLosses, maskAccuracies, opts.masks, pEval > 0, sampleLosses, sampleCorrect);
   }

@@ -19,5 +19,6 @@ extern const NetOps avx2Ops = {"avx2+fma",
                         mentia_avx2::evaluateAll,
                         mentia_avx2::gemmGflops,
                         mentia_avx2::setTuning,
-                        mentia_avx2::fmaPeak};
+                        mentia_avx2::fmaPeak,
+                           mentia_avx2::setLayer0Sparse};
 }

@@ -25,5 +25,6 @@ extern const NetOps avx512Ops = {"avx512",
                                  mentia_avx512::evaluateAll,
                                  mentia_avx512::gemmGflops,
                                  mentia_avx512::setTuning,
-                                 mentia_avx512::fmaPeak};
+                                 mentia_avx512::fmaPeak,
+                           mentia_avx512::setLayer0Sparse};
 }

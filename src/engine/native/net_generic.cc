@@ -15,5 +15,6 @@ extern const NetOps genericOps = {"generic",
                            mentia_generic::evaluateAll,
                            mentia_generic::gemmGflops,
                            mentia_generic::setTuning,
-                           mentia_generic::fmaPeak};
+                           mentia_generic::fmaPeak,
+                           mentia_generic::setLayer0Sparse};
 }
