@@ -643,7 +643,12 @@ class Net {
 
   /** Fills nzIdx_/nzVal_/nzCount_ for B samples: sample b is row rows[b] (or r0 + b without rows). */
   void nonzeroPixels(const DataView& d, const int32_t* rows, int64_t r0, int B) {
+    constexpr int AHEAD = 2;  // rows are scattered over the data set: fetch a later row's lines while scanning this one
     for (int b = 0; b < B; b++) {
+      if (b + AHEAD < B) {
+        const float* next = d.x + (rows ? rows[b + AHEAD] : r0 + b + AHEAD) * IN;
+        for (int k = 0; k < IN; k += 16) __builtin_prefetch(next + k);
+      }
       const int64_t r = rows ? rows[b] : r0 + b;
       nzCount_[b] = nonzeros(d.x + r * IN, nzIdx_.get() + static_cast<size_t>(b) * NZ_LD, nzVal_.get() + static_cast<size_t>(b) * NZ_LD);
     }
@@ -688,6 +693,7 @@ class Net {
       for (; i < n && idx[i] < end; i++) {
         const vf v = bcastv(val[i]);
         const float* r = rows + static_cast<ptrdiff_t>(idx[i]) * ld;
+        asm("" : "+r"(r));  // one base register, constant offsets (else GCC keeps an index register per vector)
 #pragma GCC unroll 8
         for (int h = 0; h < NB; h++) c[h] += v * loadv(r + VL * h);
       }
@@ -767,23 +773,24 @@ class Net {
     int blockLen, nBlocks;
     reductionBlocks(tuning().bwdWeight, B, blockLen, nBlocks);
     float *W = L.W.get(), *m = L.mW.get(), *v = L.vW.get(), *gW = L.gW.get();
-    const bool adam = cfg_.adam;
-    for (int c = 0; c < IN; c++) {
-      const int s0 = colStart_[c], n = colStart_[c + 1] - s0;
-      sparseRow(colIdx_.get() + s0, colVal_.get() + s0, n, blockLen, nBlocks, dzNat_.get(), ldT, [&](int o0, const auto& tot) {
-        constexpr int NB = sizeof(tot) / sizeof(vf);
-        const ptrdiff_t o = static_cast<ptrdiff_t>(c) * ldT + o0;
-        for (int h = 0; h < NB; h++) {
-          const ptrdiff_t e = o + VL * h;
-          if (update && adam)
-            adamV(W + e, m + e, v + e, tot[h], as);
-          else if (update)
-            sgdV(W + e, m + e, tot[h], ss);
-          else
-            storev(gW + e, tot[h]);
-        }
-      });
-    }
+    // one loop per update rule, so that no rule is chosen per vector
+    auto each = [&](auto&& apply) {
+      for (int c = 0; c < IN; c++) {
+        const int s0 = colStart_[c], n = colStart_[c + 1] - s0;
+        sparseRow(colIdx_.get() + s0, colVal_.get() + s0, n, blockLen, nBlocks, dzNat_.get(), ldT, [&](int o0, const auto& tot) {
+          constexpr int NB = sizeof(tot) / sizeof(vf);
+          const ptrdiff_t o = static_cast<ptrdiff_t>(c) * ldT + o0;
+#pragma GCC unroll 8
+          for (int h = 0; h < NB; h++) apply(o + VL * h, tot[h]);
+        });
+      }
+    };
+    if (update && cfg_.adam)
+      each([&](ptrdiff_t e, vf g) { adamV(W + e, m + e, v + e, g, as); });
+    else if (update)
+      each([&](ptrdiff_t e, vf g) { sgdV(W + e, m + e, g, ss); });
+    else
+      each([&](ptrdiff_t e, vf g) { storev(gW + e, g); });
   }
 
   /** A layer's weight-shaped buffer (W or gW) out in the flat layout (out × in, row-major). */
