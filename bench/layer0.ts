@@ -127,7 +127,7 @@ function denser(n: number, density: number): Dataset {
   return { x, y: data.train.y.slice(0, n), n };
 }
 
-for (const density of quick ? [0.3, 0.5, 0.7] : [0.3, 0.4, 0.5, 0.6, 0.7, 0.8]) {
+for (const density of quick ? [0.25, 0.5] : [0.22, 0.25, 0.28, 0.32, 0.4, 0.5]) {
   const train = denser(8192, density);
   const r = trainWork(128, 2, 64, train, 30);
   console.log(fmt(`crossover: training 128/2/64 at ${(100 * inputDensity(train)).toFixed(0)} %`, r, 30 * 64, "samples/s"));

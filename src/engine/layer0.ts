@@ -11,11 +11,13 @@ import { INPUT_SIZE, type Dataset } from "./types.js";
 export type Layer0Path = "dense" | "sparse";
 
 /**
- * The input density (nonzero pixels / all pixels) up to which the sparse path is faster than
- * the dense one for a training step; measured with `npm run bench -- --layer0-crossover`
- * (bench/README.md): MNIST is 0.19 dense, Fashion-MNIST about 0.5.
+ * The input density (nonzero pixels / all pixels) up to which the sparse path is used: where
+ * it stops being faster for a training step at 128/2/64. Measured by `node dist/bench/layer0.js`
+ * (MNIST images with zero pixels filled in at random; interleaved, CPU time; AMD EPYC,
+ * AVX-512): sparse/dense 1.15× at 22 %, 1.09× at 25 %, 1.01× at 28 %, 0.95× at 32 %, 0.72× at
+ * 50 %. MNIST is 19 % nonzero (sparse); Fashion-MNIST, about 50 %, stays dense.
  */
-export const SPARSE_MAX_DENSITY = 0.5;
+export const SPARSE_MAX_DENSITY = 0.27;
 
 /** MENTIA_LAYER0's path, or null when unset/"auto"; a MentiaError for any other value. */
 export function forcedLayer0Path(): Layer0Path | null {
