@@ -100,14 +100,17 @@ for (const [w, d, b] of [[128, 2, 64], [1024, 3, 256]] as const) {
   const r = trainWork(w, d, b, data.train, steps);
   console.log(fmt(`training ${w}/${d}/${b} (${steps} steps/window)`, r, steps * b, "samples/s"));
 }
-{
-  const spec = { width: 128, depth: 2 };
+for (const width of quick ? [128] : [128, 256, 512, 1024]) {
+  const spec = { width, depth: 2 };
   const rows = nestedSubset(10000, 3);
   const r = interleaved(
     () => native.createNetwork(spec, initParams(spec, 2), DEFAULT_OPTIMIZER, 1),
     (net) => void net.evaluate(data.train, { pEval: 0, mode: "sample", masks: 1, rescale: true, batch: 1000, rows }),
   );
-  console.log(fmt("validation pass 128/2, 10,000 rows", r, 10000, "images/s"));
+  console.log(fmt(`validation pass ${width}/2, 10,000 rows`, r, 10000, "images/s"));
+}
+{
+  const spec = { width: 128, depth: 2 };
   const pEvals = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
   const e = interleaved(
     () => native.createNetwork(spec, initParams(spec, 2), DEFAULT_OPTIMIZER, 1),

@@ -1,5 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { quantile } from "../analysis/stats.js";
+import { loadMnist, nestedSubset } from "../data/mnist.js";
 import { MentiaError } from "../errors.js";
 import { initParams } from "../engine/init.js";
 import { loadNativeEngine, nativeFmaPeak, nativeGemmGflops, nativeIsa, nativeIsas, nativeLoadError } from "../engine/native/index.js";
@@ -7,6 +9,7 @@ import { referenceEngine } from "../engine/reference.js";
 import { Rng } from "../engine/rng.js";
 import { getEngine } from "../engine/select.js";
 import { DEFAULT_OPTIMIZER, INPUT_SIZE, paramCount, type Dataset, type Engine } from "../engine/types.js";
+import { inputDensity } from "../engine/layer0.js";
 import { parseCommandLine, type FlagSpec } from "./args.js";
 import type { Command } from "./main.js";
 import { pytorchUnavailable, runStudyBench, tunedPytorchEnv } from "./bench-study.js";
@@ -15,14 +18,18 @@ import { pytorchUnavailable, runStudyBench, tunedPytorchEnv } from "./bench-stud
  * `mentia bench`: training and evaluation throughput of the native and reference engines and
  * (when /usr/bin/python3 can import torch) PyTorch, one core each, on the configurations of
  * the engine issue. Protocol (identical for every engine, see bench/README.md):
- *   training   Adam (lr 1e-3), dropout 0.3, mini-batches gathered by index from an
- *              8192-row dataset; timed in windows of ~10 ms after warm-up (steady state);
+ *   training   Adam (lr 1e-3), dropout 0.3, mini-batches gathered by index from 8192 MNIST
+ *              training images; timed in windows of ~10 ms after warm-up (steady state);
+ *   validation early stopping's pass: no removal, batch 1000, 1000 training images read in
+ *              place by row index (scattered, as a job's validation split); native only;
  *   evaluation dropout active (p_eval 0.3, one fresh mask per sample), batch 1000, loss and
- *              argmax of every sample; one window = one pass over 1000 test rows.
+ *              argmax of every sample; one window = one pass over 1000 MNIST test images.
+ * The native engine runs twice: "native" as a job runs it (layer 0 from the nonzero pixels on
+ * MNIST, src/engine/layer0.ts) and "native-dense" (MENTIA_LAYER0=dense: layer 0 as a GEMM).
  * The rate reported is the 0.9 quantile of the per-window rates, for every engine alike:
  * other processes on this shared machine can only slow a window down, so a high quantile
  * estimates the speed of an unshared core; the median is printed too. Data are uniform random
- * pixels and labels: no engine's speed depends on the values.
+ * images (19 % nonzero pixels: the sparse layer 0's speed depends on it; PyTorch's does not).
  * PyTorch runs twice: "as installed" (the environment as it is) and "tuned" (its best on this
  * machine: OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset so OpenBLAS picks the kernels of the
  * actual CPU, glibc malloc told never to return PyTorch's per-step buffers to the system —
@@ -65,7 +72,7 @@ const TRAIN_ROWS = 8192;
 const EVAL_ROWS = 1000;
 const WINDOW_S = 0.01;
 
-export type BenchEngine = "native" | "reference" | "pytorch" | "pytorch-as-installed";
+export type BenchEngine = "native" | "native-dense" | "reference" | "pytorch" | "pytorch-as-installed";
 
 export interface BenchResult {
   width: number;
@@ -74,6 +81,8 @@ export interface BenchResult {
   engine: BenchEngine;
   trainSps: number;
   evalSps: number;
+  /** Validation-pass images/s (native only; 0 where not measured). */
+  valSps: number;
   trainGflops: number;
   evalGflops: number;
 }
@@ -101,11 +110,6 @@ interface PytorchOut {
   results: Array<{ width: number; depth: number; batch: number; trainSps: number; trainSpsMedian: number; evalSps: number; evalSpsMedian: number }>;
 }
 
-function quantile(values: number[], q: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(q * (s.length - 1))];
-}
-
 /** Runs `run` (returns samples done) window after window for `seconds`; rates in samples/s. */
 /** Seconds of the clock windows are timed with: wall, or (--cpu-time) this process's CPU time. */
 let clock = (): number => performance.now() / 1000;
@@ -126,22 +130,32 @@ function windows(run: () => number, seconds: number, minWindows = 5): Rates {
   return { rate: quantile(rates, QUANTILE), median: quantile(rates, 0.5) };
 }
 
-function randomDataset(n: number, seed: number): Dataset {
-  const rng = new Rng(seed, 7);
-  const x = new Float32Array(n * INPUT_SIZE);
-  for (let i = 0; i < x.length; i++) x[i] = rng.nextFloat();
-  const y = new Uint8Array(n);
-  for (let i = 0; i < n; i++) y[i] = rng.nextInt(10);
-  return { x, y, n };
+/** The first n images of a dataset (a view, no copy). */
+function head(d: Dataset, n: number): Dataset {
+  return { x: d.x.subarray(0, n * INPUT_SIZE), y: d.y.subarray(0, n), n };
 }
 
 interface EngineTiming {
   train: Rates;
   evaluate: Rates;
+  validate?: Rates;
+}
+
+/** Runs f with MENTIA_LAYER0 set to `path` (undefined: unset), then puts it back. */
+function withLayer0<T>(path: "dense" | undefined, f: () => T): T {
+  const saved = process.env.MENTIA_LAYER0;
+  if (path) process.env.MENTIA_LAYER0 = path;
+  else delete process.env.MENTIA_LAYER0;
+  try {
+    return f();
+  } finally {
+    if (saved === undefined) delete process.env.MENTIA_LAYER0;
+    else process.env.MENTIA_LAYER0 = saved;
+  }
 }
 
 /** Steady-state training and evaluation rates of one engine on one configuration. */
-function timeEngine(engine: Engine, width: number, depth: number, batch: number, seconds: number, data: Dataset, evalData: Dataset, slow: boolean): EngineTiming {
+function timeEngine(engine: Engine, width: number, depth: number, batch: number, seconds: number, data: Dataset, evalData: Dataset, slow: boolean, valData?: { data: Dataset; rows: Int32Array }): EngineTiming {
   const spec = { width, depth };
   const net = engine.createNetwork(spec, initParams(spec, 1), DEFAULT_OPTIMIZER, 1);
   try {
@@ -170,6 +184,10 @@ function timeEngine(engine: Engine, width: number, depth: number, batch: number,
       const k = Math.max(1, Math.min(Math.floor(data.n / batch) - 1, Math.round(WINDOW_S / perStep)));
       train = windows(() => trainSteps(k), seconds);
       evaluate = windows(() => (net.evaluate(evalData, { pEval: 0.3, mode: "sample", masks: 1, rescale: true, batch: 1000 }), evalData.n), seconds);
+      if (valData) {
+        const validate = windows(() => (net.evaluate(valData.data, { pEval: 0, mode: "sample", masks: 1, rescale: true, batch: 1000, rows: valData.rows }), valData.rows.length), seconds);
+        return { train, evaluate, validate };
+      }
     }
     return { train, evaluate };
   } finally {
@@ -236,8 +254,11 @@ export const command: Command = {
     const native = loadNativeEngine();
     log(`mentia bench — active engine: ${active}${native ? ` (native: ${nativeIsa()})` : ` (native unavailable: ${nativeLoadError()})`}; one core per engine`);
 
-    const data = randomDataset(TRAIN_ROWS, 1);
-    const evalData = randomDataset(EVAL_ROWS, 2);
+    const mnist = loadMnist();
+    const data = head(mnist.train, TRAIN_ROWS);
+    const evalData = head(mnist.test, EVAL_ROWS);
+    const valData = { data: mnist.train, rows: nestedSubset(EVAL_ROWS, 11) };
+    log(`data: MNIST, ${(100 * inputDensity(mnist.train)).toFixed(1)} % nonzero pixels`);
     // the physical limit: independent FMAs at 256 and 512 bits (short loops: robust to sharing)
     const isas = nativeIsas();
     const fma256 = isas.includes("avx2") ? nativeFmaPeak(1, "avx2") : 0;
@@ -260,7 +281,7 @@ export const command: Command = {
     log(`single-core sgemm 1024³: native ${native ? fmt(nativeSgemm, 1) : "n/a"} GFLOP/s, PyTorch tuned ${torch ? fmt(torch.sgemmGflops, 1) : "n/a"}, as installed ${torchAsIs ? fmt(torchAsIs.sgemmGflops, 1) : "n/a"}`);
 
     const results: BenchResult[] = [];
-    const medians = new Map<BenchResult, { train: number; evaluate: number }>();
+    const medians = new Map<BenchResult, { train: number; evaluate: number; validate: number }>();
     const add = (width: number, depth: number, batch: number, engine: BenchEngine, t: EngineTiming): void => {
       const P = paramCount({ width, depth });
       const r: BenchResult = {
@@ -270,18 +291,22 @@ export const command: Command = {
         engine,
         trainSps: t.train.rate,
         evalSps: t.evaluate.rate,
+        valSps: t.validate?.rate ?? 0,
         trainGflops: (t.train.rate * 6 * P) / 1e9,
         evalGflops: (t.evaluate.rate * 2 * P) / 1e9,
       };
       results.push(r);
-      medians.set(r, { train: t.train.median, evaluate: t.evaluate.median });
+      medians.set(r, { train: t.train.median, evaluate: t.evaluate.median, validate: t.validate?.median ?? NaN });
     };
     const fromTorch = (out: PytorchOut | null, width: number, depth: number, batch: number, engine: BenchEngine): void => {
       const tr = out?.results.find((r) => r.width === width && r.depth === depth && r.batch === batch);
       if (tr) add(width, depth, batch, engine, { train: { rate: tr.trainSps, median: tr.trainSpsMedian }, evaluate: { rate: tr.evalSps, median: tr.evalSpsMedian } });
     };
     for (const [width, depth, batch] of configs) {
-      if (native) add(width, depth, batch, "native", timeEngine(native, width, depth, batch, seconds, data, evalData, false));
+      if (native) {
+        add(width, depth, batch, "native", withLayer0(undefined, () => timeEngine(native, width, depth, batch, seconds, data, evalData, false, valData)));
+        add(width, depth, batch, "native-dense", withLayer0("dense", () => timeEngine(native, width, depth, batch, seconds, data, evalData, false, valData)));
+      }
       fromTorch(torch, width, depth, batch, "pytorch");
       fromTorch(torchAsIs, width, depth, batch, "pytorch-as-installed");
       // The reference engine runs about 1 GFLOP/s: one training step of the largest
@@ -304,15 +329,24 @@ export const command: Command = {
       return 0;
     }
     const pct = (g: number): string => (peak > 0 ? `${fmt((100 * g) / peak)}%` : "");
-    const rows: string[][] = [["config w,d,b", "engine", "train sps", "(median)", "GFLOP/s", "%peak", "hw%", "eval sps", "(median)", "GFLOP/s", "%peak"]];
+    const rows: string[][] = [["config w,d,b", "engine", "train sps", "(median)", "GFLOP/s", "%peak", "hw%", "eval sps", "(median)", "GFLOP/s", "%peak", "valid. sps", "(median)"]];
     for (const r of results) {
-      const m = medians.get(r) ?? { train: NaN, evaluate: NaN };
+      const m = medians.get(r) ?? { train: NaN, evaluate: NaN, validate: NaN };
       const hw = (r.trainSps * trainFlopsDone(r.width, r.depth)) / 1e9;
-      rows.push([`${r.width},${r.depth},${r.batch}`, r.engine, fmt(r.trainSps), fmt(m.train), fmt(r.trainGflops, 1), pct(r.trainGflops), pct(hw), fmt(r.evalSps), fmt(m.evaluate), fmt(r.evalGflops, 1), pct(r.evalGflops)]);
+      const val = r.valSps > 0 ? [fmt(r.valSps), fmt(m.validate)] : ["n/a", ""];
+      rows.push([`${r.width},${r.depth},${r.batch}`, r.engine, fmt(r.trainSps), fmt(m.train), fmt(r.trainGflops, 1), pct(r.trainGflops), pct(hw), fmt(r.evalSps), fmt(m.evaluate), fmt(r.evalGflops, 1), pct(r.evalGflops), ...val]);
     }
     const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
     console.log("");
     for (const row of rows) console.log(row.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  "));
+    if (native) {
+      console.log("\nnative (sparse layer 0 where the data are sparse) / native-dense:");
+      for (const [width, depth, batch] of configs) {
+        const find = (e: BenchEngine) => results.find((r) => r.engine === e && r.width === width && r.depth === depth && r.batch === batch);
+        const n = find("native"), d = find("native-dense");
+        if (n && d) console.log(`  ${`${width},${depth},${batch}`.padEnd(12)} train ${fmt(n.trainSps / d.trainSps, 2)}×   validation ${fmt(n.valSps / d.valSps, 2)}×   eval ${fmt(n.evalSps / d.evalSps, 2)}×`);
+      }
+    }
     if (native && torch) {
       console.log("\nnative / PyTorch tuned (as installed):");
       for (const [width, depth, batch] of configs) {
