@@ -5,6 +5,7 @@
 #include <immintrin.h>
 #define MENTIA_NS mentia_avx2
 #include "net_impl.h"
+#include "probes.h"
 
 namespace mentia {
 extern const NetOps avx2Ops = {"avx2+fma",

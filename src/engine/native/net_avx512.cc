@@ -11,6 +11,7 @@
 #define MENTIA_MR 6
 #define MENTIA_NV 2
 #include "net_impl.h"
+#include "probes.h"
 
 namespace mentia {
 extern const NetOps avx512Ops = {"avx512",

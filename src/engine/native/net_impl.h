@@ -8,7 +8,6 @@
 #pragma once
 #include <cmath>
 #include <cstdio>
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -501,7 +500,7 @@ class Net {
           x0 = xNat_.get();
         }
         if (share) {
-          gemm(L0.out, Bp_, L0.in, L0.W.get(), L0.ld, 1, x0, IN, z0_.get(), Bp_, EpiStore{z0_.get(), Bp_}, pack_.get(), tuning().fwd, B);
+          forwardProduct(L0, x0, B, z0_.get(), EpiStore{z0_.get(), Bp_});
         }
       }
       for (int p = 0; p < nP; p++) {
@@ -793,6 +792,30 @@ class Net {
       each([&](ptrdiff_t e, vf g) { storev(gW + e, g); });
   }
 
+  // ---------- the three products of a dense layer (kernels.h: gemm), on the current batch ----------
+
+  /** Forward: out (L.out × Bp_, feature-major) = W·in, each tile handed to epi. `in` is
+   *  feature-major (L.in × Bp_), or, when natural >= 0, the first `natural` images in natural
+   *  layout (rows of IN floats; layer 0), transposed while they are packed. */
+  template <class Epi>
+  void forwardProduct(const Layer& L, const float* in, int natural, float* out, const Epi& epi) {
+    gemm(L.out, Bp_, L.in, L.W.get(), L.ld, 1, in, natural >= 0 ? IN : Bp_, out, Bp_, epi, pack_.get(), tuning().fwd, natural);
+  }
+
+  /** Input gradient: dIn (L.in × Bp_) = Wᵀ·dOut (dOut: L.out × Bp_, feature-major), each tile
+   *  handed to epi (W read by columns). */
+  template <class Epi>
+  void inputGradientProduct(const Layer& L, const float* dOut, float* dIn, const Epi& epi) {
+    gemm(L.in, Bp_, L.out, L.W.get(), 1, L.ld, dOut, Bp_, dIn, Bp_, epi, pack_.get(), tuning().bwdData);
+  }
+
+  /** Weight gradient: dW (L.out × L.ld) = Σ over the B samples of dOut (feature-major) × aNat
+   *  (the layer input, natural: B × L.ld), each tile handed to epi; L.gW holds partial sums. */
+  template <class Epi>
+  void weightGradientProduct(Layer& L, int B, const float* dOut, const float* aNat, const Epi& epi) {
+    gemm(L.out, L.ld, B, dOut, Bp_, 1, aNat, L.ld, L.gW.get(), L.ld, epi, pack_.get(), tuning().bwdWeight);
+  }
+
   /** A layer's weight-shaped buffer (W or gW) out in the flat layout (out × in, row-major). */
   static void copyOut(const Layer& L, const float* w, float* out) {
     for (int o = 0; o < L.out; o++, out += L.in) {
@@ -882,20 +905,39 @@ class Net {
    *  from layer `from` > 0 on, whose layer-`from` input is the feature-major `in`. */
   void forward(int B, const float* in, int from = 0) {
     for (int l = from; l <= cfg_.depth; l++) {
-      Layer& L = layers_[l];
-      // layer 0 reads its input rows directly, transposing while packing
-      const ptrdiff_t ldIn = l == 0 ? IN : Bp_;
-      const int trans = l == 0 ? B : -1;
+      const Layer& L = layers_[l];
       if (l < cfg_.depth) {
         float* out = act_[l].get();
-        EpiHidden epi{out, Bp_, L.b.get(), masks_[l]};
-        gemm(L.out, Bp_, L.in, L.W.get(), L.ld, 1, in, ldIn, out, Bp_, epi, pack_.get(), tuning().fwd, trans);
+        forwardProduct(L, in, l == 0 ? B : -1, out, EpiHidden{out, Bp_, L.b.get(), masks_[l]});
         in = out;
       } else {
-        EpiLogits epi{logits_.get(), Bp_, L.b.get()};
-        gemm(L.out, Bp_, L.in, L.W.get(), L.ld, 1, in, ldIn, logits_.get(), Bp_, epi, pack_.get(), tuning().fwd, trans);
+        forwardProduct(L, in, l == 0 ? B : -1, logits_.get(), EpiLogits{logits_.get(), Bp_, L.b.get()});
       }
     }
+  }
+
+  /**
+   * Softmax cross-entropy of sample b of the feature-major logits z (CLASSES × ld), label y:
+   * returns −log softmax(z)_y, computed in double as log Σ_c exp(z_c − max) − (z_y − max);
+   * e[c] = exp(z_c − max), *sum = Σ_c e[c], *arg = the first class of the largest logit.
+   */
+  static double softmaxCE(const float* z, ptrdiff_t ld, int b, int y, double (&e)[CLASSES], double* sum, int* arg) {
+    double mx = -INFINITY;
+    *arg = 0;
+    for (int c = 0; c < CLASSES; c++) {
+      e[c] = z[c * ld + b];
+      if (e[c] > mx) {
+        mx = e[c];
+        *arg = c;
+      }
+    }
+    double s = 0;
+    for (int c = 0; c < CLASSES; c++) {
+      e[c] = std::exp(e[c] - mx);
+      s += e[c];
+    }
+    *sum = s;
+    return std::log(s) - (z[y * ld + b] - mx);
   }
 
   /** Σ per-sample CE of the batch; writes dLogits = (softmax − onehot)/B into dCur (pad 0). */
@@ -906,40 +948,21 @@ class Net {
     double total = 0;
     const double invB = 1.0 / B;
     for (int b = 0; b < B; b++) {
-      double zc[CLASSES];
-      double mx = -INFINITY;
-      for (int c = 0; c < CLASSES; c++) {
-        zc[c] = z[c * Bp_ + b];
-        mx = std::max(mx, zc[c]);
-      }
-      double sum = 0;
-      for (int c = 0; c < CLASSES; c++) {
-        zc[c] = std::exp(zc[c] - mx);
-        sum += zc[c];
-      }
+      double e[CLASSES], sum;
+      int arg;
       const int y = lab_[b];
-      total += std::log(sum) - (z[y * Bp_ + b] - mx);
-      for (int c = 0; c < CLASSES; c++) dz[c * Bp_ + b] = static_cast<float>((zc[c] / sum - (c == y ? 1.0 : 0.0)) * invB);
+      total += softmaxCE(z, Bp_, b, y, e, &sum, &arg);
+      for (int c = 0; c < CLASSES; c++) dz[c * Bp_ + b] = static_cast<float>((e[c] / sum - (c == y ? 1.0 : 0.0)) * invB);
     }
     return total;
   }
 
   void scoreBatch(int B, EvalDraw& dr, double* sampleLoss, uint8_t* sampleCorrect) {
-    const float* z = logits_.get();
     for (int b = 0; b < B; b++) {
-      double mx = -INFINITY;
-      int arg = 0;
-      for (int c = 0; c < CLASSES; c++) {
-        const double v = z[c * Bp_ + b];
-        if (v > mx) {
-          mx = v;
-          arg = c;
-        }
-      }
-      double sum = 0;
-      for (int c = 0; c < CLASSES; c++) sum += std::exp(z[c * Bp_ + b] - mx);
+      double e[CLASSES], sum;
+      int arg;
       const int y = lab_[b];
-      const double loss = std::log(sum) - (z[y * Bp_ + b] - mx);
+      const double loss = softmaxCE(logits_.get(), Bp_, b, y, e, &sum, &arg);
       dr.lossSum += loss;
       dr.correct += arg == y;
       if (sampleLoss) sampleLoss[b] = loss;
@@ -969,8 +992,7 @@ class Net {
       Layer& L = layers_[l];
       // 1. gradient w.r.t. the layer input (before W changes), through dropout and ReLU
       if (l > 0) {
-        EpiBack epi{dnext, act_[l - 1].get(), Bp_, masks_[l - 1].scale};
-        gemm(L.in, Bp_, L.out, L.W.get(), 1, L.ld, dcur, Bp_, dnext, Bp_, epi, pack_.get(), tuning().bwdData);
+        inputGradientProduct(L, dcur, dnext, EpiBack{dnext, act_[l - 1].get(), Bp_, masks_[l - 1].scale});
       }
       // 2. the layer input in natural layout
       const float* aNat;
@@ -1006,16 +1028,13 @@ class Net {
           for (int o = 0; o < L.out; o++) sgd1(L.b.get() + o, L.mb.get() + o, gb[o], ss);
         }
       } else if (update && cfg_.adam) {
-        EpiAdam epi{L.W.get(), L.mW.get(), L.vW.get(), L.ld, as};
-        gemm(L.out, L.ld, B, dcur, Bp_, 1, aNat, L.ld, gW, L.ld, epi, pack_.get(), tuning().bwdWeight);
+        weightGradientProduct(L, B, dcur, aNat, EpiAdam{L.W.get(), L.mW.get(), L.vW.get(), L.ld, as});
         for (int o = 0; o < L.out; o++) adam1(L.b.get() + o, L.mb.get() + o, L.vb.get() + o, gb[o], as);
       } else if (update) {
-        EpiSgd epi{L.W.get(), L.mW.get(), L.ld, ss};
-        gemm(L.out, L.ld, B, dcur, Bp_, 1, aNat, L.ld, gW, L.ld, epi, pack_.get(), tuning().bwdWeight);
+        weightGradientProduct(L, B, dcur, aNat, EpiSgd{L.W.get(), L.mW.get(), L.ld, ss});
         for (int o = 0; o < L.out; o++) sgd1(L.b.get() + o, L.mb.get() + o, gb[o], ss);
       } else {
-        EpiStore epi{gW, L.ld};
-        gemm(L.out, L.ld, B, dcur, Bp_, 1, aNat, L.ld, gW, L.ld, epi, pack_.get(), tuning().bwdWeight);
+        weightGradientProduct(L, B, dcur, aNat, EpiStore{gW, L.ld});
       }
       std::swap(dcur, dnext);
     }
@@ -1045,103 +1064,6 @@ static void setLayer0Sparse(void* n, bool sparse) { static_cast<Net*>(n)->setLay
 static void evaluateAll(void* n, const DataView& d, const EvalConfig& cfg, int nP, const double* pEvals, int K, EvalDraw* draws,
                         double* sampleLoss, uint8_t* sampleCorrect) {
   static_cast<Net*>(n)->evaluateAll(d, cfg, nP, pEvals, K, draws, sampleLoss, sampleCorrect);
-}
-
-/** Best wall time of `run` over repeated calls for at least `seconds` (and at least 3 calls). */
-template <class F>
-static double bestSeconds(double seconds, F&& run) {
-  using clock = std::chrono::steady_clock;
-  double best = 1e30;
-  const auto end = clock::now() + std::chrono::duration<double>(seconds);
-  int reps = 0;
-  do {
-    const auto t0 = clock::now();
-    run();
-    best = std::min(best, std::chrono::duration<double>(clock::now() - t0).count());
-    reps++;
-  } while (clock::now() < end || reps < 3);
-  return best;
-}
-
-/**
- * GFLOP/s (2·M·N·K per call, best call over `seconds`) of one GEMM shape with its real
- * epilogue: 0 plain sgemm C = A·B (A M×K, B K×N, both row-major); 1 forward (W rows
- * broadcast, bias + ReLU + dropout 0.3); 2 input gradient (W columns broadcast, ReLU/dropout
- * derivative); 3 weight gradient fused with Adam (K = batch, rows outer).
- */
-static double gemmGflops(int shape, int M, int N, int K, double seconds) {
-  N = round16(N);
-  // shape 0 pads the leading dimensions by 16 floats: power-of-two strides (1024 floats = 4 KiB)
-  // alias in the L1 cache and would measure the cache, not the kernel
-  const int pad = shape == 0 ? 16 : 0;
-  const int ldA = (shape == 2 ? M : K) + pad;  // shape 2: A is K×M, read by columns
-  const int ldB = N + pad;
-  Buf A, B, C, m, v, bias, pack;
-  A.reset(static_cast<size_t>(shape == 2 ? K : M) * ldA);
-  B.reset(static_cast<size_t>(K) * ldB);
-  C.reset(static_cast<size_t>(M) * N);
-  m.reset(C.size());
-  v.reset(C.size());
-  bias.reset(M);
-  const GemmTuning& t = tuning();
-  const Blocking bl = shape == 2 ? t.bwdData : shape == 3 ? t.bwdWeight : t.fwd;
-  pack.reset(packFloats(bl, N, K));
-  for (size_t i = 0; i < A.size(); i++) A.get()[i] = static_cast<float>((i * 7919) % 1000) * 1e-3f - 0.5f;
-  for (size_t i = 0; i < B.size(); i++) B.get()[i] = static_cast<float>((i * 104729) % 1000) * 1e-3f - 0.5f;
-  for (size_t i = 0; i < C.size(); i++) C.get()[i] = static_cast<float>((i * 15485863) % 1000) * 1e-3f - 0.5f;
-  MaskSpec mask{true, StreamKey{12345u, 678u}, dropThreshold(0.3), static_cast<uint32_t>(M), 0, static_cast<float>(1.0 / 0.7)};
-  AdamStep as{0.9f, 0.999f, 0.1f, 0.001f, 1e-3f, 1.0f, 1e-8f};
-  const double best = bestSeconds(seconds, [&] {
-    switch (shape) {
-      case 1: gemm(M, N, K, A.get(), ldA, 1, B.get(), ldB, C.get(), N, EpiHidden{C.get(), N, bias.get(), mask}, pack.get(), bl); break;
-      case 2: gemm(M, N, K, A.get(), 1, ldA, B.get(), ldB, C.get(), N, EpiBack{m.get(), C.get(), N, 1.4f}, pack.get(), bl); break;
-      case 3: gemm(M, N, K, A.get(), ldA, 1, B.get(), ldB, v.get(), N, EpiAdam{C.get(), m.get(), v.get(), N, as}, pack.get(), bl); break;
-      default: gemm(M, N, K, A.get(), ldA, 1, B.get(), ldB, C.get(), N, EpiStore{C.get(), N}, pack.get(), bl); break;
-    }
-  });
-  return 2.0 * M * N * K / best / 1e9;
-}
-
-static double fmaPeak(double seconds) {
-  constexpr int ITERS = 1 << 16;
-  // 12 independent accumulators (FMA latency × pipes is 8 on current x86 cores), in registers
-  vf c0 = bcastv(1.0f), c1 = c0 + 1e-3f, c2 = c0 + 2e-3f, c3 = c0 + 3e-3f, c4 = c0 + 4e-3f, c5 = c0 + 5e-3f;
-  vf c6 = c0 + 6e-3f, c7 = c0 + 7e-3f, c8 = c0 + 8e-3f, c9 = c0 + 9e-3f, c10 = c0 + 1e-2f, c11 = c0 + 1.1e-2f;
-  vf a = bcastv(0.999999f), b = bcastv(1e-7f);
-  // The timing loop is written out here (not bestSeconds): inside a lambda the twelve
-  // accumulators stop living in registers and the probe measures a third of the peak.
-  using clock = std::chrono::steady_clock;
-  double best = 1e30;
-  const auto end = clock::now() + std::chrono::duration<double>(seconds);
-  int reps = 0;
-  do {
-    const auto t0 = clock::now();
-    for (int it = 0; it < ITERS; it++) {
-      c0 = c0 * a + b, c1 = c1 * a + b, c2 = c2 * a + b, c3 = c3 * a + b, c4 = c4 * a + b, c5 = c5 * a + b;
-      c6 = c6 * a + b, c7 = c7 * a + b, c8 = c8 * a + b, c9 = c9 * a + b, c10 = c10 * a + b, c11 = c11 * a + b;
-#if defined(__AVX__)
-      // keeps every accumulator in a register and the loop from being folded
-      asm volatile("" : "+v"(c0), "+v"(c1), "+v"(c2), "+v"(c3), "+v"(c4), "+v"(c5), "+v"(c6), "+v"(c7), "+v"(c8), "+v"(c9), "+v"(c10),
-                   "+v"(c11), "+v"(a), "+v"(b));
-#endif
-    }
-    best = std::min(best, std::chrono::duration<double>(clock::now() - t0).count());
-    reps++;
-  } while (clock::now() < end || reps < 3);
-  const vf sum = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;
-  if (sum[0] == 12345.678f) std::puts("");  // the results are used
-  return 2.0 * VL * 12 * ITERS / best / 1e9;
-}
-
-static void setTuning(int which, int kc, int mc, int nc, int packB, int rowsOuter, int packAMinN) {
-  GemmTuning& t = tuning();
-  Blocking& b = which == 0 ? t.fwd : which == 1 ? t.bwdData : t.bwdWeight;
-  if (kc > 0) b.kc = kc;
-  if (mc > 0) b.mc = ((mc + MR - 1) / MR) * MR;
-  if (nc > 0) b.nc = round16(nc);
-  if (packB >= 0) b.packB = packB != 0;
-  if (rowsOuter >= 0) b.rowsOuter = rowsOuter != 0;
-  if (packAMinN >= 0) b.packAMinN = packAMinN;
 }
 
 }  // namespace MENTIA_NS
