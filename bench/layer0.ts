@@ -16,7 +16,7 @@
  */
 import { loadMnist, nestedSubset } from "../src/data/mnist.js";
 import { initParams } from "../src/engine/init.js";
-import { inputDensity } from "../src/engine/layer0.js";
+import { inputDensity, withLayer0Path } from "../src/engine/layer0.js";
 import { loadNativeEngine, nativeIsa } from "../src/engine/native/index.js";
 import { Rng } from "../src/engine/rng.js";
 import { DEFAULT_OPTIMIZER, INPUT_SIZE, type Dataset, type Network } from "../src/engine/types.js";
@@ -32,17 +32,6 @@ const cpuMs = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
-
-function withPath<T>(path: "dense" | "sparse", f: () => T): T {
-  const saved = process.env.MENTIA_LAYER0;
-  process.env.MENTIA_LAYER0 = path;
-  try {
-    return f();
-  } finally {
-    if (saved === undefined) delete process.env.MENTIA_LAYER0;
-    else process.env.MENTIA_LAYER0 = saved;
-  }
-}
 
 interface Ratio {
   denseMs: number;
@@ -61,7 +50,7 @@ function interleaved(make: () => Network, work: (net: Network) => void): Ratio {
   for (let i = -1; i < PAIRS; i++) {
     const ms = { dense: 0, sparse: 0 };
     for (const path of i % 2 ? (["dense", "sparse"] as const) : (["sparse", "dense"] as const)) {
-      withPath(path, () => {
+      withLayer0Path(path, () => {
         const t = cpuMs();
         work(nets[path]);
         ms[path] = cpuMs() - t;

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadMnist, nestedSubset, selectRows } from "../src/data/mnist.js";
 import { initParams } from "../src/engine/init.js";
-import { forcedLayer0Path, inputDensity, layer0PathFor } from "../src/engine/layer0.js";
+import { forcedLayer0Path, inputDensity, layer0PathFor, withLayer0Path } from "../src/engine/layer0.js";
 import { loadAddon, nativeEngineFor, nativeIsas, nativeLoadError, type NativeIsaName } from "../src/engine/native/index.js";
 import { DEFAULT_OPTIMIZER, type Dataset, type EvalMode, type OptimizerConfig } from "../src/engine/types.js";
 import type { TrainJob } from "../src/train/job.js";
@@ -13,19 +13,6 @@ import { MentiaError } from "../src/errors.js";
 // the same sums without their zero terms, in the same order and blocking (net_impl.h).
 // Real MNIST jobs, under every instruction-set variant this CPU runs.
 const skip = loadAddon() ? false : `native addon not available: ${nativeLoadError()}`;
-
-/** Runs f with MENTIA_LAYER0 set to `path`, then puts the variable back. */
-function withLayer0<T>(path: string | undefined, f: () => T): T {
-  const saved = process.env.MENTIA_LAYER0;
-  if (path === undefined) delete process.env.MENTIA_LAYER0;
-  else process.env.MENTIA_LAYER0 = path;
-  try {
-    return f();
-  } finally {
-    if (saved === undefined) delete process.env.MENTIA_LAYER0;
-    else process.env.MENTIA_LAYER0 = saved;
-  }
-}
 
 function countDiffs(a: Float32Array, b: Float32Array): number {
   let d = 0;
@@ -53,8 +40,8 @@ for (const isa of ["generic", "avx2", "avx512"] as NativeIsaName[]) {
     const engine = nativeEngineFor(isa);
     for (const j of JOBS) {
       const job = { ...base, ...j };
-      const dense = withLayer0("dense", () => runJob(job, data, engine));
-      const sparse = withLayer0("sparse", () => runJob(job, data, engine));
+      const dense = withLayer0Path("dense", () => runJob(job, data, engine));
+      const sparse = withLayer0Path("sparse", () => runJob(job, data, engine));
       const what = `${isa}, width ${job.width}, depth ${job.depth}, batch ${job.batch}, ${job.optimizer}`;
       assert.ok(dense.training.validations > 0, what);
       assert.deepEqual(sparse.training, dense.training, `${what}: training record (validation losses)`);
@@ -71,7 +58,7 @@ test("sparse and dense layer 0: the same parameters after training, the same gra
     for (const opt of [DEFAULT_OPTIMIZER, { ...DEFAULT_OPTIMIZER, optimizer: "sgd", lr: 0.05 } as OptimizerConfig]) {
       const spec = { width: 72, depth: 2 };
       const run = (path: string) =>
-        withLayer0(path, () => {
+        withLayer0Path(path, () => {
           const net = nativeEngineFor(isa).createNetwork(spec, initParams(spec, 9), opt, 4);
           net.trainEpoch(data.train, { order: rows, batch: 32, pTrain: 0.2, firstStep: 0 });
           const g = net.lossAndGradient(data.train, rows.subarray(0, 90), 0.2, 17);
@@ -95,7 +82,7 @@ test("evaluating rows in place equals evaluating a copy of them, on both layer-0
   const engine = nativeEngineFor(nativeIsas()[0]);
   const spec = { width: 48, depth: 2 };
   for (const path of ["dense", "sparse"]) {
-    withLayer0(path, () => {
+    withLayer0Path(path, () => {
       const net = engine.createNetwork(spec, initParams(spec, 2), DEFAULT_OPTIMIZER, 1);
       net.trainEpoch(data.train, { order: nestedSubset(300, 1), batch: 30, pTrain: 0, firstStep: 0 });
       assert.equal(validationLoss(net, data.train, val), validationLoss(net, copy), path);
@@ -111,10 +98,10 @@ test("MENTIA_LAYER0 forces a path; unset, the path follows the input density; a 
   const data = loadMnist();
   const d = inputDensity(data.train);
   assert.ok(d > 0.15 && d < 0.25, `MNIST's nonzero fraction ${d}`);
-  withLayer0(undefined, () => assert.equal(layer0PathFor(data.train), "sparse"));
+  withLayer0Path(undefined, () => assert.equal(layer0PathFor(data.train), "sparse"));
   const full: Dataset = { x: new Float32Array(784 * 3).fill(0.5), y: new Uint8Array(3), n: 3 };
-  withLayer0(undefined, () => assert.equal(layer0PathFor(full), "dense"));
-  withLayer0("sparse", () => assert.equal(layer0PathFor(full), "sparse"));
-  withLayer0("dense", () => assert.equal(layer0PathFor(data.train), "dense"));
-  withLayer0("fast", () => assert.throws(() => forcedLayer0Path(), (e: unknown) => e instanceof MentiaError && /MENTIA_LAYER0 must be/.test(e.message)));
+  withLayer0Path(undefined, () => assert.equal(layer0PathFor(full), "dense"));
+  withLayer0Path("sparse", () => assert.equal(layer0PathFor(full), "sparse"));
+  withLayer0Path("dense", () => assert.equal(layer0PathFor(data.train), "dense"));
+  withLayer0Path("fast", () => assert.throws(() => forcedLayer0Path(), (e: unknown) => e instanceof MentiaError && /MENTIA_LAYER0 must be/.test(e.message)));
 });

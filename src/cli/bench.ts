@@ -9,7 +9,7 @@ import { referenceEngine } from "../engine/reference.js";
 import { Rng } from "../engine/rng.js";
 import { getEngine } from "../engine/select.js";
 import { DEFAULT_OPTIMIZER, INPUT_SIZE, paramCount, type Dataset, type Engine } from "../engine/types.js";
-import { inputDensity } from "../engine/layer0.js";
+import { inputDensity, withLayer0Path } from "../engine/layer0.js";
 import { parseCommandLine, type FlagSpec } from "./args.js";
 import type { Command } from "./main.js";
 import { pytorchUnavailable, runStudyBench, tunedPytorchEnv } from "./bench-study.js";
@@ -139,19 +139,6 @@ interface EngineTiming {
   train: Rates;
   evaluate: Rates;
   validate?: Rates;
-}
-
-/** Runs f with MENTIA_LAYER0 set to `path` (undefined: unset), then puts it back. */
-function withLayer0<T>(path: "dense" | undefined, f: () => T): T {
-  const saved = process.env.MENTIA_LAYER0;
-  if (path) process.env.MENTIA_LAYER0 = path;
-  else delete process.env.MENTIA_LAYER0;
-  try {
-    return f();
-  } finally {
-    if (saved === undefined) delete process.env.MENTIA_LAYER0;
-    else process.env.MENTIA_LAYER0 = saved;
-  }
 }
 
 /** Steady-state training and evaluation rates of one engine on one configuration. */
@@ -304,8 +291,8 @@ export const command: Command = {
     };
     for (const [width, depth, batch] of configs) {
       if (native) {
-        add(width, depth, batch, "native", withLayer0(undefined, () => timeEngine(native, width, depth, batch, seconds, data, evalData, false, valData)));
-        add(width, depth, batch, "native-dense", withLayer0("dense", () => timeEngine(native, width, depth, batch, seconds, data, evalData, false, valData)));
+        add(width, depth, batch, "native", withLayer0Path(undefined, () => timeEngine(native, width, depth, batch, seconds, data, evalData, false, valData)));
+        add(width, depth, batch, "native-dense", withLayer0Path("dense", () => timeEngine(native, width, depth, batch, seconds, data, evalData, false, valData)));
       }
       fromTorch(torch, width, depth, batch, "pytorch");
       fromTorch(torchAsIs, width, depth, batch, "pytorch-as-installed");

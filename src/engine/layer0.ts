@@ -45,3 +45,17 @@ export function inputDensity(data: Dataset): number {
 export function layer0PathFor(data: Dataset): Layer0Path {
   return forcedLayer0Path() ?? (inputDensity(data) <= SPARSE_MAX_DENSITY ? "sparse" : "dense");
 }
+
+/** Runs f with MENTIA_LAYER0 set to `path` (undefined: unset), then puts the variable back:
+ *  for benchmarks and tests that compare the paths in one process. */
+export function withLayer0Path<T>(path: string | undefined, f: () => T): T {
+  const saved = process.env.MENTIA_LAYER0;
+  if (path === undefined) delete process.env.MENTIA_LAYER0;
+  else process.env.MENTIA_LAYER0 = path;
+  try {
+    return f();
+  } finally {
+    if (saved === undefined) delete process.env.MENTIA_LAYER0;
+    else process.env.MENTIA_LAYER0 = saved;
+  }
+}
