@@ -1,4 +1,6 @@
 import { test } from "node:test";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { loadMnist, nestedSubset, selectRows } from "../src/data/mnist.js";
 import { initParams } from "../src/engine/init.js";
@@ -104,4 +106,11 @@ test("MENTIA_LAYER0 forces a path; unset, the path follows the input density; a 
   withLayer0Path("sparse", () => assert.equal(layer0PathFor(full), "sparse"));
   withLayer0Path("dense", () => assert.equal(layer0PathFor(data.train), "dense"));
   withLayer0Path("fast", () => assert.throws(() => forcedLayer0Path(), (e: unknown) => e instanceof MentiaError && /MENTIA_LAYER0 must be/.test(e.message)));
+});
+
+test("the CLI refuses a bad MENTIA_LAYER0 with one line and exit status 2", () => {
+  const cli = fileURLToPath(new URL("../../bin/mentia.js", import.meta.url));
+  const r = spawnSync(process.execPath, [cli, "train", "--width", "8", "--depth", "1", "--n", "50"], { encoding: "utf8", env: { ...process.env, MENTIA_LAYER0: "fast" } });
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr.trim(), "mentia: MENTIA_LAYER0 must be 'dense', 'sparse' or 'auto', got 'fast'");
 });

@@ -7,6 +7,7 @@
  * Shapes: B batch, C in-features, OC out-features. Per linear layer l:
  *   inp (B,C), weight (OC,C) row-major, bias (OC), out (B,OC).
  */
+import { MentiaError } from "../errors.js";
 import { evaluatePruned, isPruningMode } from "./prune.js";
 import { STREAM_EVAL_MASK, STREAM_EVAL_SAMPLE, STREAM_TRAIN_DROPOUT, streamKey, uniform, type StreamKey } from "./rng.js";
 import { mean, stderrOfMean } from "./summary.js";
@@ -291,6 +292,7 @@ class ReferenceNetwork implements Network {
     const width = this.spec.width;
     const rows = opts.rows ?? Int32Array.from({ length: data.n }, (_, i) => i);
     const n = rows.length;
+    for (const r of rows) if (!(r >= 0 && r < data.n)) throw new MentiaError(`row index ${r} is out of range [0, ${data.n})`);
     const sampleLosses = new Float64Array(n); // per-sample, for K = 1 error bars
     const sampleCorrect = new Uint8Array(n);
     const maskLosses: number[] = [];
