@@ -96,7 +96,9 @@ export interface EvalOptions {
    * weights change per evaluation). The reference engine ignores it.
    */
   sparseInput?: boolean;
-  /** Evaluate only these rows of the data, in this order (no copy of the images); default all. */
+  /** Evaluate only these rows of the data, in this order (no copy of the images); default all.
+   *  The native engine keeps their nonzero pixels between calls with the very same `rows` and
+   *  `data.x` arrays (early stopping's validations): do not change their contents in between. */
   rows?: Int32Array;
 }
 

@@ -306,10 +306,10 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
     return out;
   }
 
-  /** evaluateAll(x, y, n, pEvals: Float64Array, maskMode, rescale, batch, K, sampleLoss: Float64Array, sampleCorrect: Uint8Array, sparseInput?, rows?)
+  /** evaluateAll(x, y, n, pEvals: Float64Array, maskMode, rescale, batch, K, sampleLoss: Float64Array, sampleCorrect: Uint8Array, sparseInput?, rows?, reuseRows?)
    *  → Float64Array [lossSum, correct] × K per p_eval (entries k >= 1 unused where p_eval = 0); sampleLoss/sampleCorrect
    *  (nP·m) receive each p_eval's last draw per sample at offset p·m, m = rows.length (rows: Int32Array, evaluate
-   *  these rows in this order) or n. */
+   *  these rows in this order) or n; reuseRows: the same rows and data as the previous call with rows. */
   Napi::Value EvaluateAll(const Napi::CallbackInfo& info) {
     void* n = live(info.Env());
     const DataView d = dataView(info, 0);
@@ -330,6 +330,7 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
       auto rows = typed<Napi::Int32Array>(info, 11, napi_int32_array, "rows");
       c.rows = rows.Data();
       c.nRows = m = static_cast<int64_t>(rows.ElementLength());
+      c.reuseRows = info.Length() > 12 && info[12].IsBoolean() && info[12].As<Napi::Boolean>().Value();
     }
     if (static_cast<int64_t>(sl.ElementLength()) < nP * m || static_cast<int64_t>(sc.ElementLength()) < nP * m)
       throw Napi::RangeError::New(info.Env(), "per-sample outputs are shorter than pEvals.length · n");

@@ -43,7 +43,7 @@ interface NativeNetHandle {
   train(x: Float32Array, y: Uint8Array, n: number, order: Int32Array, batch: number, pTrain: number, firstStep: number, maxSteps: number): Float64Array;
   lossAndGradient(x: Float32Array, y: Uint8Array, n: number, rows: Int32Array, pTrain: number, step: number, gradOut: Float32Array): number;
   evaluate(x: Float32Array, y: Uint8Array, n: number, pEval: number, maskMode: boolean, rescale: boolean, batch: number, masks: number, sampleLoss?: Float64Array, sampleCorrect?: Uint8Array): Float64Array;
-  evaluateAll(x: Float32Array, y: Uint8Array, n: number, pEvals: Float64Array, maskMode: boolean, rescale: boolean, batch: number, masks: number, sampleLoss: Float64Array, sampleCorrect: Uint8Array, sparseInput?: boolean, rows?: Int32Array): Float64Array;
+  evaluateAll(x: Float32Array, y: Uint8Array, n: number, pEvals: Float64Array, maskMode: boolean, rescale: boolean, batch: number, masks: number, sampleLoss: Float64Array, sampleCorrect: Uint8Array, sparseInput?: boolean, rows?: Int32Array, reuseRows?: boolean): Float64Array;
   setLayer0Sparse(sparse: boolean): void;
   dispose(): void;
 }
@@ -173,6 +173,9 @@ class NativeNetwork implements Network {
 
   /** The layer-0 path in use (src/engine/layer0.ts); set before each call that reads data. */
   layer0: Layer0Path = "dense";
+  /** The rows and images of the last evaluation by rows: held here, so that the addon may reuse
+   *  what it kept of them when the next call passes the very same arrays. */
+  private lastRows: { rows: Int32Array; x: Float32Array } | null = null;
 
   private layer0For(data: Dataset): NativeNetHandle {
     const path = layer0PathFor(data);
@@ -237,7 +240,10 @@ class NativeNetwork implements Network {
     const K = opts.masks, nP = pEvals.length;
     const sampleLoss = new Float64Array(nP * n);
     const sampleCorrect = new Uint8Array(nP * n);
-    const sums = this.layer0For(data).evaluateAll(data.x, data.y, data.n, Float64Array.from(pEvals), opts.mode === "mask", opts.rescale, batch, K, sampleLoss, sampleCorrect, opts.sparseInput ?? false, opts.rows);
+    const h = this.layer0For(data);
+    const reuse = opts.rows !== undefined && this.lastRows?.rows === opts.rows && this.lastRows.x === data.x;
+    if (opts.rows) this.lastRows = { rows: opts.rows, x: data.x };
+    const sums = h.evaluateAll(data.x, data.y, data.n, Float64Array.from(pEvals), opts.mode === "mask", opts.rescale, batch, K, sampleLoss, sampleCorrect, opts.sparseInput ?? false, opts.rows, reuse);
     return pEvals.map((pEval, p) => {
       const Kp = pEval === 0 ? 1 : K;
       const maskLosses: number[] = [];

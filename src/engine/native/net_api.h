@@ -45,6 +45,9 @@ struct EvalConfig {
   // row rows[i]); nullptr: all rows 0..n.
   const int32_t* rows = nullptr;
   int64_t nRows = 0;
+  // The same rows of the same data as the previous call with rows (the caller guarantees it):
+  // the network may reuse what it kept of them (their nonzero pixels).
+  bool reuseRows = false;
 };
 
 /** Thrown (as std::runtime_error) for invalid input: bad row index, label > 9, ... */

@@ -472,8 +472,10 @@ class Net {
     const bool share = (passes > 1 || sparse) && cfg_.depth > 0;
     const float* w0t = L0.W.get();  // sparse: layer 0's weights, pixel-major (IN × ldT)
     int ldT = L0.ldT;
+    const bool cached = sparse && ec.rows;
     if (sparse) {
       ensureSparse();
+      if (cached && !(ec.reuseRows && rcRows_ == n)) cacheRows(d, ec.rows, n);
       if (!L0.pixelMajor) {
         transposeW0();
         w0t = w0t_.get();
@@ -492,7 +494,10 @@ class Net {
       }
       const float* x0 = d.x + r0 * IN;  // the chunk's images in natural layout (dense path)
       if (sparse) {
-        nonzeroPixels(d, rows, r0, B);
+        if (cached)
+          cachedPixels(r0, B);
+        else
+          nonzeroPixels(d, rows, r0, B);
         layer0SparseForward(B, w0t, ldT);
       } else {
         if (rows) {
@@ -568,6 +573,15 @@ class Net {
   Arr<int32_t> nzIdx_;    // cap × NZ_LD: sample b's nonzero pixel indices, ascending, at b·NZ_LD
   Buf nzVal_;             // cap × NZ_LD: their values
   Arr<int32_t> nzCount_;  // cap: how many sample b has
+  Arr<const int32_t*> nzIdxOf_;  // cap: where sample b's list starts (in nzIdx_, or in the rows cache)
+  Arr<const float*> nzValOf_;    // cap: where its values start
+  // Evaluation rows (EvalConfig.rows) kept as their nonzero pixels between calls (reuseRows):
+  // row i's entries are rcIdx_/rcVal_[rcStart_[i] .. rcStart_[i+1]). Early stopping validates
+  // on the same rows dozens of times: read once from the scattered images, then sequentially.
+  Arr<int64_t> rcStart_;  // nRows + 1
+  Arr<int32_t> rcIdx_;    // total + 16 (the AVX-512 compress stores 16 at a time)
+  Buf rcVal_;             // total + 16
+  int64_t rcRows_ = -1;   // rows cached (-1: none)
   Arr<int32_t> colStart_; // IN + 1: pixel c's entries are colIdx_/colVal_[colStart_[c] .. colStart_[c+1])
   Arr<int32_t> colIdx_;   // cap × IN: the samples with pixel c nonzero, ascending
   Buf colVal_;            // cap × IN: their values of pixel c
@@ -586,6 +600,8 @@ class Net {
     nzIdx_.reset(cap * NZ_LD);
     nzVal_.reset(cap * NZ_LD);
     nzCount_.reset(cap);
+    nzIdxOf_.reset(cap);
+    nzValOf_.reset(cap);
     colStart_.reset(IN + 1);
     colIdx_.reset(cap * IN);
     colVal_.reset(cap * IN);
@@ -649,7 +665,32 @@ class Net {
         for (int k = 0; k < IN; k += 16) __builtin_prefetch(next + k);
       }
       const int64_t r = rows ? rows[b] : r0 + b;
+      nzIdxOf_[b] = nzIdx_.get() + static_cast<size_t>(b) * NZ_LD;
+      nzValOf_[b] = nzVal_.get() + static_cast<size_t>(b) * NZ_LD;
       nzCount_[b] = nonzeros(d.x + r * IN, nzIdx_.get() + static_cast<size_t>(b) * NZ_LD, nzVal_.get() + static_cast<size_t>(b) * NZ_LD);
+    }
+  }
+
+  /** The nonzero pixels of all n evaluation rows into the rows cache (two passes: count, fill). */
+  void cacheRows(const DataView& d, const int32_t* rows, int64_t n) {
+    rcStart_.reset(static_cast<size_t>(n) + 1);
+    int32_t* scratchIdx = nzIdx_.get();
+    float* scratchVal = nzVal_.get();
+    for (int64_t i = 0; i < n; i++) rcStart_[i + 1] = rcStart_[i] + nonzeros(d.x + static_cast<int64_t>(rows[i]) * IN, scratchIdx, scratchVal);
+    const size_t total = static_cast<size_t>(rcStart_[n]);
+    rcIdx_.reset(total + 16);
+    rcVal_.reset(total + 16);
+    for (int64_t i = 0; i < n; i++) nonzeros(d.x + static_cast<int64_t>(rows[i]) * IN, rcIdx_.get() + rcStart_[i], rcVal_.get() + rcStart_[i]);
+    rcRows_ = n;
+  }
+
+  /** Points the batch's lists at cached rows r0 .. r0 + B. */
+  void cachedPixels(int64_t r0, int B) {
+    for (int b = 0; b < B; b++) {
+      const int64_t s0 = rcStart_[r0 + b];
+      nzIdxOf_[b] = rcIdx_.get() + s0;
+      nzValOf_[b] = rcVal_.get() + s0;
+      nzCount_[b] = static_cast<int32_t>(rcStart_[r0 + b + 1] - s0);
     }
   }
 
@@ -658,15 +699,15 @@ class Net {
     int32_t* start = colStart_.get();
     std::memset(start, 0, (IN + 1) * sizeof(int32_t));
     for (int b = 0; b < B; b++) {
-      const int32_t* idx = nzIdx_.get() + static_cast<size_t>(b) * NZ_LD;
+      const int32_t* idx = nzIdxOf_[b];
       for (int i = 0; i < nzCount_[b]; i++) start[idx[i] + 1]++;
     }
     for (int c = 0; c < IN; c++) start[c + 1] += start[c];
     int32_t pos[IN];
     std::memcpy(pos, start, IN * sizeof(int32_t));
     for (int b = 0; b < B; b++) {
-      const int32_t* idx = nzIdx_.get() + static_cast<size_t>(b) * NZ_LD;
-      const float* val = nzVal_.get() + static_cast<size_t>(b) * NZ_LD;
+      const int32_t* idx = nzIdxOf_[b];
+      const float* val = nzValOf_[b];
       for (int i = 0; i < nzCount_[b]; i++) {
         const int p = pos[idx[i]]++;
         colIdx_[p] = b;
@@ -750,8 +791,7 @@ class Net {
           std::memset(a, 0, static_cast<size_t>(ldT) * sizeof(float));
           continue;
         }
-        const size_t off = static_cast<size_t>(b) * NZ_LD;
-        sparseRow(nzIdx_.get() + off, nzVal_.get() + off, nzCount_[b], blockLen, nBlocks, w0t, ldT, [&](int o0, const auto& tot) {
+        sparseRow(nzIdxOf_[b], nzValOf_[b], nzCount_[b], blockLen, nBlocks, w0t, ldT, [&](int o0, const auto& tot) {
           constexpr int NB = sizeof(tot) / sizeof(vf);
           for (int h = 0; h < NB; h++) storev(a + o0 + VL * h, tot[h]);
         });
