@@ -6,7 +6,8 @@
  *
  *   training    Adam, dropout 0.3, mini-batches of the real training images (random order)
  *   validation  one pass over 10,000 training images by row index (p_eval 0, batch 1000),
- *               what early stopping runs at every validation point
+ *               what early stopping runs at every validation point; and the dense path on a
+ *               contiguous copy of them (what a job did before issue 22) against sparse in place
  *   evaluation  the default study's evaluation of one job: 11 p_eval × 2 draws of a fresh mask
  *               per sample on the 10,000 test images, one pass (evaluateAll)
  *   crossover   training at 128/2/64 on images made denser: each zero pixel set to a random
@@ -14,7 +15,7 @@
  *
  *   npx tsc -p tsconfig.json && node dist/bench/layer0.js [--quick]
  */
-import { loadMnist, nestedSubset } from "../src/data/mnist.js";
+import { loadMnist, nestedSubset, selectRows } from "../src/data/mnist.js";
 import { initParams } from "../src/engine/init.js";
 import { inputDensity, withLayer0Path } from "../src/engine/layer0.js";
 import { loadNativeEngine, nativeIsa } from "../src/engine/native/index.js";
@@ -43,7 +44,7 @@ interface Ratio {
 }
 
 /** Alternates dense and sparse windows (`work(net)` each), PAIRS pairs after one warm-up pair. */
-function interleaved(make: () => Network, work: (net: Network) => void): Ratio {
+function interleaved(make: () => Network, work: (net: Network, path: "dense" | "sparse") => void): Ratio {
   const nets = { dense: make(), sparse: make() };
   const best = { dense: Infinity, sparse: Infinity };
   const ratios: number[] = [];
@@ -52,7 +53,7 @@ function interleaved(make: () => Network, work: (net: Network) => void): Ratio {
     for (const path of i % 2 ? (["dense", "sparse"] as const) : (["sparse", "dense"] as const)) {
       withLayer0Path(path, () => {
         const t = cpuMs();
-        work(nets[path]);
+        work(nets[path], path);
         ms[path] = cpuMs() - t;
       });
     }
@@ -97,6 +98,18 @@ for (const width of quick ? [128] : [128, 256, 512, 1024]) {
     (net) => void net.evaluate(data.train, { pEval: 0, mode: "sample", masks: 1, rescale: true, batch: 1000, rows }),
   );
   console.log(fmt(`validation pass ${width}/2, 10,000 rows`, r, 10000, "images/s"));
+}
+{
+  // Before issue 22 a job copied its validation images once (contiguous) and ran the dense path.
+  const spec = { width: 128, depth: 2 };
+  const rows = nestedSubset(10000, 3);
+  const copy = selectRows(data.train, rows);
+  const o = { pEval: 0, mode: "sample" as const, masks: 1, rescale: true, batch: 1000 };
+  const r = interleaved(
+    () => native.createNetwork(spec, initParams(spec, 2), DEFAULT_OPTIMIZER, 1),
+    (net, path) => void (path === "dense" ? net.evaluate(copy, o) : net.evaluate(data.train, { ...o, rows })),
+  );
+  console.log(fmt("validation 128/2: copy+dense vs in place+sparse", r, 10000, "images/s"));
 }
 {
   const spec = { width: 128, depth: 2 };
