@@ -501,7 +501,10 @@ class Net {
         layer0SparseForward(B, w0t, ldT);
       } else {
         if (rows) {
-          for (int b = 0; b < B; b++) std::memcpy(xNat_.get() + static_cast<size_t>(b) * IN, d.x + static_cast<int64_t>(rows[b]) * IN, IN * sizeof(float));
+          for (int b = 0; b < B; b++) {
+            if (b + ROW_AHEAD < B) prefetchRow(d.x + static_cast<int64_t>(rows[b + ROW_AHEAD]) * IN);
+            std::memcpy(xNat_.get() + static_cast<size_t>(b) * IN, d.x + static_cast<int64_t>(rows[b]) * IN, IN * sizeof(float));
+          }
           x0 = xNat_.get();
         }
         if (share) {
@@ -619,6 +622,12 @@ class Net {
       for (size_t c = 0; c < static_cast<size_t>(IN); c++) t[c * ld + o] = L.W.get()[o * L.ld + c];
   }
 
+  /** Rows are scattered over the data set: a later row's cache lines are fetched while this one is read. */
+  static constexpr int ROW_AHEAD = 2;
+  static void prefetchRow(const float* x) {
+    for (int k = 0; k < IN; k += 16) __builtin_prefetch(x + k);
+  }
+
   /** The nonzero pixels of one image, ascending: idx[0..n), val[0..n); returns n. May write up to
    *  16 entries past n (NZ_LD leaves room). */
   static int nonzeros(const float* x, int32_t* idx, float* val) {
@@ -658,12 +667,8 @@ class Net {
 
   /** Fills nzIdx_/nzVal_/nzCount_ for B samples: sample b is row rows[b] (or r0 + b without rows). */
   void nonzeroPixels(const DataView& d, const int32_t* rows, int64_t r0, int B) {
-    constexpr int AHEAD = 2;  // rows are scattered over the data set: fetch a later row's lines while scanning this one
     for (int b = 0; b < B; b++) {
-      if (b + AHEAD < B) {
-        const float* next = d.x + (rows ? rows[b + AHEAD] : r0 + b + AHEAD) * IN;
-        for (int k = 0; k < IN; k += 16) __builtin_prefetch(next + k);
-      }
+      if (b + ROW_AHEAD < B) prefetchRow(d.x + (rows ? rows[b + ROW_AHEAD] : r0 + b + ROW_AHEAD) * IN);
       const int64_t r = rows ? rows[b] : r0 + b;
       nzIdxOf_[b] = nzIdx_.get() + static_cast<size_t>(b) * NZ_LD;
       nzValOf_[b] = nzVal_.get() + static_cast<size_t>(b) * NZ_LD;
