@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseConfig } from "../src/sweep/config.js";
 import { estimateSweep, expectedSteps, predictJobSeconds, RANGE_MARGIN, type ProbeResult } from "../src/sweep/estimate.js";
-import { planJobs } from "../src/sweep/plan.js";
+import { jobValidations, planJobs } from "../src/sweep/plan.js";
 
 /**
  * The dry-run estimate's arithmetic, on made-up probe measurements (the measured accuracy is
@@ -14,7 +14,7 @@ const PLAN = planJobs(CONFIG);
 
 function probeOf(width: number, step: number, evaluation: number): ProbeResult {
   const params = 784 * width + width + width * 10 + 10;
-  return { width, depth: 1, batch: 10, params, stepSeconds: [step * 0.5, step, step * 2], evalSeconds: [evaluation, evaluation, evaluation], overheadSeconds: 0.01 };
+  return { width, depth: 1, batch: 10, params, stepSeconds: [step * 0.5, step, step * 2], evalSeconds: [evaluation, evaluation, evaluation], validationSeconds: [evaluation / 3e4, evaluation / 2e4, evaluation / 1e4], overheadSeconds: 0.01 };
 }
 
 const PROBES = [probeOf(16, 0.001, 0.2), probeOf(64, 0.004, 0.8)];
@@ -45,4 +45,15 @@ test("jobs are scheduled largest first on K workers, start-up added; the range s
   assert.ok(two.lowSeconds < two.wallSeconds && two.wallSeconds < two.highSeconds);
   const slow = estimateSweep(PLAN, PROBES.map((p) => ({ ...p, stepSeconds: [p.stepSeconds[2]] })), 2, 0);
   assert.ok(Math.abs(two.highSeconds - slow.wallSeconds * (1 + RANGE_MARGIN)) < 1e-9);
+});
+
+test("early stopping adds its expected validations × the split × the time per validation image", () => {
+  const es = planJobs(parseConfig({ ...CONFIG, policy: "early-stop", patience: 3, valEvery: 20, maxSteps: 400, validation: 5000 }));
+  for (const p of es) {
+    const probe = PROBES.find((q) => q.width === p.job.width)!;
+    const validations = jobValidations(p.job);
+    assert.ok(validations > 0);
+    const want = expectedSteps(p.job) * probe.stepSeconds[1] + validations * 5000 * probe.validationSeconds[1] + probe.evalSeconds[1] + 0.01;
+    assert.ok(Math.abs(predictJobSeconds(p, PROBES) - want) < 1e-12, `${predictJobSeconds(p, PROBES)} vs ${want}`);
+  }
 });

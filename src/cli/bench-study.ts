@@ -4,12 +4,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { MentiaError } from "../errors.js";
-import { loadMnist, nestedSubset } from "../data/mnist.js";
+import { loadMnist } from "../data/mnist.js";
 import { loadNativeEngine, nativeIsa } from "../engine/native/index.js";
 import { INPUT_SIZE } from "../engine/types.js";
 import { parseConfig } from "../sweep/config.js";
 import { planJobs } from "../sweep/plan.js";
-import { runJob } from "../train/train.js";
+import { jobData, runJob, validationInterval } from "../train/train.js";
 
 /**
  * `mentia bench --study`: the number a user cares about — jobs per second on a fixed small
@@ -19,8 +19,10 @@ import { runJob } from "../train/train.js";
  *
  * The study: width 128, depth 2, p_train ∈ {0, 0.5}, N ∈ {250, 500, 1000, 2000}, seeds 0–3
  * (32 jobs; --quick: seed 0, 8 jobs), the default protocol (configs/default.yaml: Adam, batch
- * 64, max(20 epochs, 1,000 steps), 11 p_eval, 2 draws of a fresh mask per sample). PyTorch
- * trains each job for exactly the number of steps mentia took.
+ * 64, early stopping on 10,000 validation images every half epoch with patience 10, 11 p_eval,
+ * 2 draws of a fresh mask per sample). PyTorch implements the same early stopping on the same
+ * training and validation images (bench/pytorch_study.py); each side stops where its own
+ * validation loss says, so both report their steps and validations.
  */
 /** The environment of the tuned PyTorch run (see bench.ts). */
 export function tunedPytorchEnv(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -45,13 +47,14 @@ export const STUDY_CONFIG = {
   pEval: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95],
   sizes: [250, 500, 1000, 2000],
   seeds: [0, 1, 2, 3],
-  // Fixed work on both sides: a fixed-length policy (mentia 0.1's rule) and one shared data
-  // draw, so PyTorch trains exactly the same steps on the same images. The default early
-  // stopping adds validation passes that bench/pytorch_study.py does not implement.
-  policy: "epochs-min-steps",
+  // The default protocol; one shared data draw, so that every job's training subset is nested
+  // in one set of images and every job validates on the same split (both passed to PyTorch).
+  policy: "early-stop",
+  patience: 10,
+  valEvery: "half-epoch",
+  maxSteps: 30000,
+  validation: 10000,
   dataDraw: "shared",
-  epochs: 20,
-  steps: 1000,
   batch: 64,
   optimizer: "adam",
   lr: 0.001,
@@ -69,6 +72,9 @@ export interface StudyBenchSide {
   jobsPerSecond: number;
   trainSeconds: number;
   evalSeconds: number;
+  /** Optimisation steps and validation passes, summed over the jobs. */
+  steps: number;
+  validations: number;
 }
 
 export interface StudyBenchReport {
@@ -90,20 +96,20 @@ export async function runStudyBench(o: { quick: boolean; json: boolean; log: (s:
   o.log(`mentia bench --study: ${planned.length} jobs (width 128, depth 2, N 250–2000, 11 p_eval × 2 draws) on real MNIST, one core each`);
 
   o.log(`running them with mentia (native, ${nativeIsa()}) ...`);
-  const steps: number[] = [];
-  let trainSeconds = 0, evalSeconds = 0;
+  let trainSeconds = 0, evalSeconds = 0, steps = 0, validations = 0;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   for (const { job } of planned) {
     const r = runJob(job, data, native);
-    steps.push(r.steps);
+    steps += r.training.steps;
+    validations += r.training.validations;
     trainSeconds += r.trainSeconds;
     evalSeconds += r.evalSeconds;
   }
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  const mentia: StudyBenchSide = { jobs: planned.length, seconds, cpuSeconds, jobsPerSecond: planned.length / seconds, trainSeconds, evalSeconds };
+  const mentia: StudyBenchSide = { jobs: planned.length, seconds, cpuSeconds, jobsPerSecond: planned.length / seconds, trainSeconds, evalSeconds, steps, validations };
   o.log(`  ${seconds.toFixed(1)} s (training ${trainSeconds.toFixed(1)} s, evaluation ${evalSeconds.toFixed(1)} s)`);
 
   let pytorch: StudyBenchReport["pytorch"] = null;
@@ -113,27 +119,32 @@ export async function runStudyBench(o: { quick: boolean; json: boolean; log: (s:
     o.log("running them with PyTorch (bench/pytorch_study.py, tuned) ...");
     const dir = mkdtempSync(path.join(tmpdir(), "mentia-study-"));
     try {
-      const maxN = Math.max(...planned.map((p) => p.job.n));
-      const rows = nestedSubset(maxN, config.subsetSeed);
-      const x = new Float32Array(maxN * INPUT_SIZE), y = new Uint8Array(maxN);
-      rows.forEach((r, i) => {
-        x.set(data.train.x.subarray(r * INPUT_SIZE, (r + 1) * INPUT_SIZE), i * INPUT_SIZE);
-        y[i] = data.train.y[r];
-      });
+      const largest = planned.reduce((a, b) => (b.job.n > a.job.n ? b : a)).job;
+      const split = jobData(largest);  // shared draw: every job's subset is a prefix of this one
+      const rowsOf = (rows: Int32Array, name: string): void => {
+        const x = new Float32Array(rows.length * INPUT_SIZE), y = new Uint8Array(rows.length);
+        rows.forEach((r, i) => {
+          x.set(data.train.x.subarray(r * INPUT_SIZE, (r + 1) * INPUT_SIZE), i * INPUT_SIZE);
+          y[i] = data.train.y[r];
+        });
+        writeFileSync(path.join(dir, `${name}_x.f32`), bytes(x));
+        writeFileSync(path.join(dir, `${name}_y.u8`), bytes(y));
+      };
       const bytes = (a: Float32Array | Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-      writeFileSync(path.join(dir, "train_x.f32"), bytes(x));
-      writeFileSync(path.join(dir, "train_y.u8"), bytes(y));
+      rowsOf(split.train, "train");
+      rowsOf(split.validation, "val");
       writeFileSync(path.join(dir, "test_x.f32"), bytes(data.test.x.subarray(0, data.test.n * INPUT_SIZE)));
       writeFileSync(path.join(dir, "test_y.u8"), bytes(data.test.y.subarray(0, data.test.n)));
-      const jobs = planned.map(({ job }, i) => ({ width: job.width, depth: job.depth, pTrain: job.pTrain, n: job.n, seed: job.seed, steps: steps[i], batch: job.batch, lr: job.lr, pEvals: job.pEvals, masks: job.masks }));
+      const jobs = planned.map(({ job }) => ({ width: job.width, depth: job.depth, pTrain: job.pTrain, n: job.n, seed: job.seed, batch: job.batch, lr: job.lr, pEvals: job.pEvals, masks: job.masks, valEvery: validationInterval(job), patience: job.patience, maxSteps: job.maxSteps }));
       writeFileSync(path.join(dir, "jobs.json"), JSON.stringify(jobs));
       const script = fileURLToPath(new URL("../../../bench/pytorch_study.py", import.meta.url));
       const env = tunedPytorchEnv({ ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" });
       const r = spawnSync("/usr/bin/python3", [script, dir], { encoding: "utf8", env, maxBuffer: 16 << 20 });
       if (r.status !== 0) o.log(`PyTorch failed: ${(r.stderr || "").trim().split("\n").pop() ?? ""}`);
       else {
-        const out = JSON.parse(r.stdout) as { torch: string; jobs: number; seconds: number; cpuSeconds: number; trainSeconds: number; evalSeconds: number };
-        pytorch = { torch: out.torch, jobs: out.jobs, seconds: out.seconds, cpuSeconds: out.cpuSeconds, jobsPerSecond: out.jobs / out.seconds, trainSeconds: out.trainSeconds, evalSeconds: out.evalSeconds };
+        const out = JSON.parse(r.stdout) as { torch: string; jobs: number; seconds: number; cpuSeconds: number; trainSeconds: number; evalSeconds: number; steps: number[]; validations: number[] };
+        const sum = (a: number[]) => a.reduce((s, v) => s + v, 0);
+        pytorch = { torch: out.torch, jobs: out.jobs, seconds: out.seconds, cpuSeconds: out.cpuSeconds, jobsPerSecond: out.jobs / out.seconds, trainSeconds: out.trainSeconds, evalSeconds: out.evalSeconds, steps: sum(out.steps), validations: sum(out.validations) };
         o.log(`  ${out.seconds.toFixed(1)} s (training ${out.trainSeconds.toFixed(1)} s, evaluation ${out.evalSeconds.toFixed(1)} s), PyTorch ${out.torch}`);
       }
     } finally {
@@ -146,7 +157,7 @@ export async function runStudyBench(o: { quick: boolean; json: boolean; log: (s:
     return 0;
   }
   const line = (name: string, s: StudyBenchSide) =>
-    `  ${name.padEnd(22)} ${s.jobsPerSecond.toFixed(3)} jobs/s   (${s.jobs} jobs in ${s.seconds.toFixed(1)} s, ${s.cpuSeconds.toFixed(1)} CPU s: training ${s.trainSeconds.toFixed(1)} s, evaluation ${s.evalSeconds.toFixed(1)} s)`;
+    `  ${name.padEnd(22)} ${s.jobsPerSecond.toFixed(3)} jobs/s   (${s.jobs} jobs in ${s.seconds.toFixed(1)} s, ${s.cpuSeconds.toFixed(1)} CPU s: training incl. validation ${s.trainSeconds.toFixed(1)} s, evaluation ${s.evalSeconds.toFixed(1)} s; ${s.steps} steps, ${s.validations} validations)`;
   console.log("");
   console.log(line(`mentia (${nativeIsa()})`, mentia));
   if (pytorch) console.log(line(`PyTorch ${pytorch.torch} tuned`, pytorch));

@@ -1,39 +1,13 @@
-import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { MentiaError } from "../errors.js";
-import { initParams } from "../engine/init.js";
-import { loadNativeEngine, nativeFmaPeak, nativeGemmGflops, nativeIsa, nativeIsas, nativeLoadError } from "../engine/native/index.js";
-import { referenceEngine } from "../engine/reference.js";
-import { Rng } from "../engine/rng.js";
-import { getEngine } from "../engine/select.js";
-import { DEFAULT_OPTIMIZER, INPUT_SIZE, paramCount, type Dataset, type Engine } from "../engine/types.js";
 import { parseCommandLine, type FlagSpec } from "./args.js";
+import { EVAL_ROWS, measureEngines, QUANTILE, STANDARD_CONFIGS, trainFlopsDone, WINDOW_S, type BenchEngine } from "./bench-engines.js";
+import { runStudyBench } from "./bench-study.js";
 import type { Command } from "./main.js";
-import { pytorchUnavailable, runStudyBench, tunedPytorchEnv } from "./bench-study.js";
 
 /**
- * `mentia bench`: training and evaluation throughput of the native and reference engines and
- * (when /usr/bin/python3 can import torch) PyTorch, one core each, on the configurations of
- * the engine issue. Protocol (identical for every engine, see bench/README.md):
- *   training   Adam (lr 1e-3), dropout 0.3, mini-batches gathered by index from an
- *              8192-row dataset; timed in windows of ~10 ms after warm-up (steady state);
- *   evaluation dropout active (p_eval 0.3, one fresh mask per sample), batch 1000, loss and
- *              argmax of every sample; one window = one pass over 1000 test rows.
- * The rate reported is the 0.9 quantile of the per-window rates, for every engine alike:
- * other processes on this shared machine can only slow a window down, so a high quantile
- * estimates the speed of an unshared core; the median is printed too. Data are uniform random
- * pixels and labels: no engine's speed depends on the values.
- * PyTorch runs twice: "as installed" (the environment as it is) and "tuned" (its best on this
- * machine: OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset so OpenBLAS picks the kernels of the
- * actual CPU, glibc malloc told never to return PyTorch's per-step buffers to the system —
- * MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ = 4 GiB, what PyTorch's CPU tuning guide
- * achieves with jemalloc/tcmalloc). Ratios are against the tuned run.
- * GFLOP/s use the usual convention: training 6·params per sample, evaluation 2·params;
- * %peak divides by the CPU's measured FMA peak on one core (a loop of independent FMAs at
- * 256 and 512 bits, the physical limit).
- * --study: a fixed small study run end to end by mentia and by a PyTorch script (bench/study.ts).
+ * `mentia bench`: parses the flags, runs measureEngines (src/cli/bench-engines.ts: the method
+ * and its protocol) or the study benchmark (--study: src/cli/bench-study.ts), prints the table.
  */
-
 const FLAGS: Record<string, FlagSpec> = {
   json: { kind: "boolean", help: "print exactly one JSON object on stdout" },
   quick: { kind: "boolean", help: "about 1 s per configuration instead of about 5 s" },
@@ -52,154 +26,6 @@ const DESCRIPTION = [
   "FMA peak measured in the same run and the ratios native/PyTorch. --study: jobs/s of a fixed",
   "32-job study run by mentia and by PyTorch. See bench/README.md.",
 ].join("\n");
-
-export const STANDARD_CONFIGS: ReadonlyArray<readonly [number, number, number]> = [
-  [128, 2, 64],
-  [512, 2, 64],
-  [512, 2, 256],
-  [1024, 3, 256],
-];
-
-const QUANTILE = 0.9;
-const TRAIN_ROWS = 8192;
-const EVAL_ROWS = 1000;
-const WINDOW_S = 0.01;
-
-export type BenchEngine = "native" | "reference" | "pytorch" | "pytorch-as-installed";
-
-export interface BenchResult {
-  width: number;
-  depth: number;
-  batch: number;
-  engine: BenchEngine;
-  trainSps: number;
-  evalSps: number;
-  trainGflops: number;
-  evalGflops: number;
-}
-
-export interface BenchReport {
-  activeEngine: "native" | "reference";
-  nativeIsa: string | null;
-  /** Measured FMA peak of one core at 256 and 512 bits (0 where the CPU or build lacks it). */
-  fmaPeakGflops: { bits256: number; bits512: number };
-  /** The denominator of every %peak: the larger FMA peak. */
-  peakGflops: number;
-  sgemmGflops: { native: number; pytorch: number; pytorchAsInstalled: number };
-  results: BenchResult[];
-}
-
-interface Rates {
-  rate: number;
-  median: number;
-}
-
-interface PytorchOut {
-  torch: string;
-  blas: string;
-  sgemmGflops: number;
-  results: Array<{ width: number; depth: number; batch: number; trainSps: number; trainSpsMedian: number; evalSps: number; evalSpsMedian: number }>;
-}
-
-function quantile(values: number[], q: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(q * (s.length - 1))];
-}
-
-/** Runs `run` (returns samples done) window after window for `seconds`; rates in samples/s. */
-/** Seconds of the clock windows are timed with: wall, or (--cpu-time) this process's CPU time. */
-let clock = (): number => performance.now() / 1000;
-const cpuClock = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
-
-function windows(run: () => number, seconds: number, minWindows = 5): Rates {
-  run(); // warm-up
-  const rates: number[] = [];
-  const end = performance.now() + seconds * 1000;
-  while (performance.now() < end || rates.length < minWindows) {
-    const t0 = clock();
-    const samples = run();
-    rates.push(samples / Math.max(clock() - t0, 1e-6));
-  }
-  return { rate: quantile(rates, QUANTILE), median: quantile(rates, 0.5) };
-}
-
-function randomDataset(n: number, seed: number): Dataset {
-  const rng = new Rng(seed, 7);
-  const x = new Float32Array(n * INPUT_SIZE);
-  for (let i = 0; i < x.length; i++) x[i] = rng.nextFloat();
-  const y = new Uint8Array(n);
-  for (let i = 0; i < n; i++) y[i] = rng.nextInt(10);
-  return { x, y, n };
-}
-
-interface EngineTiming {
-  train: Rates;
-  evaluate: Rates;
-}
-
-/** Steady-state training and evaluation rates of one engine on one configuration. */
-function timeEngine(engine: Engine, width: number, depth: number, batch: number, seconds: number, data: Dataset, evalData: Dataset, slow: boolean): EngineTiming {
-  const spec = { width, depth };
-  const net = engine.createNetwork(spec, initParams(spec, 1), DEFAULT_OPTIMIZER, 1);
-  try {
-    const order = new Int32Array(data.n);
-    for (let i = 0; i < data.n; i++) order[i] = i;
-    new Rng(2, 1).shuffle(order);
-    let step = 0;
-    const trainSteps = (k: number): number => {
-      const r = net.trainEpoch(data, { order: order.subarray(((step * batch) % (data.n - batch * k)) | 0), batch, pTrain: 0.3, firstStep: step, maxSteps: k });
-      step += k;
-      return r.samples;
-    };
-    let train: Rates;
-    let evaluate: Rates;
-    if (slow) {
-      // The reference engine: a warm-up step and a few timed single steps; evaluation on a
-      // slice of the test rows (one window each).
-      train = windows(() => trainSteps(1), 0, 2);
-      const small = { x: evalData.x.subarray(0, 100 * INPUT_SIZE), y: evalData.y.subarray(0, 100), n: 100 };
-      evaluate = windows(() => (net.evaluate(small, { pEval: 0.3, mode: "sample", masks: 1, rescale: true, batch: 1000 }), small.n), 0, 2);
-    } else {
-      trainSteps(5);
-      const t0 = clock();
-      trainSteps(5);
-      const perStep = Math.max(clock() - t0, 1e-6) / 5;
-      const k = Math.max(1, Math.min(Math.floor(data.n / batch) - 1, Math.round(WINDOW_S / perStep)));
-      train = windows(() => trainSteps(k), seconds);
-      evaluate = windows(() => (net.evaluate(evalData, { pEval: 0.3, mode: "sample", masks: 1, rescale: true, batch: 1000 }), evalData.n), seconds);
-    }
-    return { train, evaluate };
-  } finally {
-    net.dispose();
-  }
-}
-
-function runPytorch(configs: ReadonlyArray<readonly [number, number, number]>, seconds: number, tuned: boolean, cpuTime: boolean): { out: PytorchOut | null; why: string } {
-  const why = pytorchUnavailable();
-  if (why) return { out: null, why };
-  const script = fileURLToPath(new URL("../../../bench/pytorch_ref.py", import.meta.url));
-  const args = JSON.stringify({ configs, seconds, quantile: QUANTILE, windowSeconds: WINDOW_S, nTrain: TRAIN_ROWS, nEval: EVAL_ROWS, clock: cpuTime ? "cpu" : "wall" });
-  const threads = { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
-  const env = tuned ? tunedPytorchEnv({ ...process.env, ...threads }) : { ...process.env, ...threads };
-  const r = spawnSync("/usr/bin/python3", [script, args], { encoding: "utf8", env, maxBuffer: 16 << 20 });
-  if (r.status !== 0) return { out: null, why: `PyTorch script failed: ${(r.stderr || "").trim().split("\n").pop() ?? ""}` };
-  try {
-    return { out: JSON.parse(r.stdout) as PytorchOut, why: "" };
-  } catch {
-    return { out: null, why: "PyTorch script printed no JSON" };
-  }
-}
-
-/** Flops one training sample really needs: forward and weight gradients of every layer, input
- *  gradients of all but the first (the images need none). */
-export function trainFlopsDone(width: number, depth: number): number {
-  const P = paramCount({ width, depth });
-  const first = depth > 0 ? INPUT_SIZE * width + width : P;
-  return 4 * P + 2 * (P - first);
-}
 
 function parseConfigs(text: string | undefined): Array<readonly [number, number, number]> {
   if (text === undefined) return [...STANDARD_CONFIGS];
@@ -222,98 +48,40 @@ export const command: Command = {
     const json = f.json === true;
     const quick = f.quick === true;
     const configs = parseConfigs(f.configs as string | undefined);
-    const seconds = quick ? 0.4 : 2;
     const log = (s: string): void => {
       if (!json) console.log(s);
       else process.stderr.write(`${s}\n`);
     };
 
     if (f.study === true) return runStudyBench({ quick, json, log });
-    const cpuTime = f["cpu-time"] === true;
-    if (cpuTime) clock = cpuClock;
+    const o = { configs, quick, pytorch: f.pytorch !== false, reference: f.reference !== false, cpuTime: f["cpu-time"] === true, log };
+    const report = measureEngines(o);
+    const { results, peakGflops: peak } = report;
+    const native = report.nativeIsa !== null;
 
-    const active = getEngine().name;
-    const native = loadNativeEngine();
-    log(`mentia bench — active engine: ${active}${native ? ` (native: ${nativeIsa()})` : ` (native unavailable: ${nativeLoadError()})`}; one core per engine`);
-
-    const data = randomDataset(TRAIN_ROWS, 1);
-    const evalData = randomDataset(EVAL_ROWS, 2);
-    // the physical limit: independent FMAs at 256 and 512 bits (short loops: robust to sharing)
-    const isas = nativeIsas();
-    const fma256 = isas.includes("avx2") ? nativeFmaPeak(1, "avx2") : 0;
-    const fma512 = isas.includes("avx512") ? nativeFmaPeak(1, "avx512") : 0;
-    const peak = Math.max(fma256, fma512, native && !fma256 && !fma512 ? nativeFmaPeak(1) : 0);
-    const nativeSgemm = native ? nativeGemmGflops(1024, 1024, 1024, quick ? 1 : 2) : 0;
-    log(`FMA peak of one core: ${fma256 ? `${fmt(fma256, 1)} GFLOP/s at 256 bits` : "256 bits n/a"}, ${fma512 ? `${fmt(fma512, 1)} GFLOP/s at 512 bits` : "512 bits n/a"} → %peak of ${fmt(peak, 1)}`);
-
-    let torch: PytorchOut | null = null;
-    let torchAsIs: PytorchOut | null = null;
-    if (f.pytorch !== false) {
-      log("running PyTorch as installed, then tuned (bench/pytorch_ref.py) ...");
-      const a = runPytorch(configs, seconds, false, cpuTime);
-      torchAsIs = a.out;
-      const r = runPytorch(configs, seconds, true, cpuTime);
-      torch = r.out;
-      if (!torch) log(`PyTorch skipped: ${r.why}`);
-      else log(`PyTorch ${torch.torch}, 1 thread, BLAS: ${torch.blas}`);
-    }
-    log(`single-core sgemm 1024³: native ${native ? fmt(nativeSgemm, 1) : "n/a"} GFLOP/s, PyTorch tuned ${torch ? fmt(torch.sgemmGflops, 1) : "n/a"}, as installed ${torchAsIs ? fmt(torchAsIs.sgemmGflops, 1) : "n/a"}`);
-
-    const results: BenchResult[] = [];
-    const medians = new Map<BenchResult, { train: number; evaluate: number }>();
-    const add = (width: number, depth: number, batch: number, engine: BenchEngine, t: EngineTiming): void => {
-      const P = paramCount({ width, depth });
-      const r: BenchResult = {
-        width,
-        depth,
-        batch,
-        engine,
-        trainSps: t.train.rate,
-        evalSps: t.evaluate.rate,
-        trainGflops: (t.train.rate * 6 * P) / 1e9,
-        evalGflops: (t.evaluate.rate * 2 * P) / 1e9,
-      };
-      results.push(r);
-      medians.set(r, { train: t.train.median, evaluate: t.evaluate.median });
-    };
-    const fromTorch = (out: PytorchOut | null, width: number, depth: number, batch: number, engine: BenchEngine): void => {
-      const tr = out?.results.find((r) => r.width === width && r.depth === depth && r.batch === batch);
-      if (tr) add(width, depth, batch, engine, { train: { rate: tr.trainSps, median: tr.trainSpsMedian }, evaluate: { rate: tr.evalSps, median: tr.evalSpsMedian } });
-    };
-    for (const [width, depth, batch] of configs) {
-      if (native) add(width, depth, batch, "native", timeEngine(native, width, depth, batch, seconds, data, evalData, false));
-      fromTorch(torch, width, depth, batch, "pytorch");
-      fromTorch(torchAsIs, width, depth, batch, "pytorch-as-installed");
-      // The reference engine runs about 1 GFLOP/s: one training step of the largest
-      // configuration takes seconds, so --quick leaves out what would take over ~2 s.
-      const refStepSeconds = (6 * paramCount({ width, depth }) * batch) / 0.5e9;
-      if (f.reference !== false && !(quick && refStepSeconds > 2)) add(width, depth, batch, "reference", timeEngine(referenceEngine, width, depth, batch, seconds, data, evalData, true));
-      log(`  ${width},${depth},${batch} done`);
-    }
-
-    const report: BenchReport = {
-      activeEngine: active,
-      nativeIsa: native ? nativeIsa() : null,
-      fmaPeakGflops: { bits256: fma256, bits512: fma512 },
-      peakGflops: peak,
-      sgemmGflops: { native: nativeSgemm, pytorch: torch?.sgemmGflops ?? 0, pytorchAsInstalled: torchAsIs?.sgemmGflops ?? 0 },
-      results,
-    };
     if (json) {
       console.log(JSON.stringify(report));
       return 0;
     }
     const pct = (g: number): string => (peak > 0 ? `${fmt((100 * g) / peak)}%` : "");
-    const rows: string[][] = [["config w,d,b", "engine", "train sps", "(median)", "GFLOP/s", "%peak", "hw%", "eval sps", "(median)", "GFLOP/s", "%peak"]];
+    const rows: string[][] = [["config w,d,b", "engine", "train sps", "(median)", "GFLOP/s", "%peak", "hw%", "eval sps", "(median)", "GFLOP/s", "%peak", "valid. sps", "(median)"]];
     for (const r of results) {
-      const m = medians.get(r) ?? { train: NaN, evaluate: NaN };
       const hw = (r.trainSps * trainFlopsDone(r.width, r.depth)) / 1e9;
-      rows.push([`${r.width},${r.depth},${r.batch}`, r.engine, fmt(r.trainSps), fmt(m.train), fmt(r.trainGflops, 1), pct(r.trainGflops), pct(hw), fmt(r.evalSps), fmt(m.evaluate), fmt(r.evalGflops, 1), pct(r.evalGflops)]);
+      const val = r.valSps > 0 ? [fmt(r.valSps), fmt(r.valSpsMedian)] : ["n/a", ""];
+      rows.push([`${r.width},${r.depth},${r.batch}`, r.engine, fmt(r.trainSps), fmt(r.trainSpsMedian), fmt(r.trainGflops, 1), pct(r.trainGflops), pct(hw), fmt(r.evalSps), fmt(r.evalSpsMedian), fmt(r.evalGflops, 1), pct(r.evalGflops), ...val]);
     }
     const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
     console.log("");
     for (const row of rows) console.log(row.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  "));
-    if (native && torch) {
+    if (native) {
+      console.log("\nnative (sparse layer 0 where the data are sparse) / native-dense:");
+      for (const [width, depth, batch] of configs) {
+        const find = (e: BenchEngine) => results.find((r) => r.engine === e && r.width === width && r.depth === depth && r.batch === batch);
+        const n = find("native"), d = find("native-dense");
+        if (n && d) console.log(`  ${`${width},${depth},${batch}`.padEnd(12)} train ${fmt(n.trainSps / d.trainSps, 2)}×   validation ${fmt(n.valSps / d.valSps, 2)}×   eval ${fmt(n.evalSps / d.evalSps, 2)}×`);
+      }
+    }
+    if (native && results.some((r) => r.engine === "pytorch")) {
       console.log("\nnative / PyTorch tuned (as installed):");
       for (const [width, depth, batch] of configs) {
         const find = (e: BenchEngine) => results.find((r) => r.engine === e && r.width === width && r.depth === depth && r.batch === batch);
@@ -323,7 +91,7 @@ export const command: Command = {
           console.log(`  ${`${width},${depth},${batch}`.padEnd(12)} train ${fmt(n.trainSps / t.trainSps, 2)}×${also(a ? n.trainSps / a.trainSps : 0)}   eval ${fmt(n.evalSps / t.evalSps, 2)}×${also(a ? n.evalSps / a.evalSps : 0)}`);
       }
     }
-    console.log(`\nrates: ${QUANTILE} quantile of per-window rates (windows ~${WINDOW_S * 1000} ms training, ${EVAL_ROWS} rows evaluation), timed in ${cpuTime ? "CPU seconds of the measuring process (--cpu-time)" : "wall seconds"}`);
+    console.log(`\nrates: ${QUANTILE} quantile of per-window rates (windows ~${WINDOW_S * 1000} ms training, ${EVAL_ROWS} rows evaluation), timed in ${o.cpuTime ? "CPU seconds of the measuring process (--cpu-time)" : "wall seconds"}`);
     console.log("GFLOP/s: 6·params (train), 2·params (eval) per sample; %peak: of the FMA peak above;");
     console.log("hw%: training flops actually needed (no input gradient for the first layer: 4·params + 2·hidden-layer params) / peak");
     return 0;

@@ -7,6 +7,7 @@
  * Shapes: B batch, C in-features, OC out-features. Per linear layer l:
  *   inp (B,C), weight (OC,C) row-major, bias (OC), out (B,OC).
  */
+import { MentiaError } from "../errors.js";
 import { evaluatePruned, isPruningMode } from "./prune.js";
 import { STREAM_EVAL_MASK, STREAM_EVAL_SAMPLE, STREAM_TRAIN_DROPOUT, streamKey, uniform, type StreamKey } from "./rng.js";
 import { mean, stderrOfMean } from "./summary.js";
@@ -289,16 +290,17 @@ class ReferenceNetwork implements Network {
     const K = pEval === 0 ? 1 : opts.masks;
     const batch = opts.batch ?? 1000;
     const width = this.spec.width;
-    const rows = new Int32Array(data.n);
-    for (let i = 0; i < data.n; i++) rows[i] = i;
-    const sampleLosses = new Float64Array(data.n); // per-sample, for K = 1 error bars
-    const sampleCorrect = new Uint8Array(data.n);
+    const rows = opts.rows ?? Int32Array.from({ length: data.n }, (_, i) => i);
+    const n = rows.length;
+    for (const r of rows) if (!(r >= 0 && r < data.n)) throw new MentiaError(`row index ${r} is out of range [0, ${data.n})`);
+    const sampleLosses = new Float64Array(n); // per-sample, for K = 1 error bars
+    const sampleCorrect = new Uint8Array(n);
     const maskLosses: number[] = [];
     const maskAccuracies: number[] = [];
     for (let k = 0; k < K; k++) {
       let lossSum = 0, correctSum = 0;
-      for (let start = 0; start < data.n; start += batch) {
-        const B = Math.min(batch, data.n - start);
+      for (let start = 0; start < n; start += batch) {
+        const B = Math.min(batch, n - start);
         this.ensureCapacity(B);
         this.gatherInput(data, rows, start, B);
         const logits = this.forward(B, (l, scale) => {
@@ -320,8 +322,8 @@ class ReferenceNetwork implements Network {
           sampleCorrect[start + b] = this.correct[b];
         }
       }
-      maskLosses.push(lossSum / data.n);
-      maskAccuracies.push(correctSum / data.n);
+      maskLosses.push(lossSum / n);
+      maskAccuracies.push(correctSum / n);
     }
     return summariseEval(maskLosses, maskAccuracies, opts.masks, pEval > 0, sampleLosses, sampleCorrect);
   }

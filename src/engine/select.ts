@@ -1,4 +1,5 @@
 import { MentiaError } from "../errors.js";
+import { forcedLayer0Path } from "./layer0.js";
 import { loadNativeEngine, nativeIsa, nativeLoadError } from "./native/index.js";
 import { referenceEngine } from "./reference.js";
 import type { Engine, EngineName } from "./types.js";
@@ -11,6 +12,7 @@ let warned = false;
 
 export function getEngine(name?: EngineName): Engine {
   const wanted = name ?? parseEnv();
+  forcedLayer0Path(); // a bad MENTIA_LAYER0 is refused here, before any work
   if (wanted === "reference") return referenceEngine;
   const native = loadNativeEngine();
   if (native) return native;

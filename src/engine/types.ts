@@ -91,11 +91,15 @@ export interface EvalOptions {
   /** Mini-batch size used internally; does not change the result. */
   batch?: number;
   /**
-   * An engine may compute layer 0 from each sample's nonzero pixels (the same sums without
-   * their zero terms, so equal up to rounding): the native engine does, for the pruning
-   * modes, whose first-layer weights change per evaluation. The reference engine ignores it.
+   * Layer 0 from each sample's nonzero pixels even where the engine would use its dense path
+   * (the same numbers; the native engine's choice for the pruning modes, whose first-layer
+   * weights change per evaluation). The reference engine ignores it.
    */
   sparseInput?: boolean;
+  /** Evaluate only these rows of the data, in this order (no copy of the images); default all.
+   *  The native engine keeps their nonzero pixels between calls with the very same `rows` and
+   *  `data.x` arrays (early stopping's validations): do not change their contents in between. */
+  rows?: Int32Array;
 }
 
 export interface EvalResult {

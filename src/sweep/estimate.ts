@@ -1,21 +1,26 @@
 import { Worker } from "node:worker_threads";
-import type { MnistData } from "../data/mnist.js";
-import { paramCount, type Engine, type EngineName } from "../engine/types.js";
-import { runJob } from "../train/train.js";
-import type { TrainJob } from "../train/job.js";
+import { nestedSubset, type MnistData } from "../data/mnist.js";
+import { initParams } from "../engine/init.js";
+import { DEFAULT_OPTIMIZER, paramCount, type Engine, type EngineName } from "../engine/types.js";
+import { runJob, validationLoss } from "../train/train.js";
+import { evalModesOf, type TrainJob } from "../train/job.js";
 import { evalPasses, jobSteps, jobValidations, TEST_SET_SIZE, trajectoryPasses, type PlannedJob } from "./plan.js";
 
 /**
  * Time estimate for a dry run, calibrated by a short measured run on this machine:
  *
  *   job seconds = expectedSteps(job) × (seconds per step of its network)
+ *               + expected validations(job) × validation split × (seconds per validation image)
  *               + (seconds to evaluate its network at all its p_eval × masks on the test set)
  *               + (per-job overhead: building the network and the subset)
  *
  * For each network of the plan (width, depth, batch; at most MAX_PROBES of them, others
  * interpolated in log(params)) a probe trains a fresh network for ~0.3 s and evaluates it
  * exactly as a job would (every p_eval, every mask, the job's mode) on EVAL_SAMPLES test
- * images, scaled to the full test set; after one warm-up, REPEATS times. The probes run on
+ * images (on a network whose buffers are allocated: the allocation is per-job overhead),
+ * scaled to the full test set, and times a validation pass (early stopping's: no
+ * removal, rows scattered over the training set, read in place) over VALIDATION_PROBE_ROWS
+ * training images, per image; after one warm-up, REPEATS times. The probes run on
  * K threads at once, as the run's K workers will, so they measure the speed of a worker
  * among K (cores shared with each other and with whatever else runs). Jobs are then
  * scheduled largest first on K workers (the pool's order). Startup (loading MNIST, starting
@@ -35,6 +40,8 @@ export interface ProbeResult {
   stepSeconds: number[];
   /** Seconds of one full evaluation (all p_eval × masks on the whole test set), per repeat (ascending). */
   evalSeconds: number[];
+  /** Seconds per image of early stopping's validation pass, per repeat (ascending). */
+  validationSeconds: number[];
   /** Seconds per job outside training and evaluation (network and subset set-up), median. */
   overheadSeconds: number;
 }
@@ -57,6 +64,8 @@ export const MAX_PROBES = 6;
 const REPEATS = 3;
 const EVAL_SAMPLES = 1000;
 const PROBE_TRAIN_SECONDS = 0.3;
+/** Validation rows a probe times (scattered over the training set, as a job's split is). */
+export const VALIDATION_PROBE_ROWS = 2000;
 /** Relative widening of the range beyond the spread of the repeats. */
 export const RANGE_MARGIN = 0.15;
 
@@ -96,14 +105,38 @@ export function probe(job: TrainJob, pTrain: number, data: MnistData, engine: En
   barrier?.();
   const stepSeconds: number[] = [];
   const evalSeconds: number[] = [];
+  const validationSeconds: number[] = [];
   const overhead: number[] = [];
+  const valRows = nestedSubset(VALIDATION_PROBE_ROWS, job.seed + 1);
+  // Validation and evaluation are timed on a network whose buffers are already allocated (a
+  // warm-up call first): the per-job allocation is not scaled up to the full test set but
+  // counted once, in the overhead.
+  const warmEval: number[] = [];
+  const net = engine.createNetwork(job, initParams(job, job.seed), { ...DEFAULT_OPTIMIZER, optimizer: job.optimizer, lr: job.lr }, job.seed);
+  try {
+    const evaluate = (): void => {
+      for (const mode of evalModesOf(job)) net.evaluateAll(test, job.pEvals, { mode, masks: job.masks, rescale: job.rescale, magnitudeRescale: job.magnitudeRescale, magnitudeGlobal: job.magnitudeGlobal, batch: 1000 });
+    };
+    validationLoss(net, data.train, valRows);
+    evaluate();
+    for (let r = 0; r < REPEATS; r++) {
+      let t = performance.now();
+      validationLoss(net, data.train, valRows);
+      validationSeconds.push((performance.now() - t) / 1000 / VALIDATION_PROBE_ROWS);
+      t = performance.now();
+      evaluate();
+      warmEval.push((performance.now() - t) / 1000);
+    }
+  } finally {
+    net.dispose();
+  }
   for (let r = 0; r < REPEATS; r++) {
     const t0 = performance.now();
     const res = runJob(probeJob(job, steps, pTrain), small, engine);
     const wall = (performance.now() - t0) / 1000;
     stepSeconds.push(res.trainSeconds / res.steps);
-    evalSeconds.push((res.evalSeconds * TEST_SET_SIZE) / EVAL_SAMPLES);
-    overhead.push(Math.max(0, wall - res.trainSeconds - res.evalSeconds));
+    evalSeconds.push((warmEval[r] * TEST_SET_SIZE) / EVAL_SAMPLES);
+    overhead.push(Math.max(0, wall - res.trainSeconds - warmEval[r]));
   }
   return {
     width: job.width,
@@ -112,6 +145,7 @@ export function probe(job: TrainJob, pTrain: number, data: MnistData, engine: En
     params: paramCount(job),
     stepSeconds: stepSeconds.sort((a, b) => a - b),
     evalSeconds: evalSeconds.sort((a, b) => a - b),
+    validationSeconds: validationSeconds.sort((a, b) => a - b),
     overheadSeconds: median(overhead),
   };
 }
@@ -167,6 +201,7 @@ export async function measureThroughput(plan: PlannedJob[], data: MnistData, eng
       ...all[0],
       stepSeconds: all.flatMap((p) => p.stepSeconds).sort((a, b) => a - b),
       evalSeconds: all.flatMap((p) => p.evalSeconds).sort((a, b) => a - b),
+      validationSeconds: all.flatMap((p) => p.validationSeconds).sort((a, b) => a - b),
       overheadSeconds: median(all.map((p) => p.overheadSeconds)),
     };
   });
@@ -203,7 +238,7 @@ export function predictJobSeconds(p: PlannedJob, probes: ProbeResult[], which: W
   const evaluation = probeValue(probes, p.job, (q) => pick(q.evalSeconds, which));
   const overhead = probeValue(probes, p.job, (q) => q.overheadSeconds || 1e-6);
   // Early stopping's validations: one pass (no removal) over the validation split each.
-  const validation = (jobValidations(p.job) * evaluation * p.job.validation) / (TEST_SET_SIZE * evalPasses(p.job));
+  const validation = jobValidations(p.job) * p.job.validation * probeValue(probes, p.job, (q) => pick(q.validationSeconds, which));
   const trajectory = (trajectoryPasses(p.job) * evaluation) / evalPasses(p.job);
   return expectedSteps(p.job) * step + evaluation + validation + trajectory + overhead;
 }

@@ -1,5 +1,5 @@
 import { MentiaError } from "../errors.js";
-import { MNIST_TRAIN_SIZE, permutationSeed, selectRows, splitData, type MnistData } from "../data/mnist.js";
+import { MNIST_TRAIN_SIZE, permutationSeed, splitData, type MnistData } from "../data/mnist.js";
 import { initParams } from "../engine/init.js";
 import { Rng } from "../engine/rng.js";
 import { DEFAULT_OPTIMIZER, EVAL_MODES, type EvalMode, type Dataset, type Engine, type EvalResult, type Network } from "../engine/types.js";
@@ -98,9 +98,10 @@ export function jobData(job: TrainJob): { train: Int32Array; validation: Int32Ar
   return splitData(permutationSeed(job.dataDraw, job.subsetSeed, job.seed), job.n, job.validation);
 }
 
-/** Validation cross-entropy without removal: what early stopping watches. */
-export function validationLoss(net: Network, validation: Dataset): number {
-  return net.evaluate(validation, { pEval: 0, mode: "sample", masks: 1, rescale: true, batch: 1000 }).loss;
+/** Validation cross-entropy without removal: what early stopping watches. `rows`: the
+ *  validation rows of `data` (evaluated in place, no copy of the images); default all. */
+export function validationLoss(net: Network, data: Dataset, rows?: Int32Array): number {
+  return net.evaluate(data, { pEval: 0, mode: "sample", masks: 1, rescale: true, batch: 1000, rows }).loss;
 }
 
 /**
@@ -147,7 +148,7 @@ export function trainJob(job: TrainJob, data: MnistData, engine: Engine, onEpoch
 function trainNetwork(net: Network, job: TrainJob, data: MnistData, onEpoch?: (info: EpochInfo) => void): { finalTrainLoss: number; training: TrainingRecord; trajectory?: Trajectory } {
   const rows = jobData(job);
   const earlyStop = job.policy === "early-stop";
-  const validation = earlyStop ? selectRows(data.train, rows.validation) : null;
+  const validation = earlyStop ? rows.validation : null;
   const budget = stepBudget(job);
   const perEpoch = stepsPerEpoch(job);
   const every = earlyStop ? validationInterval(job) : Infinity;
@@ -191,7 +192,7 @@ function trainNetwork(net: Network, job: TrainJob, data: MnistData, onEpoch?: (i
       let atStep: number | null = null;
       if (stopStep < 0 && validation && (step % every === 0 || step === budget)) {
         // Every validation point, and a last validation where the cap cut between two of them.
-        valLoss = atStep = validationLoss(net, validation);
+        valLoss = atStep = validationLoss(net, data.train, validation);
         validations++;
         if (!Number.isFinite(valLoss)) throw new TrainingDivergedError(`validation loss at step ${step} is ${valLoss}`);
         if (valLoss < bestValLoss) {

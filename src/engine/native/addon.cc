@@ -149,7 +149,7 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
                         InstanceMethod("restoreSnapshot", &NativeNet::RestoreSnapshot), InstanceMethod("train", &NativeNet::Train),
                         InstanceMethod("lossAndGradient", &NativeNet::LossAndGradient),
                         InstanceMethod("evaluate", &NativeNet::Evaluate), InstanceMethod("evaluateAll", &NativeNet::EvaluateAll),
-                        InstanceMethod("dispose", &NativeNet::Dispose)});
+                        InstanceMethod("setLayer0Sparse", &NativeNet::SetLayer0Sparse), InstanceMethod("dispose", &NativeNet::Dispose)});
   }
 
   /** new NativeNet(width, depth, adam, lr, beta1, beta2, eps, momentum, seed, params, isa?): isa (a MENTIA_ISA
@@ -306,9 +306,10 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
     return out;
   }
 
-  /** evaluateAll(x, y, n, pEvals: Float64Array, maskMode, rescale, batch, K, sampleLoss: Float64Array, sampleCorrect: Uint8Array, sparseInput?)
+  /** evaluateAll(x, y, n, pEvals: Float64Array, maskMode, rescale, batch, K, sampleLoss: Float64Array, sampleCorrect: Uint8Array, sparseInput?, rows?, reuseRows?)
    *  → Float64Array [lossSum, correct] × K per p_eval (entries k >= 1 unused where p_eval = 0); sampleLoss/sampleCorrect
-   *  (nP·n) receive each p_eval's last draw per sample at offset p·n. */
+   *  (nP·m) receive each p_eval's last draw per sample at offset p·m, m = rows.length (rows: Int32Array, evaluate
+   *  these rows in this order) or n; reuseRows: the same rows and data as the previous call with rows. */
   Napi::Value EvaluateAll(const Napi::CallbackInfo& info) {
     void* n = live(info.Env());
     const DataView d = dataView(info, 0);
@@ -324,7 +325,14 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
     auto sl = typed<Napi::Float64Array>(info, 8, napi_float64_array, "sampleLoss");
     auto sc = typed<Napi::Uint8Array>(info, 9, napi_uint8_array, "sampleCorrect");
     c.sparseInput = info.Length() > 10 && info[10].IsBoolean() && info[10].As<Napi::Boolean>().Value();
-    if (static_cast<int64_t>(sl.ElementLength()) < nP * d.n || static_cast<int64_t>(sc.ElementLength()) < nP * d.n)
+    int64_t m = d.n;
+    if (info.Length() > 11 && !info[11].IsUndefined()) {
+      auto rows = typed<Napi::Int32Array>(info, 11, napi_int32_array, "rows");
+      c.rows = rows.Data();
+      c.nRows = m = static_cast<int64_t>(rows.ElementLength());
+      c.reuseRows = info.Length() > 12 && info[12].IsBoolean() && info[12].As<Napi::Boolean>().Value();
+    }
+    if (static_cast<int64_t>(sl.ElementLength()) < nP * m || static_cast<int64_t>(sc.ElementLength()) < nP * m)
       throw Napi::RangeError::New(info.Env(), "per-sample outputs are shorter than pEvals.length · n");
     const size_t nd = static_cast<size_t>(nP) * K;
     std::unique_ptr<EvalDraw[]> draws(new EvalDraw[nd]);
@@ -335,6 +343,14 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
       out[2 * i + 1] = static_cast<double>(draws[i].correct);
     }
     return out;
+  }
+
+  /** setLayer0Sparse(sparse: boolean): layer 0 from the nonzero pixels (same numbers, another layout). */
+  Napi::Value SetLayer0Sparse(const Napi::CallbackInfo& info) {
+    void* n = live(info.Env());
+    if (info.Length() < 1 || !info[0].IsBoolean()) throw Napi::TypeError::New(info.Env(), "sparse must be a boolean");
+    guarded(info.Env(), [&] { ops_->setLayer0Sparse(n, info[0].As<Napi::Boolean>().Value()); });
+    return info.Env().Undefined();
   }
 
   Napi::Value Dispose(const Napi::CallbackInfo& info) {

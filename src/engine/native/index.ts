@@ -17,6 +17,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { MentiaError } from "../../errors.js";
+import { layer0PathFor, type Layer0Path } from "../layer0.js";
 import { evaluatePruned, isPruningMode } from "../prune.js";
 import { summariseEval } from "../reference.js";
 import {
@@ -42,7 +43,8 @@ interface NativeNetHandle {
   train(x: Float32Array, y: Uint8Array, n: number, order: Int32Array, batch: number, pTrain: number, firstStep: number, maxSteps: number): Float64Array;
   lossAndGradient(x: Float32Array, y: Uint8Array, n: number, rows: Int32Array, pTrain: number, step: number, gradOut: Float32Array): number;
   evaluate(x: Float32Array, y: Uint8Array, n: number, pEval: number, maskMode: boolean, rescale: boolean, batch: number, masks: number, sampleLoss?: Float64Array, sampleCorrect?: Uint8Array): Float64Array;
-  evaluateAll(x: Float32Array, y: Uint8Array, n: number, pEvals: Float64Array, maskMode: boolean, rescale: boolean, batch: number, masks: number, sampleLoss: Float64Array, sampleCorrect: Uint8Array, sparseInput?: boolean): Float64Array;
+  evaluateAll(x: Float32Array, y: Uint8Array, n: number, pEvals: Float64Array, maskMode: boolean, rescale: boolean, batch: number, masks: number, sampleLoss: Float64Array, sampleCorrect: Uint8Array, sparseInput?: boolean, rows?: Int32Array, reuseRows?: boolean): Float64Array;
+  setLayer0Sparse(sparse: boolean): void;
   dispose(): void;
 }
 
@@ -169,6 +171,21 @@ class NativeNetwork implements Network {
     return this.handle;
   }
 
+  /** The layer-0 path in use (src/engine/layer0.ts); set before each call that reads data. */
+  layer0: Layer0Path = "dense";
+  /** The rows and images of the last evaluation by rows: held here, so that the addon may reuse
+   *  what it kept of them when the next call passes the very same arrays. */
+  private lastRows: { rows: Int32Array; x: Float32Array } | null = null;
+
+  private layer0For(data: Dataset): NativeNetHandle {
+    const path = layer0PathFor(data);
+    if (path !== this.layer0) {
+      this.h.setLayer0Sparse(path === "sparse");
+      this.layer0 = path;
+    }
+    return this.h;
+  }
+
   getParams(): Float32Array {
     return this.h.getParams();
   }
@@ -191,7 +208,7 @@ class NativeNetwork implements Network {
     checkProbability(opts.pTrain, "pTrain");
     checkInt(opts.firstStep, "firstStep", 0);
     if (opts.maxSteps !== undefined) checkInt(opts.maxSteps, "maxSteps", 0);
-    const r = this.h.train(data.x, data.y, data.n, opts.order, opts.batch, opts.pTrain, opts.firstStep >>> 0, opts.maxSteps ?? -1);
+    const r = this.layer0For(data).train(data.x, data.y, data.n, opts.order, opts.batch, opts.pTrain, opts.firstStep >>> 0, opts.maxSteps ?? -1);
     const [lossSum, steps, samples] = r;
     return { meanLoss: samples > 0 ? lossSum / samples : NaN, steps, samples };
   }
@@ -200,7 +217,7 @@ class NativeNetwork implements Network {
     checkProbability(pTrain, "pTrain");
     checkInt(step, "step", 0);
     const grad = new Float32Array(this.paramCount);
-    const loss = this.h.lossAndGradient(data.x, data.y, data.n, rows, pTrain, step >>> 0, grad);
+    const loss = this.layer0For(data).lossAndGradient(data.x, data.y, data.n, rows, pTrain, step >>> 0, grad);
     return { loss, grad };
   }
 
@@ -217,21 +234,25 @@ class NativeNetwork implements Network {
     if (mode !== "sample" && mode !== "mask") throw new MentiaError(`unknown eval mode '${String(mode)}'`);
     const batch = opts.batch ?? 1000;
     checkInt(batch, "eval batch", 1);
-    if (data.n < 1) throw new MentiaError("cannot evaluate on an empty dataset");
+    const n = opts.rows ? opts.rows.length : data.n;  // samples evaluated
+    if (n < 1) throw new MentiaError("cannot evaluate on an empty dataset");
     // p_eval = 0: every draw is the same network; the addon computes one and summariseEval replicates it.
     const K = opts.masks, nP = pEvals.length;
-    const sampleLoss = new Float64Array(nP * data.n);
-    const sampleCorrect = new Uint8Array(nP * data.n);
-    const sums = this.h.evaluateAll(data.x, data.y, data.n, Float64Array.from(pEvals), opts.mode === "mask", opts.rescale, batch, K, sampleLoss, sampleCorrect, opts.sparseInput ?? false);
+    const sampleLoss = new Float64Array(nP * n);
+    const sampleCorrect = new Uint8Array(nP * n);
+    const h = this.layer0For(data);
+    const reuse = opts.rows !== undefined && this.lastRows?.rows === opts.rows && this.lastRows.x === data.x;
+    if (opts.rows) this.lastRows = { rows: opts.rows, x: data.x };
+    const sums = h.evaluateAll(data.x, data.y, data.n, Float64Array.from(pEvals), opts.mode === "mask", opts.rescale, batch, K, sampleLoss, sampleCorrect, opts.sparseInput ?? false, opts.rows, reuse);
     return pEvals.map((pEval, p) => {
       const Kp = pEval === 0 ? 1 : K;
       const maskLosses: number[] = [];
       const maskAccuracies: number[] = [];
       for (let k = 0; k < Kp; k++) {
-        maskLosses.push(sums[2 * (p * K + k)] / data.n);
-        maskAccuracies.push(sums[2 * (p * K + k) + 1] / data.n);
+        maskLosses.push(sums[2 * (p * K + k)] / n);
+        maskAccuracies.push(sums[2 * (p * K + k) + 1] / n);
       }
-      const rows = (a: Float64Array | Uint8Array) => a.subarray(p * data.n, (p + 1) * data.n);
+      const rows = (a: Float64Array | Uint8Array) => a.subarray(p * n, (p + 1) * n);
       return summariseEval(maskLosses, maskAccuracies, K, pEval > 0, rows(sampleLoss) as Float64Array, rows(sampleCorrect) as Uint8Array);
     });
   }

@@ -37,10 +37,17 @@ struct EvalConfig {
   bool maskMode = false;  // false: independent per sample ("sample"), true: one mask per draw
   bool rescale = true;
   int batch = 1000;
-  // Layer 0 from each sample's nonzero pixels (its sums without their zero terms, in another
-  // order: equal to the GEMM's up to rounding). For networks whose first-layer weights change
-  // per evaluation (the pruning modes), where layer 0's product cannot be shared.
+  // Layer 0 from each sample's nonzero pixels even when the network keeps layer 0 dense (the
+  // same numbers as the GEMM): for networks whose first-layer weights change per evaluation
+  // (the pruning modes), where layer 0's product cannot be shared.
   bool sparseInput = false;
+  // Evaluate the rows rows[0..nRows) of the data, in this order (sample i of the evaluation is
+  // row rows[i]); nullptr: all rows 0..n.
+  const int32_t* rows = nullptr;
+  int64_t nRows = 0;
+  // The same rows of the same data as the previous call with rows (the caller guarantees it):
+  // the network may reuse what it kept of them (their nonzero pixels).
+  bool reuseRows = false;
 };
 
 /** Thrown (as std::runtime_error) for invalid input: bad row index, label > 9, ... */
@@ -75,6 +82,9 @@ struct NetOps {
    *  FMA; mul + add where the variant has no FMA), best of repeated runs over `seconds`: the
    *  CPU's arithmetic peak at this vector width on one core. */
   double (*fmaPeak)(double seconds);
+  /** Layer 0 from each batch's nonzero pixels (true) or as a dense GEMM (false), in training and
+   *  evaluation; the same numbers either way. Changes the layout layer 0 is kept in. */
+  void (*setLayer0Sparse)(void* net, bool sparse);
 };
 
 extern const NetOps genericOps;

@@ -5,6 +5,7 @@
 #include <immintrin.h>
 #define MENTIA_NS mentia_avx2
 #include "net_impl.h"
+#include "probes.h"
 
 namespace mentia {
 extern const NetOps avx2Ops = {"avx2+fma",
@@ -19,5 +20,6 @@ extern const NetOps avx2Ops = {"avx2+fma",
                         mentia_avx2::evaluateAll,
                         mentia_avx2::gemmGflops,
                         mentia_avx2::setTuning,
-                        mentia_avx2::fmaPeak};
+                        mentia_avx2::fmaPeak,
+                           mentia_avx2::setLayer0Sparse};
 }

@@ -11,6 +11,7 @@
 #define MENTIA_MR 6
 #define MENTIA_NV 2
 #include "net_impl.h"
+#include "probes.h"
 
 namespace mentia {
 extern const NetOps avx512Ops = {"avx512",
@@ -25,5 +26,6 @@ extern const NetOps avx512Ops = {"avx512",
                                  mentia_avx512::evaluateAll,
                                  mentia_avx512::gemmGflops,
                                  mentia_avx512::setTuning,
-                                 mentia_avx512::fmaPeak};
+                                 mentia_avx512::fmaPeak,
+                           mentia_avx512::setLayer0Sparse};
 }

@@ -8,7 +8,6 @@
 #pragma once
 #include <cmath>
 #include <cstdio>
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -98,11 +97,17 @@ class Arr {
   throw std::runtime_error(msg);
 }
 
-/** One linear layer. Weights are stored W[out][ld] with ld = in rounded up to 16 (the pad
- *  columns are zero, receive zero gradient and stay zero), so the weight-gradient tiles
- *  never need edge handling. */
+/** One linear layer. Weights are stored W[out][ld] ("natural": a row per output unit) with
+ *  ld = in rounded up to 16 (the pad columns are zero, receive zero gradient and stay zero), so
+ *  the weight-gradient tiles never need edge handling. Layer 0 of a network in sparse mode is
+ *  instead kept "pixel-major": W[c][ldT] (IN × ldT, a row per input pixel c, ldT = out rounded
+ *  up to 16, pad columns zero), so that a nonzero pixel's weights are one contiguous row.
+ *  gW, mW, vW have W's shape and layout; b, gb, mb, vb are out floats (mW/mb: Adam's first
+ *  moment or SGD's momentum buffer; vW/vb: Adam's second moment, only with Adam). */
 struct Layer {
   int in = 0, out = 0, ld = 0;
+  bool pixelMajor = false;
+  int ldT = 0;  // pixelMajor: row length of W (out rounded up to 16)
   Buf W, b, gW, gb, mW, mb, vW, vb;
 };
 
@@ -264,6 +269,11 @@ static inline __attribute__((always_inline)) void sgdV(float* p, float* buf, vf 
   storev(p, loadv(p) - bcastv(s.lr) * bb);
 }
 
+static inline void sgd1(float* p, float* buf, float g, const SgdStep& s) {
+  *buf = s.first ? g : s.momentum * *buf + g;
+  *p -= s.lr * *buf;
+}
+
 /** Weight gradient fused with the SGD(momentum) update. */
 struct EpiSgd {
   float *W, *buf;
@@ -332,7 +342,8 @@ class Net {
 
   void getParams(float* out) const {
     for (const Layer& L : layers_) {
-      for (int o = 0; o < L.out; o++, out += L.in) std::memcpy(out, L.W.get() + static_cast<size_t>(o) * L.ld, L.in * sizeof(float));
+      copyOut(L, L.W.get(), out);
+      out += static_cast<size_t>(L.out) * L.in;
       std::memcpy(out, L.b.get(), L.out * sizeof(float));
       out += L.out;
     }
@@ -340,10 +351,48 @@ class Net {
 
   void setParams(const float* in) {
     for (Layer& L : layers_) {
-      for (int o = 0; o < L.out; o++, in += L.in) std::memcpy(L.W.get() + static_cast<size_t>(o) * L.ld, in, L.in * sizeof(float));
+      if (L.pixelMajor) {
+        for (int o = 0; o < L.out; o++)
+          for (int c = 0; c < L.in; c++) L.W.get()[static_cast<size_t>(c) * L.ldT + o] = in[static_cast<size_t>(o) * L.in + c];
+      } else {
+        for (int o = 0; o < L.out; o++) std::memcpy(L.W.get() + static_cast<size_t>(o) * L.ld, in + static_cast<size_t>(o) * L.in, L.in * sizeof(float));
+      }
+      in += static_cast<size_t>(L.out) * L.in;
       std::memcpy(L.b.get(), in, L.out * sizeof(float));
       in += L.out;
     }
+  }
+
+  /**
+   * Sparse (true) or dense (false) layer 0 from now on, in training and evaluation: moves layer
+   * 0's weights and optimiser state between the natural and the pixel-major layout (see Layer).
+   * Both paths compute the same numbers. Networks without hidden layers stay dense.
+   */
+  void setLayer0Sparse(bool on) {
+    on = on && cfg_.depth > 0;
+    Layer& L = layers_[0];
+    if (on == L.pixelMajor) return;
+    const int ldT = round16(L.out);
+    auto convert = [&](Buf& buf) {
+      if (!buf.get()) return;
+      Buf t;
+      t.reset(on ? static_cast<size_t>(L.in) * ldT : static_cast<size_t>(L.out) * L.ld);
+      for (size_t o = 0; o < static_cast<size_t>(L.out); o++)
+        for (size_t c = 0; c < static_cast<size_t>(L.in); c++) {
+          const size_t nat = o * L.ld + c, pix = c * ldT + o;
+          if (on)
+            t.get()[pix] = buf.get()[nat];
+          else
+            t.get()[nat] = buf.get()[pix];
+        }
+      buf = std::move(t);
+    };
+    convert(L.W);
+    convert(L.mW);
+    convert(L.vW);
+    L.gW.reset(on ? static_cast<size_t>(L.in) * ldT : static_cast<size_t>(L.out) * L.ld);
+    L.pixelMajor = on;
+    L.ldT = ldT;
   }
 
   TrainResult train(const DataView& d, const int32_t* order, int64_t count, int batch, double pTrain, uint32_t firstStep,
@@ -359,7 +408,7 @@ class Net {
       const uint32_t step = firstStep + static_cast<uint32_t>(s);
       gather(d, order + start, B);
       trainMasks(pTrain, step);
-      forward(B, xNat_.get());
+      forwardBatch(B);
       res.lossSum += lossAndDlogits(B);
       ++t_;
       backward(B, true);
@@ -376,12 +425,12 @@ class Net {
     const int B = static_cast<int>(count);
     gather(d, rows, B);
     trainMasks(pTrain, step);
-    forward(B, xNat_.get());
+    forwardBatch(B);
     const double loss = lossAndDlogits(B) / B;
     backward(B, false);
     for (const Layer& L : layers_) {
-      for (int o = 0; o < L.out; o++, gradOut += L.in)
-        std::memcpy(gradOut, L.gW.get() + static_cast<size_t>(o) * L.ld, L.in * sizeof(float));
+      copyOut(L, L.gW.get(), gradOut);
+      gradOut += static_cast<size_t>(L.out) * L.in;
       std::memcpy(gradOut, L.gb.get(), L.out * sizeof(float));
       gradOut += L.out;
     }
@@ -404,9 +453,13 @@ class Net {
     if (nP < 1) throw std::runtime_error("at least one p_eval is needed");
     for (int p = 0; p < nP; p++) checkP(pEvals[p], "pEval");
     if (K < 1) throw std::runtime_error("masks must be >= 1");
-    const int Be = std::max(1, static_cast<int>(std::min<int64_t>(ec.batch, std::max<int64_t>(d.n, 1))));
-    for (int64_t r = 0; r < d.n; r++)
+    const int64_t n = ec.rows ? ec.nRows : d.n;  // samples evaluated
+    const int Be = std::max(1, static_cast<int>(std::min<int64_t>(ec.batch, std::max<int64_t>(n, 1))));
+    for (int64_t i = 0; i < n; i++) {
+      const int64_t r = ec.rows ? ec.rows[i] : i;
+      if (r < 0 || r >= d.n) fail("row index %lld is out of range [0, %lld)", r, d.n);
       if (d.y[r] >= CLASSES) fail("label %lld of row %lld is not in 0..9", d.y[r], r);
+    }
     ensureCapacity(Be);
     int passes = 0;  // forward passes per chunk
     for (int p = 0; p < nP; p++) passes += pEvals[p] > 0 ? K : 1;
@@ -414,19 +467,49 @@ class Net {
     // Layer 0's pre-activations do not depend on the masks: with several passes per chunk they
     // are computed once and each (p_eval, draw) applies its own masks to them (the same
     // operations in the same order as the fused path, so the same numbers).
-    const bool sparse = ec.sparseInput && cfg_.depth > 0;
+    const Layer& L0 = layers_[0];
+    const bool sparse = (L0.pixelMajor || ec.sparseInput) && cfg_.depth > 0;
     const bool share = (passes > 1 || sparse) && cfg_.depth > 0;
-    if (sparse) transposeW0();
-    for (int64_t r0 = 0; r0 < d.n; r0 += Be) {
-      const int B = static_cast<int>(std::min<int64_t>(Be, d.n - r0));
+    const float* w0t = L0.W.get();  // sparse: layer 0's weights, pixel-major (IN × ldT)
+    int ldT = L0.ldT;
+    const bool cached = sparse && ec.rows;
+    if (sparse) {
+      ensureSparse();
+      if (cached && !(ec.reuseRows && rcRows_ == n)) cacheRows(d, ec.rows, n);
+      if (!L0.pixelMajor) {
+        transposeW0();
+        w0t = w0t_.get();
+        ldT = round16(L0.out);
+      }
+    }
+    for (int64_t r0 = 0; r0 < n; r0 += Be) {
+      const int B = static_cast<int>(std::min<int64_t>(Be, n - r0));
       Bp_ = round16(B);
-      lab_ = d.y + r0;
-      const float* x0 = d.x + r0 * IN;
+      const int32_t* rows = ec.rows ? ec.rows + r0 : nullptr;
+      if (rows) {
+        for (int b = 0; b < B; b++) labels_[b] = d.y[rows[b]];
+        lab_ = labels_.get();
+      } else {
+        lab_ = d.y + r0;
+      }
+      const float* x0 = d.x + r0 * IN;  // the chunk's images in natural layout (dense path)
       if (sparse) {
-        layer0Sparse(x0, B);
-      } else if (share) {
-        const Layer& L = layers_[0];
-        gemm(L.out, Bp_, L.in, L.W.get(), L.ld, 1, x0, IN, z0_.get(), Bp_, EpiStore{z0_.get(), Bp_}, pack_.get(), tuning().fwd, B);
+        if (cached)
+          cachedPixels(r0, B);
+        else
+          nonzeroPixels(d, rows, r0, B);
+        layer0SparseForward(B, w0t, ldT);
+      } else {
+        if (rows) {
+          for (int b = 0; b < B; b++) {
+            if (b + ROW_AHEAD < B) prefetchRow(d.x + static_cast<int64_t>(rows[b + ROW_AHEAD]) * IN);
+            std::memcpy(xNat_.get() + static_cast<size_t>(b) * IN, d.x + static_cast<int64_t>(rows[b]) * IN, IN * sizeof(float));
+          }
+          x0 = xNat_.get();
+        }
+        if (share) {
+          forwardProduct(L0, x0, B, z0_.get(), EpiStore{z0_.get(), Bp_});
+        }
       }
       for (int p = 0; p < nP; p++) {
         const double pEval = pEvals[p];
@@ -455,8 +538,8 @@ class Net {
           } else {
             forward(B, x0);
           }
-          scoreBatch(B, draws[p * K + k], sampleLoss ? sampleLoss + p * d.n + r0 : nullptr,
-                     sampleCorrect ? sampleCorrect + p * d.n + r0 : nullptr);
+          scoreBatch(B, draws[p * K + k], sampleLoss ? sampleLoss + p * n + r0 : nullptr,
+                     sampleCorrect ? sampleCorrect + p * n + r0 : nullptr);
         }
       }
     }
@@ -465,70 +548,326 @@ class Net {
  private:
   NetConfig cfg_;
   std::vector<Layer> layers_;
-  std::vector<MaskSpec> masks_;
+  std::vector<MaskSpec> masks_;  // dropout of hidden layer l in the current forward pass
   int64_t t_ = 0;  // optimiser steps taken
   int cap_ = 0;    // batch capacity (multiple of 16)
   int Bp_ = 0;     // current batch rounded up to 16 (leading dimension of feature-major buffers)
   const uint8_t* lab_ = nullptr;  // labels of the current batch
-  Buf xNat_, z0_, logits_, dCur_, dNext_, aNat_, pack_;
-  std::vector<Buf> act_;
-  Arr<uint8_t> labels_;
+  // Layouts: "natural" = a row per sample, X[b][k] (how images arrive); "feature-major" =
+  // a row per unit, T[k][b] with the batch's samples contiguous (row length Bp_, pad columns
+  // b >= B hold whatever the pad samples compute and are never read as results).
+  Buf xNat_;     // cap × IN, natural: the batch's images (dense path only)
+  Buf z0_;       // width × cap, feature-major: layer 0's pre-activations (evaluation, sparse path)
+  Buf logits_;   // CLASSES × cap, feature-major
+  Buf dCur_, dNext_;  // max(width, CLASSES) × cap, feature-major: dLoss/d(pre-activation) of the current / next lower layer
+  Buf aNat_;     // cap × round16(width), natural: a hidden layer's output transposed (weight-gradient operand)
+  Buf pack_;     // GEMM packing scratch (packFloats of the largest problem)
+  std::vector<Buf> act_;  // depth × (width × cap), feature-major: hidden outputs after ReLU and dropout
+  Arr<uint8_t> labels_;   // cap: the batch's labels
 
-  Buf w0t_, acc_;  // sparseInput: W_0 transposed (IN × width) and one sample's accumulators
+  // ---------- sparse layer 0 ----------
+  // z0 = W0·x and dW0 = dz0·xᵀ from the batch's nonzero pixels. Every sum is the dense GEMM's
+  // sum without its zero terms, over the remaining terms in the same order and with the same
+  // blocking of the reduction into partial sums (kernels.h: gemm): a zero pixel only adds
+  // fma(w, 0, acc) = acc there, so both paths give the same numbers (for finite weights; at
+  // most the sign of an exact zero can differ, which no later operation sees).
+  //
+  // The batch's nonzero pixels, both ways round (filled by nonzeroPixels / nonzeroColumns):
+  Arr<int32_t> nzIdx_;    // cap × NZ_LD: sample b's nonzero pixel indices, ascending, at b·NZ_LD
+  Buf nzVal_;             // cap × NZ_LD: their values
+  Arr<int32_t> nzCount_;  // cap: how many sample b has
+  Arr<const int32_t*> nzIdxOf_;  // cap: where sample b's list starts (in nzIdx_, or in the rows cache)
+  Arr<const float*> nzValOf_;    // cap: where its values start
+  // Evaluation rows (EvalConfig.rows) kept as their nonzero pixels between calls (reuseRows):
+  // row i's entries are rcIdx_/rcVal_[rcStart_[i] .. rcStart_[i+1]). Early stopping validates
+  // on the same rows dozens of times: read once from the scattered images, then sequentially.
+  Arr<int64_t> rcStart_;  // nRows + 1
+  Arr<int32_t> rcIdx_;    // total + 16 (the AVX-512 compress stores 16 at a time)
+  Buf rcVal_;             // total + 16
+  int64_t rcRows_ = -1;   // rows cached (-1: none)
+  Arr<int32_t> colStart_; // IN + 1: pixel c's entries are colIdx_/colVal_[colStart_[c] .. colStart_[c+1])
+  Arr<int32_t> colIdx_;   // cap × IN: the samples with pixel c nonzero, ascending
+  Buf colVal_;            // cap × IN: their values of pixel c
+  Buf dzNat_;             // cap × ldT, natural: dLoss/dz0 transposed (pad columns zero)
+  Buf w0t_;               // IN × round16(width): a dense-layout network's W0 transposed (EvalConfig.sparseInput)
+  Buf acc_;               // SPARSE_S × ldT: layer 0's outputs for SPARSE_S samples, natural
+  int sparseCap_ = 0;     // capacity of the buffers above
 
-  static constexpr int SPARSE_NB = 8;  // accumulator vectors per block of outputs
+  static constexpr int NZ_LD = IN + 16;  // the AVX-512 compress stores 16 floats at a time
+  static constexpr int SPARSE_NB = 8;    // accumulator vectors per block of outputs
+  static constexpr int SPARSE_S = 16;    // samples whose outputs are transposed into z0 together
 
-  /** Row length of w0t_: the width rounded up to whole blocks of SPARSE_NB vectors. */
-  int w0tLd() const { return (layers_[0].out + SPARSE_NB * VL - 1) / (SPARSE_NB * VL) * (SPARSE_NB * VL); }
+  void ensureSparse() {
+    if (sparseCap_ >= cap_) return;
+    const size_t ldT = static_cast<size_t>(round16(layers_[0].out)), cap = static_cast<size_t>(cap_);
+    nzIdx_.reset(cap * NZ_LD);
+    nzVal_.reset(cap * NZ_LD);
+    nzCount_.reset(cap);
+    nzIdxOf_.reset(cap);
+    nzValOf_.reset(cap);
+    colStart_.reset(IN + 1);
+    colIdx_.reset(cap * IN);
+    colVal_.reset(cap * IN);
+    dzNat_.reset(cap * ldT);
+    acc_.reset(SPARSE_S * ldT);
+    sparseCap_ = cap_;
+  }
 
   void transposeW0() {
     const Layer& L = layers_[0];
-    const size_t W = static_cast<size_t>(L.out), ld = static_cast<size_t>(w0tLd());
+    const size_t W = static_cast<size_t>(L.out), ld = static_cast<size_t>(round16(L.out));
     if (w0t_.size() < IN * ld) w0t_.reset(IN * ld);
-    if (acc_.size() < 16 * ld) acc_.reset(16 * ld);
     float* t = w0t_.get();
-    std::memset(t, 0, IN * ld * sizeof(float));
     for (size_t o = 0; o < W; o++)
       for (size_t c = 0; c < static_cast<size_t>(IN); c++) t[c * ld + o] = L.W.get()[o * L.ld + c];
   }
 
-  /** z0 (width × Bp_, feature-major) = W_0 · x for B samples, from each sample's nonzero pixels:
-   *  per sample and block of outputs, the accumulators stay in registers; 16 samples at a time,
-   *  so that z0 is written a cache line at a time. */
-  void layer0Sparse(const float* x0, int B) {
-    constexpr int S = 16;
-    const int W = layers_[0].out, ld = w0tLd();
-    const float* wt = w0t_.get();
-    float* acc = acc_.get();  // S × ld
+  /** Rows are scattered over the data set: a later row's cache lines are fetched while this one is read. */
+  static constexpr int ROW_AHEAD = 2;
+  static void prefetchRow(const float* x) {
+    for (int k = 0; k < IN; k += 16) __builtin_prefetch(x + k);
+  }
+
+  /** The nonzero pixels of one image, ascending: idx[0..n), val[0..n); returns n. May write up to
+   *  16 entries past n (NZ_LD leaves room). */
+  static int nonzeros(const float* x, int32_t* idx, float* val) {
+    int n = 0;
+#if defined(__AVX512F__)
+    const __m512 zero = _mm512_setzero_ps();
+    const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    static_assert(IN % 16 == 0, "whole vectors of pixels");
+    for (int c = 0; c < IN; c += 16) {
+      const __m512 v = _mm512_loadu_ps(x + c);
+      const __mmask16 m = _mm512_cmp_ps_mask(v, zero, _CMP_NEQ_UQ);  // NaN counts as nonzero, as in the GEMM
+      _mm512_storeu_ps(val + n, _mm512_maskz_compress_ps(m, v));
+      _mm512_storeu_si512(idx + n, _mm512_maskz_compress_epi32(m, _mm512_add_epi32(lanes, _mm512_set1_epi32(c))));
+      n += __builtin_popcount(m);
+    }
+#elif defined(__AVX__)
+    const __m256 zero = _mm256_setzero_ps();
+    for (int c = 0; c < IN; c += 8) {
+      unsigned m = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + c), zero, _CMP_NEQ_UQ)));
+      while (m) {
+        const int k = __builtin_ctz(m);
+        idx[n] = c + k;
+        val[n] = x[c + k];
+        n++;
+        m &= m - 1;
+      }
+    }
+#else
+    for (int c = 0; c < IN; c++) {  // without a branch per pixel
+      idx[n] = c;
+      val[n] = x[c];
+      n += x[c] != 0;
+    }
+#endif
+    return n;
+  }
+
+  /** Fills nzIdx_/nzVal_/nzCount_ for B samples: sample b is row rows[b] (or r0 + b without rows). */
+  void nonzeroPixels(const DataView& d, const int32_t* rows, int64_t r0, int B) {
+    for (int b = 0; b < B; b++) {
+      if (b + ROW_AHEAD < B) prefetchRow(d.x + (rows ? rows[b + ROW_AHEAD] : r0 + b + ROW_AHEAD) * IN);
+      const int64_t r = rows ? rows[b] : r0 + b;
+      nzIdxOf_[b] = nzIdx_.get() + static_cast<size_t>(b) * NZ_LD;
+      nzValOf_[b] = nzVal_.get() + static_cast<size_t>(b) * NZ_LD;
+      nzCount_[b] = nonzeros(d.x + r * IN, nzIdx_.get() + static_cast<size_t>(b) * NZ_LD, nzVal_.get() + static_cast<size_t>(b) * NZ_LD);
+    }
+  }
+
+  /** The nonzero pixels of all n evaluation rows into the rows cache (two passes: count, fill). */
+  void cacheRows(const DataView& d, const int32_t* rows, int64_t n) {
+    rcStart_.reset(static_cast<size_t>(n) + 1);
+    int32_t* scratchIdx = nzIdx_.get();
+    float* scratchVal = nzVal_.get();
+    for (int64_t i = 0; i < n; i++) rcStart_[i + 1] = rcStart_[i] + nonzeros(d.x + static_cast<int64_t>(rows[i]) * IN, scratchIdx, scratchVal);
+    const size_t total = static_cast<size_t>(rcStart_[n]);
+    rcIdx_.reset(total + 16);
+    rcVal_.reset(total + 16);
+    for (int64_t i = 0; i < n; i++) nonzeros(d.x + static_cast<int64_t>(rows[i]) * IN, rcIdx_.get() + rcStart_[i], rcVal_.get() + rcStart_[i]);
+    rcRows_ = n;
+  }
+
+  /** Points the batch's lists at cached rows r0 .. r0 + B. */
+  void cachedPixels(int64_t r0, int B) {
+    for (int b = 0; b < B; b++) {
+      const int64_t s0 = rcStart_[r0 + b];
+      nzIdxOf_[b] = rcIdx_.get() + s0;
+      nzValOf_[b] = rcVal_.get() + s0;
+      nzCount_[b] = static_cast<int32_t>(rcStart_[r0 + b + 1] - s0);
+    }
+  }
+
+  /** The same pixels by column (colStart_/colIdx_/colVal_), samples ascending: a counting sort. */
+  void nonzeroColumns(int B) {
+    int32_t* start = colStart_.get();
+    std::memset(start, 0, (IN + 1) * sizeof(int32_t));
+    for (int b = 0; b < B; b++) {
+      const int32_t* idx = nzIdxOf_[b];
+      for (int i = 0; i < nzCount_[b]; i++) start[idx[i] + 1]++;
+    }
+    for (int c = 0; c < IN; c++) start[c + 1] += start[c];
+    int32_t pos[IN];
+    std::memcpy(pos, start, IN * sizeof(int32_t));
+    for (int b = 0; b < B; b++) {
+      const int32_t* idx = nzIdxOf_[b];
+      const float* val = nzValOf_[b];
+      for (int i = 0; i < nzCount_[b]; i++) {
+        const int p = pos[idx[i]]++;
+        colIdx_[p] = b;
+        colVal_.get()[p] = val[i];
+      }
+    }
+  }
+
+  /**
+   * tot[h] (NB vectors) = Σ_i val[i] · rows[idx[i]·ld + VL·h ...] over the sparse entries
+   * (idx ascending), summed as the dense GEMM sums a reduction of length K cut into nBlocks
+   * blocks of blockLen: each block from zero, in index order, and each block's sum added to
+   * the running total (kernels.h: gemm's k0 loop).
+   */
+  template <int NB>
+  static inline __attribute__((always_inline)) void sparseSum(const int32_t* idx, const float* val, int n, int blockLen, int nBlocks,
+                                                              const float* rows, ptrdiff_t ld, vf (&tot)[NB]) {
+    int i = 0;
+    for (int q = 0; q < nBlocks; q++) {
+      const int end = (q + 1) * blockLen;
+      vf c[NB];
+      for (int h = 0; h < NB; h++) c[h] = zerov();
+      for (; i < n && idx[i] < end; i++) {
+        const vf v = bcastv(val[i]);
+        const float* r = rows + static_cast<ptrdiff_t>(idx[i]) * ld;
+        asm("" : "+r"(r));  // one base register, constant offsets (else GCC keeps an index register per vector)
+#pragma GCC unroll 8
+        for (int h = 0; h < NB; h++) c[h] += v * loadv(r + VL * h);
+      }
+      for (int h = 0; h < NB; h++) tot[h] = q == 0 ? c[h] : c[h] + tot[h];
+    }
+  }
+
+  /** sparseSum over a whole row of ld floats (a multiple of 16), SPARSE_NB vectors at a time;
+   *  sink(o0, tot) gets the NB-vector result for outputs o0 .. o0 + NB·VL. */
+  template <class Sink>
+  static inline void sparseRow(const int32_t* idx, const float* val, int n, int blockLen, int nBlocks, const float* rows, int ld,
+                               Sink&& sink) {
+    for (int o0 = 0; o0 < ld; o0 += SPARSE_NB * VL) {
+      switch (std::min(SPARSE_NB, (ld - o0) / VL)) {
+#define MENTIA_SPARSE_CASE(NB)                                        \
+  case NB: {                                                          \
+    vf tot[NB] = {};                                                  \
+    sparseSum<NB>(idx, val, n, blockLen, nBlocks, rows + o0, ld, tot); \
+    sink(o0, tot);                                                    \
+    break;                                                            \
+  }
+        MENTIA_SPARSE_CASE(1)
+        MENTIA_SPARSE_CASE(2)
+        MENTIA_SPARSE_CASE(3)
+        MENTIA_SPARSE_CASE(4)
+        MENTIA_SPARSE_CASE(5)
+        MENTIA_SPARSE_CASE(6)
+        MENTIA_SPARSE_CASE(7)
+        MENTIA_SPARSE_CASE(8)
+#undef MENTIA_SPARSE_CASE
+      }
+    }
+  }
+
+  /** How gemm cuts a reduction of length K with this blocking: nBlocks blocks of blockLen. */
+  static void reductionBlocks(const Blocking& bl, int K, int& blockLen, int& nBlocks) {
+    nBlocks = std::max(1, (K + bl.kc - 1) / bl.kc);
+    blockLen = (K + nBlocks - 1) / nBlocks;
+  }
+
+  /** z0 (width × Bp_, feature-major) = W0·x for the B samples of nzIdx_/nzVal_, from the
+   *  pixel-major weights w0t (IN × ldT); pad samples get 0 (as in the GEMM, whose pad columns
+   *  are zero images). The forward GEMM's reduction over the 784 pixels, without its zeros. */
+  void layer0SparseForward(int B, const float* w0t, int ldT) {
+    const int W = layers_[0].out;
+    int blockLen, nBlocks;
+    reductionBlocks(tuning().fwd, IN, blockLen, nBlocks);
+    float* acc = acc_.get();
     float* z = z0_.get();
-    int32_t nz[IN];
-    for (int b0 = 0; b0 < Bp_; b0 += S) {
-      for (int s = 0; s < S; s++) {
-        float* a = acc + static_cast<size_t>(s) * ld;
-        if (b0 + s >= B) {
-          std::memset(a, 0, static_cast<size_t>(ld) * sizeof(float));
+    for (int b0 = 0; b0 < Bp_; b0 += SPARSE_S) {
+      for (int s = 0; s < SPARSE_S; s++) {
+        float* a = acc + static_cast<size_t>(s) * ldT;
+        const int b = b0 + s;
+        if (b >= B) {
+          std::memset(a, 0, static_cast<size_t>(ldT) * sizeof(float));
           continue;
         }
-        const float* xb = x0 + static_cast<size_t>(b0 + s) * IN;
-        int n = 0;
-        for (int c = 0; c < IN; c++) {  // the nonzero pixels, without a branch per pixel
-          nz[n] = c;
-          n += xb[c] != 0;
-        }
-        for (int o0 = 0; o0 < ld; o0 += SPARSE_NB * VL) {
-          vf c[SPARSE_NB] = {};
-          for (int i = 0; i < n; i++) {
-            const vf v = bcastv(xb[nz[i]]);
-            const float* w = wt + static_cast<size_t>(nz[i]) * ld + o0;
-            for (int h = 0; h < SPARSE_NB; h++) c[h] += v * loadv(w + h * VL);
-          }
-          for (int h = 0; h < SPARSE_NB; h++) storev(a + o0 + h * VL, c[h]);
-        }
+        sparseRow(nzIdxOf_[b], nzValOf_[b], nzCount_[b], blockLen, nBlocks, w0t, ldT, [&](int o0, const auto& tot) {
+          constexpr int NB = sizeof(tot) / sizeof(vf);
+          for (int h = 0; h < NB; h++) storev(a + o0 + VL * h, tot[h]);
+        });
       }
-      for (int o = 0; o < W; o++) {
-        float* zo = z + static_cast<size_t>(o) * Bp_ + b0;
-        for (int s = 0; s < S; s++) zo[s] = acc[static_cast<size_t>(s) * ld + o];
+      transpose(acc, SPARSE_S, W, ldT, z + b0, Bp_);
+    }
+  }
+
+  /** Layer 0's weight gradient dW0ᵀ[c][o] = Σ_b x[b][c]·dz0[o][b] over the batch's nonzero
+   *  pixels (the weight-gradient GEMM's reduction over the B samples, without its zeros),
+   *  handed with the pixel-major offset of each block to the same update the dense path fuses:
+   *  Adam, SGD, or a plain store into gW (update = false). */
+  void layer0SparseWeightGradient(int B, const float* dz0, bool update, const AdamStep& as, const SgdStep& ss) {
+    Layer& L = layers_[0];
+    const int ldT = L.ldT;
+    transpose(dz0, L.out, B, Bp_, dzNat_.get(), ldT);
+    nonzeroColumns(B);
+    int blockLen, nBlocks;
+    reductionBlocks(tuning().bwdWeight, B, blockLen, nBlocks);
+    float *W = L.W.get(), *m = L.mW.get(), *v = L.vW.get(), *gW = L.gW.get();
+    // one loop per update rule, so that no rule is chosen per vector
+    auto each = [&](auto&& apply) {
+      for (int c = 0; c < IN; c++) {
+        const int s0 = colStart_[c], n = colStart_[c + 1] - s0;
+        sparseRow(colIdx_.get() + s0, colVal_.get() + s0, n, blockLen, nBlocks, dzNat_.get(), ldT, [&](int o0, const auto& tot) {
+          constexpr int NB = sizeof(tot) / sizeof(vf);
+          const ptrdiff_t o = static_cast<ptrdiff_t>(c) * ldT + o0;
+#pragma GCC unroll 8
+          for (int h = 0; h < NB; h++) apply(o + VL * h, tot[h]);
+        });
       }
+    };
+    if (update && cfg_.adam)
+      each([&](ptrdiff_t e, vf g) { adamV(W + e, m + e, v + e, g, as); });
+    else if (update)
+      each([&](ptrdiff_t e, vf g) { sgdV(W + e, m + e, g, ss); });
+    else
+      each([&](ptrdiff_t e, vf g) { storev(gW + e, g); });
+  }
+
+  // ---------- the three products of a dense layer (kernels.h: gemm), on the current batch ----------
+
+  /** Forward: out (L.out × Bp_, feature-major) = W·in, each tile handed to epi. `in` is
+   *  feature-major (L.in × Bp_), or, when natural >= 0, the first `natural` images in natural
+   *  layout (rows of IN floats; layer 0), transposed while they are packed. */
+  template <class Epi>
+  void forwardProduct(const Layer& L, const float* in, int natural, float* out, const Epi& epi) {
+    gemm(L.out, Bp_, L.in, L.W.get(), L.ld, 1, in, natural >= 0 ? IN : Bp_, out, Bp_, epi, pack_.get(), tuning().fwd, natural);
+  }
+
+  /** Input gradient: dIn (L.in × Bp_) = Wᵀ·dOut (dOut: L.out × Bp_, feature-major), each tile
+   *  handed to epi (W read by columns). */
+  template <class Epi>
+  void inputGradientProduct(const Layer& L, const float* dOut, float* dIn, const Epi& epi) {
+    gemm(L.in, Bp_, L.out, L.W.get(), 1, L.ld, dOut, Bp_, dIn, Bp_, epi, pack_.get(), tuning().bwdData);
+  }
+
+  /** Weight gradient: dW (L.out × L.ld) = Σ over the B samples of dOut (feature-major) × aNat
+   *  (the layer input, natural: B × L.ld), each tile handed to epi; L.gW holds partial sums. */
+  template <class Epi>
+  void weightGradientProduct(Layer& L, int B, const float* dOut, const float* aNat, const Epi& epi) {
+    gemm(L.out, L.ld, B, dOut, Bp_, 1, aNat, L.ld, L.gW.get(), L.ld, epi, pack_.get(), tuning().bwdWeight);
+  }
+
+  /** A layer's weight-shaped buffer (W or gW) out in the flat layout (out × in, row-major). */
+  static void copyOut(const Layer& L, const float* w, float* out) {
+    for (int o = 0; o < L.out; o++, out += L.in) {
+      if (L.pixelMajor)
+        for (int c = 0; c < L.in; c++) out[c] = w[static_cast<size_t>(c) * L.ldT + o];
+      else
+        std::memcpy(out, w + static_cast<size_t>(o) * L.ld, L.in * sizeof(float));
     }
   }
 
@@ -563,10 +902,12 @@ class Net {
     cap_ = cap;
   }
 
-  /** Copies rows into xNat (natural layout) and their labels into labels_. */
+  /** The batch's labels into labels_, and its images: copied into xNat_ (dense layer 0), or
+   *  their nonzero pixels listed (sparse layer 0). */
   void gather(const DataView& d, const int32_t* rows, int B) {
     ensureCapacity(B);
     Bp_ = round16(B);
+    const bool sparse = layers_[0].pixelMajor;
     float* xn = xNat_.get();
     for (int b = 0; b < B; b++) {
       const int64_t r = rows[b];
@@ -574,9 +915,21 @@ class Net {
       const uint8_t y = d.y[r];
       if (y >= CLASSES) fail("label %lld of row %lld is not in 0..9", y, r);
       labels_[b] = y;
-      std::memcpy(xn + static_cast<size_t>(b) * IN, d.x + r * IN, IN * sizeof(float));
+      if (!sparse) std::memcpy(xn + static_cast<size_t>(b) * IN, d.x + r * IN, IN * sizeof(float));
+    }
+    if (sparse) {
+      ensureSparse();
+      nonzeroPixels(d, rows, 0, B);
     }
     lab_ = labels_.get();
+  }
+
+  /** Forward pass of the gathered batch. */
+  void forwardBatch(int B) {
+    if (!layers_[0].pixelMajor) return forward(B, xNat_.get());
+    layer0SparseForward(B, layers_[0].W.get(), layers_[0].ldT);
+    applyTiles(cfg_.width, Bp_, z0_.get(), Bp_, EpiHidden{act_[0].get(), Bp_, layers_[0].b.get(), masks_[0]});
+    forward(B, act_[0].get(), 1);
   }
 
   void trainMasks(double p, uint32_t step) {
@@ -597,20 +950,39 @@ class Net {
    *  from layer `from` > 0 on, whose layer-`from` input is the feature-major `in`. */
   void forward(int B, const float* in, int from = 0) {
     for (int l = from; l <= cfg_.depth; l++) {
-      Layer& L = layers_[l];
-      // layer 0 reads its input rows directly, transposing while packing
-      const ptrdiff_t ldIn = l == 0 ? IN : Bp_;
-      const int trans = l == 0 ? B : -1;
+      const Layer& L = layers_[l];
       if (l < cfg_.depth) {
         float* out = act_[l].get();
-        EpiHidden epi{out, Bp_, L.b.get(), masks_[l]};
-        gemm(L.out, Bp_, L.in, L.W.get(), L.ld, 1, in, ldIn, out, Bp_, epi, pack_.get(), tuning().fwd, trans);
+        forwardProduct(L, in, l == 0 ? B : -1, out, EpiHidden{out, Bp_, L.b.get(), masks_[l]});
         in = out;
       } else {
-        EpiLogits epi{logits_.get(), Bp_, L.b.get()};
-        gemm(L.out, Bp_, L.in, L.W.get(), L.ld, 1, in, ldIn, logits_.get(), Bp_, epi, pack_.get(), tuning().fwd, trans);
+        forwardProduct(L, in, l == 0 ? B : -1, logits_.get(), EpiLogits{logits_.get(), Bp_, L.b.get()});
       }
     }
+  }
+
+  /**
+   * Softmax cross-entropy of sample b of the feature-major logits z (CLASSES × ld), label y:
+   * returns −log softmax(z)_y, computed in double as log Σ_c exp(z_c − max) − (z_y − max);
+   * e[c] = exp(z_c − max), *sum = Σ_c e[c], *arg = the first class of the largest logit.
+   */
+  static double softmaxCE(const float* z, ptrdiff_t ld, int b, int y, double (&e)[CLASSES], double* sum, int* arg) {
+    double mx = -INFINITY;
+    *arg = 0;
+    for (int c = 0; c < CLASSES; c++) {
+      e[c] = z[c * ld + b];
+      if (e[c] > mx) {
+        mx = e[c];
+        *arg = c;
+      }
+    }
+    double s = 0;
+    for (int c = 0; c < CLASSES; c++) {
+      e[c] = std::exp(e[c] - mx);
+      s += e[c];
+    }
+    *sum = s;
+    return std::log(s) - (z[y * ld + b] - mx);
   }
 
   /** Σ per-sample CE of the batch; writes dLogits = (softmax − onehot)/B into dCur (pad 0). */
@@ -621,40 +993,21 @@ class Net {
     double total = 0;
     const double invB = 1.0 / B;
     for (int b = 0; b < B; b++) {
-      double zc[CLASSES];
-      double mx = -INFINITY;
-      for (int c = 0; c < CLASSES; c++) {
-        zc[c] = z[c * Bp_ + b];
-        mx = std::max(mx, zc[c]);
-      }
-      double sum = 0;
-      for (int c = 0; c < CLASSES; c++) {
-        zc[c] = std::exp(zc[c] - mx);
-        sum += zc[c];
-      }
+      double e[CLASSES], sum;
+      int arg;
       const int y = lab_[b];
-      total += std::log(sum) - (z[y * Bp_ + b] - mx);
-      for (int c = 0; c < CLASSES; c++) dz[c * Bp_ + b] = static_cast<float>((zc[c] / sum - (c == y ? 1.0 : 0.0)) * invB);
+      total += softmaxCE(z, Bp_, b, y, e, &sum, &arg);
+      for (int c = 0; c < CLASSES; c++) dz[c * Bp_ + b] = static_cast<float>((e[c] / sum - (c == y ? 1.0 : 0.0)) * invB);
     }
     return total;
   }
 
   void scoreBatch(int B, EvalDraw& dr, double* sampleLoss, uint8_t* sampleCorrect) {
-    const float* z = logits_.get();
     for (int b = 0; b < B; b++) {
-      double mx = -INFINITY;
-      int arg = 0;
-      for (int c = 0; c < CLASSES; c++) {
-        const double v = z[c * Bp_ + b];
-        if (v > mx) {
-          mx = v;
-          arg = c;
-        }
-      }
-      double sum = 0;
-      for (int c = 0; c < CLASSES; c++) sum += std::exp(z[c * Bp_ + b] - mx);
+      double e[CLASSES], sum;
+      int arg;
       const int y = lab_[b];
-      const double loss = std::log(sum) - (z[y * Bp_ + b] - mx);
+      const double loss = softmaxCE(logits_.get(), Bp_, b, y, e, &sum, &arg);
       dr.lossSum += loss;
       dr.correct += arg == y;
       if (sampleLoss) sampleLoss[b] = loss;
@@ -684,12 +1037,13 @@ class Net {
       Layer& L = layers_[l];
       // 1. gradient w.r.t. the layer input (before W changes), through dropout and ReLU
       if (l > 0) {
-        EpiBack epi{dnext, act_[l - 1].get(), Bp_, masks_[l - 1].scale};
-        gemm(L.in, Bp_, L.out, L.W.get(), 1, L.ld, dcur, Bp_, dnext, Bp_, epi, pack_.get(), tuning().bwdData);
+        inputGradientProduct(L, dcur, dnext, EpiBack{dnext, act_[l - 1].get(), Bp_, masks_[l - 1].scale});
       }
       // 2. the layer input in natural layout
       const float* aNat;
-      if (l == 0) {
+      if (l == 0 && L.pixelMajor) {
+        aNat = nullptr;  // sparse: the nonzero pixels (step 4)
+      } else if (l == 0) {
         aNat = xNat_.get();
       } else {
         transpose(act_[l - 1].get(), cfg_.width, B, Bp_, aNat_.get(), ldH);
@@ -711,21 +1065,21 @@ class Net {
       }
       // 4. weight gradient, fused with the update
       float* gW = L.gW.get();
-      if (update && cfg_.adam) {
-        EpiAdam epi{L.W.get(), L.mW.get(), L.vW.get(), L.ld, as};
-        gemm(L.out, L.ld, B, dcur, Bp_, 1, aNat, L.ld, gW, L.ld, epi, pack_.get(), tuning().bwdWeight);
+      if (l == 0 && L.pixelMajor) {
+        layer0SparseWeightGradient(B, dcur, update, as, ss);
+        if (update && cfg_.adam) {
+          for (int o = 0; o < L.out; o++) adam1(L.b.get() + o, L.mb.get() + o, L.vb.get() + o, gb[o], as);
+        } else if (update) {
+          for (int o = 0; o < L.out; o++) sgd1(L.b.get() + o, L.mb.get() + o, gb[o], ss);
+        }
+      } else if (update && cfg_.adam) {
+        weightGradientProduct(L, B, dcur, aNat, EpiAdam{L.W.get(), L.mW.get(), L.vW.get(), L.ld, as});
         for (int o = 0; o < L.out; o++) adam1(L.b.get() + o, L.mb.get() + o, L.vb.get() + o, gb[o], as);
       } else if (update) {
-        EpiSgd epi{L.W.get(), L.mW.get(), L.ld, ss};
-        gemm(L.out, L.ld, B, dcur, Bp_, 1, aNat, L.ld, gW, L.ld, epi, pack_.get(), tuning().bwdWeight);
-        for (int o = 0; o < L.out; o++) {
-          float* buf = L.mb.get() + o;
-          *buf = ss.first ? gb[o] : ss.momentum * *buf + gb[o];
-          L.b.get()[o] -= ss.lr * *buf;
-        }
+        weightGradientProduct(L, B, dcur, aNat, EpiSgd{L.W.get(), L.mW.get(), L.ld, ss});
+        for (int o = 0; o < L.out; o++) sgd1(L.b.get() + o, L.mb.get() + o, gb[o], ss);
       } else {
-        EpiStore epi{gW, L.ld};
-        gemm(L.out, L.ld, B, dcur, Bp_, 1, aNat, L.ld, gW, L.ld, epi, pack_.get(), tuning().bwdWeight);
+        weightGradientProduct(L, B, dcur, aNat, EpiStore{gW, L.ld});
       }
       std::swap(dcur, dnext);
     }
@@ -751,106 +1105,10 @@ static void evaluate(void* n, const DataView& d, const EvalConfig& cfg, int K, E
                      uint8_t* sampleCorrect) {
   static_cast<Net*>(n)->evaluate(d, cfg, K, draws, sampleLoss, sampleCorrect);
 }
+static void setLayer0Sparse(void* n, bool sparse) { static_cast<Net*>(n)->setLayer0Sparse(sparse); }
 static void evaluateAll(void* n, const DataView& d, const EvalConfig& cfg, int nP, const double* pEvals, int K, EvalDraw* draws,
                         double* sampleLoss, uint8_t* sampleCorrect) {
   static_cast<Net*>(n)->evaluateAll(d, cfg, nP, pEvals, K, draws, sampleLoss, sampleCorrect);
-}
-
-/** Best wall time of `run` over repeated calls for at least `seconds` (and at least 3 calls). */
-template <class F>
-static double bestSeconds(double seconds, F&& run) {
-  using clock = std::chrono::steady_clock;
-  double best = 1e30;
-  const auto end = clock::now() + std::chrono::duration<double>(seconds);
-  int reps = 0;
-  do {
-    const auto t0 = clock::now();
-    run();
-    best = std::min(best, std::chrono::duration<double>(clock::now() - t0).count());
-    reps++;
-  } while (clock::now() < end || reps < 3);
-  return best;
-}
-
-/**
- * GFLOP/s (2·M·N·K per call, best call over `seconds`) of one GEMM shape with its real
- * epilogue: 0 plain sgemm C = A·B (A M×K, B K×N, both row-major); 1 forward (W rows
- * broadcast, bias + ReLU + dropout 0.3); 2 input gradient (W columns broadcast, ReLU/dropout
- * derivative); 3 weight gradient fused with Adam (K = batch, rows outer).
- */
-static double gemmGflops(int shape, int M, int N, int K, double seconds) {
-  N = round16(N);
-  // shape 0 pads the leading dimensions by 16 floats: power-of-two strides (1024 floats = 4 KiB)
-  // alias in the L1 cache and would measure the cache, not the kernel
-  const int pad = shape == 0 ? 16 : 0;
-  const int ldA = (shape == 2 ? M : K) + pad;  // shape 2: A is K×M, read by columns
-  const int ldB = N + pad;
-  Buf A, B, C, m, v, bias, pack;
-  A.reset(static_cast<size_t>(shape == 2 ? K : M) * ldA);
-  B.reset(static_cast<size_t>(K) * ldB);
-  C.reset(static_cast<size_t>(M) * N);
-  m.reset(C.size());
-  v.reset(C.size());
-  bias.reset(M);
-  const GemmTuning& t = tuning();
-  const Blocking bl = shape == 2 ? t.bwdData : shape == 3 ? t.bwdWeight : t.fwd;
-  pack.reset(packFloats(bl, N, K));
-  for (size_t i = 0; i < A.size(); i++) A.get()[i] = static_cast<float>((i * 7919) % 1000) * 1e-3f - 0.5f;
-  for (size_t i = 0; i < B.size(); i++) B.get()[i] = static_cast<float>((i * 104729) % 1000) * 1e-3f - 0.5f;
-  for (size_t i = 0; i < C.size(); i++) C.get()[i] = static_cast<float>((i * 15485863) % 1000) * 1e-3f - 0.5f;
-  MaskSpec mask{true, StreamKey{12345u, 678u}, dropThreshold(0.3), static_cast<uint32_t>(M), 0, static_cast<float>(1.0 / 0.7)};
-  AdamStep as{0.9f, 0.999f, 0.1f, 0.001f, 1e-3f, 1.0f, 1e-8f};
-  const double best = bestSeconds(seconds, [&] {
-    switch (shape) {
-      case 1: gemm(M, N, K, A.get(), ldA, 1, B.get(), ldB, C.get(), N, EpiHidden{C.get(), N, bias.get(), mask}, pack.get(), bl); break;
-      case 2: gemm(M, N, K, A.get(), 1, ldA, B.get(), ldB, C.get(), N, EpiBack{m.get(), C.get(), N, 1.4f}, pack.get(), bl); break;
-      case 3: gemm(M, N, K, A.get(), ldA, 1, B.get(), ldB, v.get(), N, EpiAdam{C.get(), m.get(), v.get(), N, as}, pack.get(), bl); break;
-      default: gemm(M, N, K, A.get(), ldA, 1, B.get(), ldB, C.get(), N, EpiStore{C.get(), N}, pack.get(), bl); break;
-    }
-  });
-  return 2.0 * M * N * K / best / 1e9;
-}
-
-static double fmaPeak(double seconds) {
-  constexpr int ITERS = 1 << 16;
-  // 12 independent accumulators (FMA latency × pipes is 8 on current x86 cores), in registers
-  vf c0 = bcastv(1.0f), c1 = c0 + 1e-3f, c2 = c0 + 2e-3f, c3 = c0 + 3e-3f, c4 = c0 + 4e-3f, c5 = c0 + 5e-3f;
-  vf c6 = c0 + 6e-3f, c7 = c0 + 7e-3f, c8 = c0 + 8e-3f, c9 = c0 + 9e-3f, c10 = c0 + 1e-2f, c11 = c0 + 1.1e-2f;
-  vf a = bcastv(0.999999f), b = bcastv(1e-7f);
-  // The timing loop is written out here (not bestSeconds): inside a lambda the twelve
-  // accumulators stop living in registers and the probe measures a third of the peak.
-  using clock = std::chrono::steady_clock;
-  double best = 1e30;
-  const auto end = clock::now() + std::chrono::duration<double>(seconds);
-  int reps = 0;
-  do {
-    const auto t0 = clock::now();
-    for (int it = 0; it < ITERS; it++) {
-      c0 = c0 * a + b, c1 = c1 * a + b, c2 = c2 * a + b, c3 = c3 * a + b, c4 = c4 * a + b, c5 = c5 * a + b;
-      c6 = c6 * a + b, c7 = c7 * a + b, c8 = c8 * a + b, c9 = c9 * a + b, c10 = c10 * a + b, c11 = c11 * a + b;
-#if defined(__AVX__)
-      // keeps every accumulator in a register and the loop from being folded
-      asm volatile("" : "+v"(c0), "+v"(c1), "+v"(c2), "+v"(c3), "+v"(c4), "+v"(c5), "+v"(c6), "+v"(c7), "+v"(c8), "+v"(c9), "+v"(c10),
-                   "+v"(c11), "+v"(a), "+v"(b));
-#endif
-    }
-    best = std::min(best, std::chrono::duration<double>(clock::now() - t0).count());
-    reps++;
-  } while (clock::now() < end || reps < 3);
-  const vf sum = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11;
-  if (sum[0] == 12345.678f) std::puts("");  // the results are used
-  return 2.0 * VL * 12 * ITERS / best / 1e9;
-}
-
-static void setTuning(int which, int kc, int mc, int nc, int packB, int rowsOuter, int packAMinN) {
-  GemmTuning& t = tuning();
-  Blocking& b = which == 0 ? t.fwd : which == 1 ? t.bwdData : t.bwdWeight;
-  if (kc > 0) b.kc = kc;
-  if (mc > 0) b.mc = ((mc + MR - 1) / MR) * MR;
-  if (nc > 0) b.nc = round16(nc);
-  if (packB >= 0) b.packB = packB != 0;
-  if (rowsOuter >= 0) b.rowsOuter = rowsOuter != 0;
-  if (packAMinN >= 0) b.packAMinN = packAMinN;
 }
 
 }  // namespace MENTIA_NS
