@@ -1,8 +1,11 @@
 import { MentiaError } from "../errors.js";
+import { datasetSource, isDatasetName } from "../data/datasets.js";
+import { checkDeformation } from "../data/deform.js";
 import { MNIST_TRAIN_SIZE, permutationSeed, selectRows, splitData, type MnistData } from "../data/mnist.js";
 import { initParams } from "../engine/init.js";
 import { Rng } from "../engine/rng.js";
 import { DEFAULT_OPTIMIZER, EVAL_MODES, type EvalMode, type Dataset, type Engine, type EvalResult, type Network } from "../engine/types.js";
+import { jobStream, trainOnStream } from "./stream.js";
 import { evalModesOf, TRAINING_POLICIES, VAL_EVERY_RULES, type JobEval, type JobResult, type StopReason, type TrainJob, type TrainingRecord } from "./job.js";
 
 /** A training run whose loss became NaN or infinite; a sweep records it as failed. */
@@ -62,8 +65,14 @@ export function validateJob(job: TrainJob): void {
   if (!isInt(job.depth, 1)) bad(`depth must be an integer ≥ 1, got ${job.depth}`);
   if (!TRAINING_POLICIES.includes(job.policy)) bad(`unknown training policy '${String(job.policy)}' (known: ${TRAINING_POLICIES.join(", ")})`);
   if (!isInt(job.validation, 0) || job.validation >= MNIST_TRAIN_SIZE) bad(`the validation split must be an integer in [0, ${MNIST_TRAIN_SIZE - 1}], got ${job.validation}`);
-  const maxN = MNIST_TRAIN_SIZE - job.validation;
-  if (!isInt(job.n, 1) || job.n > maxN) bad(`training-set size N must be an integer in [1, ${maxN}]${job.validation > 0 ? ` (60000 images minus the ${job.validation} held out for validation)` : ""}, got ${job.n}`);
+  if (job.dataset !== undefined && !isDatasetName(job.dataset)) bad(`unknown dataset '${String(job.dataset)}'`);
+  const dataset = datasetSource(job.dataset);
+  const maxN = dataset.maxN(job.validation);
+  if (!isInt(job.n, 1) || job.n > maxN.n) bad(`training-set size N must be an integer in [1, ${maxN.n}] for ${dataset.name} (${maxN.why}), got ${job.n}`);
+  if (job.deformation !== undefined) {
+    if (dataset.name !== "mnist-deformed") bad(`deformation parameters apply to the dataset mnist-deformed only, not to ${dataset.name}`);
+    checkDeformation(job.deformation);
+  }
   if (job.dataDraw !== "per-seed" && job.dataDraw !== "shared") bad(`dataDraw must be 'per-seed' or 'shared', got '${String(job.dataDraw)}'`);
   if (!isInt(job.batch, 1)) bad(`batch must be an integer ≥ 1, got ${job.batch}`);
   if (!isInt(job.epochs, 0) || !isInt(job.steps, 0)) bad(`epochs and steps must be integers ≥ 0 (epochs ${job.epochs}, steps ${job.steps})`);
@@ -90,9 +99,13 @@ export function validateJob(job: TrainJob): void {
   job.pEvals.forEach((p) => checkP("p_eval", p));
 }
 
-/** The training rows and the validation rows of a job (see splitData in src/data/mnist.ts). */
+/**
+ * The training rows and the validation rows of a job (see splitData in src/data/mnist.ts);
+ * for mnist-deformed past its base, the training rows are the whole base (the stream's first samples).
+ */
 export function jobData(job: TrainJob): { train: Int32Array; validation: Int32Array } {
-  return splitData(permutationSeed(job.dataDraw, job.subsetSeed, job.seed), job.n, job.validation);
+  const n = job.dataset === "mnist-deformed" ? Math.min(job.n, MNIST_TRAIN_SIZE - job.validation) : job.n;
+  return splitData(permutationSeed(job.dataDraw, job.subsetSeed, job.seed), n, job.validation);
 }
 
 /** Validation cross-entropy without removal: what early stopping watches. */
@@ -141,6 +154,7 @@ export function trainJob(job: TrainJob, data: MnistData, engine: Engine, onEpoch
  */
 function trainNetwork(net: Network, job: TrainJob, data: MnistData, onEpoch?: (info: EpochInfo) => void): { finalTrainLoss: number; training: TrainingRecord } {
   const rows = jobData(job);
+  const stream = jobStream(job, data, rows.train);
   const earlyStop = job.policy === "early-stop";
   const validation = earlyStop ? selectRows(data.train, rows.validation) : null;
   const budget = stepBudget(job);
@@ -152,12 +166,14 @@ function trainNetwork(net: Network, job: TrainJob, data: MnistData, onEpoch?: (i
   let bestValLoss = Infinity, bestStep = 0, stoppedBy: StopReason = earlyStop ? "max-steps" : "budget";
   training: for (let epoch = 1; step < budget; epoch++) {
     const te = performance.now();
-    order.set(rows.train);
+    if (stream) for (let i = 0; i < job.n; i++) order[i] = i; // sample ids; ids < base are rows.train's (same shuffle)
+    else order.set(rows.train);
     shuffleRng.shuffle(order);
     let lossSum = 0, samples = 0, valLoss: number | undefined;
     for (let pos = 0; pos < job.n && step < budget; ) {
       const chunk = Math.min(budget - step, every - (step % every));
-      const r = net.trainEpoch(data.train, { order: order.subarray(pos), batch: job.batch, pTrain: job.pTrain, firstStep: step, maxSteps: chunk });
+      const opts = { order: order.subarray(pos), batch: job.batch, pTrain: job.pTrain, firstStep: step, maxSteps: chunk };
+      const r = stream ? trainOnStream(net, stream, opts.order, opts) : net.trainEpoch(data.train, opts);
       step += r.steps;
       pos += r.samples;
       lossSum += r.meanLoss * r.samples;
@@ -201,9 +217,12 @@ function trainNetwork(net: Network, job: TrainJob, data: MnistData, onEpoch?: (i
       }
     }
     if (bestStep !== step) net.restoreSnapshot();
-    return { finalTrainLoss, training: { steps: step, bestStep, bestValLoss, validations, stoppedBy } };
+    return { finalTrainLoss, training: { steps: step, bestStep, bestValLoss, validations, stoppedBy, ...generated() } };
   }
-  return { finalTrainLoss, training: { steps: step, bestStep: step, bestValLoss: null, validations: 0, stoppedBy } };
+  return { finalTrainLoss, training: { steps: step, bestStep: step, bestValLoss: null, validations: 0, stoppedBy, ...generated() } };
+  function generated(): Pick<TrainingRecord, "generated"> {
+    return stream ? { generated: { samples: stream.generated, seconds: stream.generateSeconds } } : {};
+  }
 }
 
 function checkedEval(evalMode: EvalMode, pEval: number, r: EvalResult): JobEval {
