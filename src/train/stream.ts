@@ -21,8 +21,9 @@ export function jobStream(job: TrainJob, data: MnistData, baseRows: Int32Array, 
 const buffers = new WeakMap<DeformedStream, { x: Float32Array; y: Uint8Array; identity: Int32Array }>();
 
 /** net.trainEpoch over `order` (sample ids of the stream), chunk by chunk. */
-export function trainOnStream(net: Network, stream: DeformedStream, order: Int32Array, opts: { batch: number; pTrain: number; firstStep: number; maxSteps?: number }): TrainEpochResult {
-  const cap = CHUNK_STEPS * opts.batch;
+export function trainOnStream(net: Network, stream: DeformedStream, order: Int32Array, opts: { batch: number; pTrain: number; firstStep: number; maxSteps?: number; chunkSteps?: number }): TrainEpochResult {
+  const chunkSteps = opts.chunkSteps ?? CHUNK_STEPS;
+  const cap = chunkSteps * opts.batch;
   let buf = buffers.get(stream);
   if (!buf || buf.y.length < cap) {
     buf = { x: new Float32Array(cap * INPUT_SIZE), y: new Uint8Array(cap), identity: Int32Array.from({ length: cap }, (_, i) => i) };
@@ -31,7 +32,7 @@ export function trainOnStream(net: Network, stream: DeformedStream, order: Int32
   const maxSteps = opts.maxSteps ?? Infinity;
   let steps = 0, samples = 0, lossSum = 0;
   for (let pos = 0; pos < order.length && steps < maxSteps; ) {
-    const k = Math.min(CHUNK_STEPS, maxSteps - steps);
+    const k = Math.min(chunkSteps, maxSteps - steps);
     const m = Math.min(k * opts.batch, order.length - pos);
     stream.fill(order.subarray(pos, pos + m), buf);
     const chunk = { x: buf.x.subarray(0, m * INPUT_SIZE), y: buf.y.subarray(0, m), n: m };
