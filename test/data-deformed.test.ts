@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { DEFAULT_DEFORMATION, Deformer, deformBankTs, deformSamplesTs, gaussianWeights, nativeDeform, quantiseDeformation, type DeformationParams } from "../src/data/deform.js";
+import { DEFAULT_DEFORMATION, Deformer, deformBankTs, displacementBank, deformSamplesTs, gaussianWeights, nativeDeform, quantiseDeformation, type DeformationParams } from "../src/data/deform.js";
 import { DeformedStream } from "../src/data/deformed.js";
 import { loadMnist, permutationSeed, splitData } from "../src/data/mnist.js";
 import { getEngine } from "../src/engine/select.js";
@@ -47,8 +47,8 @@ test("the native generator and its TypeScript twin produce the same bytes (integ
     const ids = Int32Array.from([50000, 50001, 77777, 1234567, 99999999, 0, 299]);
     const q = quantiseDeformation(params);
     const outN = new Uint8Array(ids.length * P), outT = new Uint8Array(ids.length * P);
-    native.deformSamples(seed, ids, base, bankN, q, outN);
-    deformSamplesTs(seed, ids, base, bankT, q, outT);
+    native.deformSamples(seed, ids, base, displacementBank(bankN, q), q, outN);
+    deformSamplesTs(seed, ids, base, displacementBank(bankT, q), q, outT);
     assert.deepEqual(outN, outT, `samples, seed ${seed}`);
   }
 });

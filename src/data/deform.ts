@@ -132,10 +132,16 @@ function symIndex(g: number, r: number, c: number): number {
   return rr * S + cc;
 }
 
-/** TypeScript twin of deform.cc's deformOne over a list of sample ids. */
+/** The bank's fields scaled by α: displacements in Q16 pixels, floor(field · alphaQ8 / 2^15) (exact in plain numbers: |product| < 2^41). */
+export function displacementBank(bank: Int32Array, q: Float64Array): Int32Array {
+  const alphaQ8 = q[0];
+  return Int32Array.from(bank, (f) => fl(f * alphaQ8, 15));
+}
+
+/** TypeScript twin of deform.cc's deformOne over a list of sample ids; `bank` is a displacementBank. */
 export function deformSamplesTs(seed: number, ids: Int32Array, base: Uint8Array, bank: Int32Array, q: Float64Array, out: Uint8Array): void {
   const nBase = base.length / P, nBank = bank.length / P;
-  const [alphaQ8, rotQ24, scaleQ24, shearQ24, transQ16] = q;
+  const [, rotQ24, scaleQ24, shearQ24, transQ16] = q;
   const one = 2 ** 24;
   for (let j = 0; j < ids.length; j++) {
     const id = ids[j];
@@ -160,8 +166,8 @@ export function deformSamplesTs(seed: number, ids: Int32Array, base: Uint8Array,
     for (let r = 0; r < S; r++) {
       let ax25 = m00 * -27 + m01 * (2 * r - 27), ay25 = m10 * -27 + m11 * (2 * r - 27);
       for (let c = 0; c < S; c++, ax25 += 2 * m00, ay25 += 2 * m10) {
-        const x = centre + fl(ax25, 9) + tx + fl(bank[fx + symIndex(gx, r, c)] * alphaQ8, 15);
-        const y = centre + fl(ay25, 9) + ty + fl(bank[fy + symIndex(gy, r, c)] * alphaQ8, 15);
+        const x = centre + fl(ax25, 9) + tx + bank[fx + symIndex(gx, r, c)];
+        const y = centre + fl(ay25, 9) + ty + bank[fy + symIndex(gy, r, c)];
         const x0 = fl(x, 16), y0 = fl(y, 16);
         const wx = fl(x - x0 * 65536, 8), wy = fl(y - y0 * 65536, 8);
         const top = px(y0, x0) * (256 - wx) + px(y0, x0 + 1) * wx;
@@ -185,7 +191,9 @@ export function nativeDeform(): DeformAddon | null {
 
 /** A job's generator: its field bank, built once, and a function deforming sample ids. */
 export class Deformer {
+  /** The smoothed noise fields (Q23), and the same scaled by α (Q16 pixels), which the generator reads. */
   readonly bank: Int32Array;
+  readonly displacements: Int32Array;
   private readonly q: Float64Array;
   private readonly impl: DeformAddon | null;
 
@@ -197,6 +205,7 @@ export class Deformer {
     const w = gaussianWeights(params.sigma);
     if (this.impl) this.impl.deformBank(seed >>> 0, w, 0, this.bank);
     else deformBankTs(seed >>> 0, w, 0, this.bank);
+    this.displacements = displacementBank(this.bank, this.q);
   }
 
   get native(): boolean {
@@ -205,7 +214,7 @@ export class Deformer {
 
   /** Deforms sample ids (each of base image id mod base count) into out (ids.length × 784 bytes). */
   deform(ids: Int32Array, base: Uint8Array, out: Uint8Array): void {
-    if (this.impl) this.impl.deformSamples(this.seed >>> 0, ids, base, this.bank, this.q, out);
-    else deformSamplesTs(this.seed >>> 0, ids, base, this.bank, this.q, out);
+    if (this.impl) this.impl.deformSamples(this.seed >>> 0, ids, base, this.displacements, this.q, out);
+    else deformSamplesTs(this.seed >>> 0, ids, base, this.displacements, this.q, out);
   }
 }

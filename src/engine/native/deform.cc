@@ -74,12 +74,12 @@ const uint16_t* symTable(int g) {
   return table.data() + g * P;
 }
 
-/** Integer parameters (deform.ts: quantiseDeformation): alphaQ8, rotationQ24 (radians), scaleQ24, shearQ24, translationQ16. */
+/** Integer parameters (deform.ts: quantiseDeformation): alphaQ8 (already applied to the displacement bank), rotationQ24 (radians), scaleQ24, shearQ24, translationQ16. */
 struct Params {
   int64_t alphaQ8, rotQ24, scaleQ24, shearQ24, transQ16;
 };
 
-/** Sample `id` (a deformation of `image`) into out[784]. */
+/** Sample `id` (a deformation of `image`) into out[784]; `bank` holds displacements in Q16 pixels (deform.ts: displacementBank). */
 void deformOne(uint32_t seed, uint32_t id, const uint8_t* image, const int32_t* bank, uint32_t bankSize, const Params& p, uint8_t* out) {
   const auto key = streamKey(seed, STREAM_DEFORM_SAMPLE, id, 0);
   const uint32_t u0 = bits24(key, 0), u1 = bits24(key, 1);
@@ -116,8 +116,8 @@ void deformOne(uint32_t seed, uint32_t id, const uint8_t* image, const int32_t* 
     int64_t ax25 = m00 * -27 + m01 * (2 * r - 27), ay25 = m10 * -27 + m11 * (2 * r - 27);
     for (int c = 0; c < S; c++, ax25 += 2 * m00, ay25 += 2 * m10) {
       const int j = r * S + c;
-      const int64_t x = centre + fl(ax25, 9) + tx + fl(fx[sx[j]] * p.alphaQ8, 15);
-      const int64_t y = centre + fl(ay25, 9) + ty + fl(fy[sy[j]] * p.alphaQ8, 15);
+      const int64_t x = centre + fl(ax25, 9) + tx + fx[sx[j]];
+      const int64_t y = centre + fl(ay25, 9) + ty + fy[sy[j]];
       const int64_t x0 = fl(x, 16), y0 = fl(y, 16);
       if (static_cast<uint64_t>(x0 + 1) > S || static_cast<uint64_t>(y0 + 1) > S) {
         out[j] = 0;
@@ -154,7 +154,7 @@ Napi::Value DeformBank(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-/** deformSamples(seed, ids Int32Array, base Uint8Array (B×784), bank Int32Array, params Float64Array(5), out Uint8Array (ids×784)). */
+/** deformSamples(seed, ids Int32Array, base Uint8Array (B×784), displacement bank Int32Array, params Float64Array(5), out Uint8Array (ids×784)). */
 Napi::Value DeformSamples(const Napi::CallbackInfo& info) {
   const uint32_t seed = u32(info, 0, "seed");
   const auto ids = info[1].As<Napi::Int32Array>();
