@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { DEFAULT_DEFORMATION, Deformer, deformBankTs, displacementBank, deformSamplesTs, gaussianWeights, nativeDeform, quantiseDeformation, type DeformationParams } from "../src/data/deform.js";
+import { DEFAULT_DEFORMATION, Deformer, deformBankTs, displacementBank, gatherPixels, deformSamplesTs, gaussianWeights, nativeDeform, quantiseDeformation, type DeformationParams } from "../src/data/deform.js";
 import { DeformedStream } from "../src/data/deformed.js";
 import { loadMnist, permutationSeed, splitData } from "../src/data/mnist.js";
 import { getEngine } from "../src/engine/select.js";
@@ -197,4 +197,22 @@ test("a job past the base trains on the stream, records its generation cost, and
   assert.ok(a.training.generated.seconds > 0 && a.training.generated.seconds < a.trainSeconds);
   const mnistLike = runJob({ ...big, n: 50000 }, data, engine);
   assert.notDeepEqual(a.evals, mnistLike.evals);
+});
+
+test("bytes become the loader's float pixels (v/255 as float32) in the native gather and its twin; a stream fills the same either way", () => {
+  const bytes = Uint8Array.from({ length: 2 * P }, (_, i) => i % 256);
+  const a = new Float32Array(3 * P), b = new Float32Array(3 * P);
+  gatherPixels(bytes, Int32Array.from([1, 0]), a, Int32Array.from([2, 0]));
+  gatherPixels(bytes, Int32Array.from([1, 0]), b, Int32Array.from([2, 0]), false);
+  assert.deepEqual(a, b);
+  for (let k = 0; k < P; k++) assert.equal(a[k], Math.fround(bytes[k] / 255));
+  const rows = splitData(permutationSeed("per-seed", 0, 2), 50000, 10000).train;
+  const ids = Int32Array.from([3, 50003, 99999, 123456, 3]);
+  const fill = (native: boolean): Float32Array => {
+    const s = new DeformedStream(data.train, rows, 200000, 2, DEFAULT_DEFORMATION, { native, bankSize: 32 });
+    const out = { x: new Float32Array(ids.length * P), y: new Uint8Array(ids.length) };
+    s.fill(ids, out);
+    return out.x;
+  };
+  assert.deepEqual(fill(true), fill(false));
 });

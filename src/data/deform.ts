@@ -181,12 +181,26 @@ export function deformSamplesTs(seed: number, ids: Int32Array, base: Uint8Array,
 interface DeformAddon {
   deformBank(seed: number, w: Int32Array, first: number, out: Int32Array): void;
   deformSamples(seed: number, ids: Int32Array, base: Uint8Array, bank: Int32Array, q: Float64Array, out: Uint8Array): void;
+  deformGather(bytes: Uint8Array, images: Int32Array, out: Float32Array, slots: Int32Array): void;
+}
+
+/** v/255 as float32: the normalisation of loadIdxPair (src/data/mnist.ts). */
+const PIXEL = Float32Array.from({ length: 256 }, (_, v) => v / 255);
+
+/** Image images[j] of `bytes` (784 bytes each) as float32 pixels v/255 into image slots[j] of out (natively when built). */
+export function gatherPixels(bytes: Uint8Array, images: Int32Array, out: Float32Array, slots: Int32Array, native = true): void {
+  const impl = native ? nativeDeform() : null;
+  if (impl) return impl.deformGather(bytes, images, out, slots);
+  for (let j = 0; j < images.length; j++) {
+    const at = images[j] * P, to = slots[j] * P;
+    for (let k = 0; k < P; k++) out[to + k] = PIXEL[bytes[at + k]];
+  }
 }
 
 /** The native generator, or null when the addon is not built (the TypeScript twin is used then: same bytes, ~50× slower). */
 export function nativeDeform(): DeformAddon | null {
   const a = loadAddon() as unknown as Partial<DeformAddon> | null;
-  return a && typeof a.deformSamples === "function" && typeof a.deformBank === "function" ? (a as DeformAddon) : null;
+  return a && typeof a.deformSamples === "function" && typeof a.deformBank === "function" && typeof a.deformGather === "function" ? (a as DeformAddon) : null;
 }
 
 /** A job's generator: its field bank, built once, and a function deforming sample ids. */

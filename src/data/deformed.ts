@@ -1,6 +1,6 @@
 import { MentiaError } from "../errors.js";
 import { INPUT_SIZE, type Dataset } from "../engine/types.js";
-import { Deformer, type DeformationParams } from "./deform.js";
+import { Deformer, gatherPixels, type DeformationParams } from "./deform.js";
 
 /**
  * `mnist-deformed`: a seeded, unbounded stream of training samples per job. Sample i < B
@@ -17,8 +17,6 @@ export const DEFORMED_MAX_N = 100_000_000;
 export const DEFORMED_CACHE_SAMPLES = 1_000_000;
 
 const P = INPUT_SIZE;
-/** v/255 as float32: the normalisation of loadIdxPair (src/data/mnist.ts), so base pixels match exactly. */
-const PIXEL = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 
 export class DeformedStream {
   /** Base samples, in the job's order, as bytes (the generator's input). */
@@ -67,39 +65,44 @@ export class DeformedStream {
 
   /** Samples `ids` (each < n) as float32 pixels and labels into out (rows 0..ids.length−1). */
   fill(ids: Int32Array, out: { x: Float32Array; y: Uint8Array }): void {
-    const B = this.baseCount;
-    const missing: number[] = [];
-    for (const id of ids) if (id >= B && (id - B >= this.cached.length || !this.cached[id - B])) missing.push(id);
+    const B = this.baseCount, C = this.cached.length;
+    const missing = new Set<number>();
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id >= this.n) throw new Error(`sample id ${id} outside [0, ${this.n})`);
+      if (id >= B && (id - B >= C || !this.cached[id - B])) missing.add(id);
+    }
     let fresh: Uint8Array | undefined;
     const freshAt = new Map<number, number>();
-    if (missing.length > 0) {
+    if (missing.size > 0) {
       const t0 = performance.now();
-      const uniq = Int32Array.from(new Set(missing));
+      const uniq = Int32Array.from(missing);
       fresh = new Uint8Array(uniq.length * P);
       this.deformer.deform(uniq, this.baseBytes, fresh);
-      uniq.forEach((id, j) => {
-        const c = id - B;
-        if (c < this.cached.length) {
-          this.cache.set(fresh!.subarray(j * P, (j + 1) * P), c * P);
+      for (let j = 0; j < uniq.length; j++) {
+        const c = uniq[j] - B;
+        if (c < C) {
+          this.cache.set(fresh.subarray(j * P, (j + 1) * P), c * P);
           this.cached[c] = 1;
-        } else freshAt.set(id, j);
-      });
+        } else freshAt.set(uniq[j], j);
+      }
       this.generated += uniq.length;
       this.generateSeconds += (performance.now() - t0) / 1000;
     }
+    // Base samples are copied as floats; deformed ones converted from bytes (cache, or this call's fresh ones).
+    const fromCache: number[] = [], cacheSlots: number[] = [], fromFresh: number[] = [], freshSlots: number[] = [];
     for (let j = 0; j < ids.length; j++) {
       const id = ids[j];
-      if (id < 0 || id >= this.n) throw new Error(`sample id ${id} outside [0, ${this.n})`);
       out.y[j] = this.label(id);
-      const dst = j * P;
-      if (id < B) {
-        out.x.set(this.train.x.subarray(this.baseRows[id] * P, (this.baseRows[id] + 1) * P), dst);
-        continue;
+      if (id < B) out.x.set(this.train.x.subarray(this.baseRows[id] * P, (this.baseRows[id] + 1) * P), j * P);
+      else if (id - B < C) {
+        fromCache.push(id - B);
+        cacheSlots.push(j);
+      } else {
+        fromFresh.push(freshAt.get(id)!);
+        freshSlots.push(j);
       }
-      const c = id - B;
-      const bytes = c < this.cached.length ? this.cache : fresh!;
-      const at = c < this.cached.length ? c * P : freshAt.get(id)! * P;
-      for (let k = 0; k < P; k++) out.x[dst + k] = PIXEL[bytes[at + k]];
     }
+    if (fromCache.length > 0) gatherPixels(this.cache, Int32Array.from(fromCache), out.x, Int32Array.from(cacheSlots), this.native);
+    if (fromFresh.length > 0) gatherPixels(fresh!, Int32Array.from(fromFresh), out.x, Int32Array.from(freshSlots), this.native);
   }
 }

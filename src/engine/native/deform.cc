@@ -176,12 +176,36 @@ Napi::Value DeformSamples(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+/** deformGather(bytes Uint8Array, images Int32Array, out Float32Array, slots Int32Array): out image slots[j] = bytes image images[j] as v/255 (float32, as loadIdxPair). */
+Napi::Value DeformGather(const Napi::CallbackInfo& info) {
+  static const auto lut = [] {
+    std::vector<float> t(256);
+    for (int v = 0; v < 256; v++) t[v] = static_cast<float>(v / 255.0);
+    return t;
+  }();
+  const auto bytes = info[0].As<Napi::Uint8Array>();
+  const auto images = info[1].As<Napi::Int32Array>();
+  auto out = info[2].As<Napi::Float32Array>();
+  const auto slots = info[3].As<Napi::Int32Array>();
+  const size_t n = images.ElementLength(), have = bytes.ElementLength() / P, room = out.ElementLength() / P;
+  if (slots.ElementLength() != n) throw Napi::RangeError::New(info.Env(), "slots must have images.length entries");
+  for (size_t j = 0; j < n; j++) {
+    const int32_t i = images[j], o = slots[j];
+    if (i < 0 || static_cast<size_t>(i) >= have || o < 0 || static_cast<size_t>(o) >= room) throw Napi::RangeError::New(info.Env(), "image or slot index out of range");
+    const uint8_t* src = bytes.Data() + static_cast<size_t>(i) * P;
+    float* dst = out.Data() + static_cast<size_t>(o) * P;
+    for (int k = 0; k < P; k++) dst[k] = lut[src[k]];
+  }
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 namespace mentia {
-/** Adds deformBank and deformSamples to the addon's exports (called from addon.cc's Init). */
+/** Adds deformBank, deformSamples and deformGather to the addon's exports (called from addon.cc's Init). */
 void registerDeform(Napi::Env env, Napi::Object exports) {
   exports.Set("deformBank", Napi::Function::New(env, DeformBank));
   exports.Set("deformSamples", Napi::Function::New(env, DeformSamples));
+  exports.Set("deformGather", Napi::Function::New(env, DeformGather));
 }
 }  // namespace mentia
