@@ -12,6 +12,7 @@ import { FASHION_MNIST_FILES, fashionMnistInstalled, loadFashionMnist } from "..
 import { MentiaError } from "../src/errors.js";
 import { configJson, parseConfig } from "../src/sweep/config.js";
 import { planJobs } from "../src/sweep/plan.js";
+import { predictJobSeconds, type ProbeResult } from "../src/sweep/estimate.js";
 import { readExportRows, SweepStore } from "../src/sweep/store.js";
 
 /**
@@ -156,4 +157,15 @@ test("mentia run on mnist-deformed past its base: shards + merge, resume, export
   const html = readFileSync(join(dir, "report", "index.html"), "utf8");
   assert.match(html, /<dt>dataset<\/dt><dd>mnist-deformed \(deformation: alpha 20, .*sigma 4, /);
   assert.match(html, /<dt>dataset checksums \(mnist-deformed\)<\/dt>/);
+});
+
+test("the dry-run estimate adds the deformed stream's cost (generation once per sample, fill per visit) past the base only", () => {
+  const probe: ProbeResult = { width: 128, depth: 2, batch: 64, params: 118282, stepSeconds: [64e-6, 64e-6, 64e-6], evalSeconds: [0, 0, 0], overheadSeconds: 0 };
+  const cfg = parseConfig({ ...BASE, pEval: [0], dataset: "mnist-deformed", sizes: [50000, 1000000], policy: "steps", steps: 1000 });
+  const [big, small] = planJobs(cfg).sort((a, b) => b.job.n - a.job.n);
+  const plain = 1000 * 64e-6;
+  assert.ok(Math.abs(predictJobSeconds(small, [probe]) - plain) < 1e-5, "no stream cost at N ≤ 50,000");
+  // 950,000 generated samples at 1.0 µs (= a trained sample here) + 64,000 visits at 0.23 µs
+  const stream = predictJobSeconds(big, [probe]) - predictJobSeconds(small, [probe]);
+  assert.ok(Math.abs(stream - (0.95 + 0.23 * 0.064)) < 1e-6, String(stream));
 });
