@@ -4,9 +4,12 @@
  * on every visit), and per trained sample (width 128, depth 2, batch 64, p_train 0 and 0.3);
  * then the generation share of each job of configs/deformed.yaml past 50,000, from the
  * expected steps of the plan (each deformed sample is generated once and cached). Best of 7,
- * in CPU time of this process (robust on a shared machine).
+ * in CPU time of this process (robust on a shared machine). Then, for every config named after
+ * the first, its work in CPU time on one free core and the wall time on 2 free cores (the
+ * dry run's job model — expected steps, validations, one evaluation — with these CPU-time
+ * measurements instead of its wall-clock probes, which a loaded machine inflates).
  *
- *   npx tsc -p tsconfig.json && node dist/bench/deformed-stream.js [configs/deformed.yaml]
+ *   npx tsc -p tsconfig.json && node dist/bench/deformed-stream.js [configs/deformed.yaml [configs/fashion.yaml ...]]
  */
 import { DEFAULT_DEFORMATION, Deformer } from "../src/data/deform.js";
 import { DeformedStream } from "../src/data/deformed.js";
@@ -15,6 +18,7 @@ import { initParams } from "../src/engine/init.js";
 import { loadNativeEngine } from "../src/engine/native/index.js";
 import { DEFAULT_OPTIMIZER } from "../src/engine/types.js";
 import { loadConfig } from "../src/sweep/config.js";
+import { estimateSweep, type ProbeResult } from "../src/sweep/estimate.js";
 import { planJobs } from "../src/sweep/plan.js";
 
 const native = loadNativeEngine();
@@ -67,4 +71,15 @@ for (const p of planJobs(config)) {
   const gen = ((j.n - 50000) * genUs) / 1e6;
   const train = gen + (p.steps * j.batch * ((trainUs[j.pTrain] ?? trainUs[0]) + fillUs)) / 1e6;
   console.log(`${String(j.pTrain).padStart(7)} ${String(j.n).padStart(8)} ${String(p.steps).padStart(8)} ${gen.toFixed(1).padStart(14)} ${train.toFixed(1).padStart(12)} ${((100 * gen) / train).toFixed(1).padStart(6)} %`);
+}
+
+const configs = process.argv.slice(3);
+for (const path of configs) {
+  const c = loadConfig(path);
+  const net = native.createNetwork(spec, initParams(spec, 1), DEFAULT_OPTIMIZER, 1);
+  const evalMs = best(() => net.evaluateAll(data.test, c.pEval, { mode: "sample", masks: c.masks, rescale: true, batch: 1000 }));
+  net.dispose();
+  const probe: ProbeResult = { width: 128, depth: 2, batch: 64, params: 118282, stepSeconds: [64 * trainUs[0.3] * 1e-6], evalSeconds: [evalMs / 1000], overheadSeconds: 0.01 };
+  const e = estimateSweep(planJobs(c), [probe], 2);
+  console.log(`${path}: ${planJobs(c).length} jobs, ${e.serialSeconds.toFixed(0)} s of work on one free core; ${e.wallSeconds.toFixed(0)} s on 2 free cores (evaluation of a job ${(evalMs / 1000).toFixed(2)} s CPU)`);
 }
