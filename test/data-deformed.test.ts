@@ -1,6 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { DEFAULT_DEFORMATION, Deformer, deformBankTs, displacementBank, gatherPixels, deformSamplesTs, gaussianWeights, nativeDeform, quantiseDeformation, type DeformationParams } from "../src/data/deform.js";
 import { DeformedStream } from "../src/data/deformed.js";
 import { loadMnist, permutationSeed, splitData } from "../src/data/mnist.js";
@@ -215,4 +220,50 @@ test("bytes become the loader's float pixels (v/255 as float32) in the native ga
     return out.x;
   };
   assert.deepEqual(fill(true), fill(false));
+});
+
+test("the generator's C++ gives the golden bytes whatever the compiler flags: -O0, and -O3 -march=native -ffast-math (this CPU's widest vectors)", (t) => {
+  const gxx = spawnSync("g++", ["--version"], { encoding: "utf8" });
+  if (gxx.status !== 0) return t.skip("g++ is not installed");
+  const dir = mkdtempSync(join(tmpdir(), "mentia-deform-"));
+  try {
+    const src = join(dir, "harness.cc");
+    // Bank of seed 7 (64 fields, default parameters), then the four samples of the golden test; bytes to stdout.
+    writeFileSync(
+      src,
+      `#include "deform_core.h"
+#include <cstdio>
+using namespace mentia_deform;
+int main() {
+  static uint8_t base[1000 * P];
+  if (fread(base, 1, sizeof base, stdin) != sizeof base) return 1;
+  const int32_t w[] = {${Array.from(gaussianWeights(4)).join(",")}};
+  static int32_t bank[64 * P], disp[64 * P];
+  for (uint32_t b = 0; b < 64; b++) makeField(7, b, w, ${(gaussianWeights(4).length - 1) / 2}, bank + b * P);
+  const Params p{${Array.from(quantiseDeformation(DEFAULT_DEFORMATION)).join(", ")}};
+  for (int i = 0; i < 64 * P; i++) disp[i] = static_cast<int32_t>(fl(static_cast<int64_t>(bank[i]) * p.alphaQ8, 15));
+  fwrite(bank, 1, sizeof bank, stdout);
+  const uint32_t ids[] = {50000, 50001, 123456, 9999999};
+  uint8_t out[P];
+  for (uint32_t id : ids) {
+    deformOne(7, id, base + (id % 1000) * P, disp, 64, p, out);
+    fwrite(out, 1, P, stdout);
+  }
+}
+`,
+    );
+    const include = fileURLToPath(new URL("../../src/engine/native/", import.meta.url));
+    for (const flags of [["-O0"], ["-O3", "-march=native", "-ffast-math", "-ffp-contract=fast"]]) {
+      const exe = join(dir, `h${flags.length}`);
+      const c = spawnSync("g++", ["-std=gnu++17", ...flags, "-I", include, src, "-o", exe], { encoding: "utf8" });
+      assert.equal(c.status, 0, c.stderr);
+      const r = spawnSync(exe, [], { input: Buffer.from(baseBytes(1000)), maxBuffer: 1 << 26 });
+      assert.equal(r.status, 0, String(r.stderr));
+      const bytes = new Uint8Array(r.stdout);
+      assert.equal(md5(bytes.subarray(0, 64 * P * 4)), "63068fc796893f565d97f70f846c0b3e", `bank with ${flags.join(" ")}`);
+      assert.equal(md5(bytes.subarray(64 * P * 4)), "a905576a6772de89bf4ad7b5ab69c848", `samples with ${flags.join(" ")}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
