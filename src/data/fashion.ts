@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { MentiaError } from "../errors.js";
-import { loadIdxPair, type MnistData } from "./mnist.js";
+import { loadIdxDataset, type MnistData } from "./mnist.js";
 
 /**
  * Fashion-MNIST (Xiao, Rasul & Vollgraf 2017: 28×28 grey images of 10 kinds of clothing,
@@ -40,10 +40,7 @@ let cached: { dir: string; data: MnistData } | undefined;
 export function loadFashionMnist(dir: string = fashionMnistDir()): MnistData {
   if (cached?.dir === dir) return cached.data;
   if (!fashionMnistInstalled(dir)) throw new MentiaError(fashionMissingMessage(dir));
-  const f = FASHION_MNIST_FILES;
-  const train = loadIdxPair(join(dir, f.trainImages.file), join(dir, f.trainLabels.file), { images: f.trainImages.md5, labels: f.trainLabels.md5 });
-  const test = loadIdxPair(join(dir, f.testImages.file), join(dir, f.testLabels.file), { images: f.testImages.md5, labels: f.testLabels.md5 });
-  const data: MnistData = { train: train.data, test: test.data, checksums: { ...train.checksums, ...test.checksums } };
+  const data = loadIdxDataset(dir, FASHION_MNIST_FILES);
   cached = { dir, data };
   return data;
 }

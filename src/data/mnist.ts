@@ -82,12 +82,19 @@ let cached: MnistData | undefined;
 /** Real MNIST (60,000 train / 10,000 test), checksums verified. Cached per process. */
 export function loadMnist(dir: string = mnistDataDir()): MnistData {
   if (cached && dir === mnistDataDir()) return cached;
-  const f = MNIST_FILES;
-  const train = loadIdxPair(join(dir, f.trainImages.file), join(dir, f.trainLabels.file), { images: f.trainImages.md5, labels: f.trainLabels.md5 });
-  const test = loadIdxPair(join(dir, f.testImages.file), join(dir, f.testLabels.file), { images: f.testImages.md5, labels: f.testLabels.md5 });
-  const data: MnistData = { train: train.data, test: test.data, checksums: { ...train.checksums, ...test.checksums } };
+  const data = loadIdxDataset(dir, MNIST_FILES);
   if (dir === mnistDataDir()) cached = data;
   return data;
+}
+
+/** The four IDX files of a dataset in MNIST's layout: file names and md5s (of the IDX bytes). */
+export type IdxFiles = Record<"trainImages" | "trainLabels" | "testImages" | "testLabels", { file: string; md5: string }>;
+
+/** Train and test sets from the four files in `dir`, checksums verified (any IDX dataset of MNIST's shape). */
+export function loadIdxDataset(dir: string, f: IdxFiles): MnistData {
+  const train = loadIdxPair(join(dir, f.trainImages.file), join(dir, f.trainLabels.file), { images: f.trainImages.md5, labels: f.trainLabels.md5 });
+  const test = loadIdxPair(join(dir, f.testImages.file), join(dir, f.testLabels.file), { images: f.testImages.md5, labels: f.testLabels.md5 });
+  return { train: train.data, test: test.data, checksums: { ...train.checksums, ...test.checksums } };
 }
 
 /** Seed of the permutation that orders the training images: one per data draw. */
