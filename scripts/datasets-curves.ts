@@ -4,7 +4,7 @@
  * the seeds every file has (so MNIST's 16-seed transition study can be set beside a 2-seed
  * first look: with --seeds 0,1 both use seeds 0 and 1 only).
  *
- *   node dist/scripts/datasets-curves.js --p-train 0 --p-eval 0,0.5 [--seeds 0,1] NAME=path/analysis.json ...
+ *   node dist/scripts/datasets-curves.js [--width 128 --depth 2] --p-train 0 --p-eval 0,0.5 [--seeds 0,1] NAME=path/analysis.json ...
  */
 import { readFileSync } from "node:fs";
 import type { Analysis } from "../src/analysis/schema.js";
@@ -14,6 +14,8 @@ const opt = (name: string): string | undefined => {
   const i = args.indexOf(name);
   return i >= 0 ? args.splice(i, 2)[1] : undefined;
 };
+const width = Number(opt("--width") ?? "128");
+const depth = Number(opt("--depth") ?? "2");
 const pTrain = Number(opt("--p-train") ?? "0");
 const pEvals = (opt("--p-eval") ?? "0").split(",").map(Number);
 const seedsOpt = opt("--seeds");
@@ -24,7 +26,7 @@ const files = args.map((a) => {
 });
 for (const pEval of pEvals) {
   const cols = files.map(({ name, a }) => {
-    const c = a.curves.find((c) => c.pTrain === pTrain && c.pEval === pEval);
+    const c = a.curves.find((c) => c.width === width && c.depth === depth && c.pTrain === pTrain && c.pEval === pEval);
     const byN = new Map<number, string>();
     for (const p of c?.points ?? []) {
       const vals = p.perSeed.filter((_, i) => !only || only.has(p.seeds[i]));
@@ -36,7 +38,7 @@ for (const pEval of pEvals) {
     return { name, byN };
   });
   const ns = [...new Set(cols.flatMap((c) => [...c.byN.keys()]))].sort((x, y) => x - y);
-  console.log(`\nL(N) at p_train ${pTrain}, p_eval ${pEval} (mean over seeds ± s.e. (seeds))\n`);
+  console.log(`\nL(N) at width ${width}, depth ${depth}, p_train ${pTrain}, p_eval ${pEval} (mean over seeds ± s.e. (seeds))\n`);
   console.log(`| N | ${cols.map((c) => c.name).join(" | ")} |`);
   console.log(`|---|${cols.map(() => "---").join("|")}|`);
   for (const n of ns) console.log(`| ${n} | ${cols.map((c) => c.byN.get(n) ?? "").join(" | ")} |`);
