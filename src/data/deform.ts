@@ -138,8 +138,8 @@ export function displacementBank(bank: Int32Array, q: Float64Array): Int32Array 
   return Int32Array.from(bank, (f) => fl(f * alphaQ8, 15));
 }
 
-/** TypeScript twin of deform.cc's deformOne over a list of sample ids; `bank` is a displacementBank. */
-export function deformSamplesTs(seed: number, ids: Int32Array, base: Uint8Array, bank: Int32Array, q: Float64Array, out: Uint8Array): void {
+/** TypeScript twin of deform.cc's deformOne over a list of sample ids (into image j of out, or slots[j]); `bank` is a displacementBank. */
+export function deformSamplesTs(seed: number, ids: Int32Array, base: Uint8Array, bank: Int32Array, q: Float64Array, out: Uint8Array, slots?: Int32Array): void {
   const nBase = base.length / P, nBank = bank.length / P;
   const [, rotQ24, scaleQ24, shearQ24, transQ16] = q;
   const one = 2 ** 24;
@@ -172,7 +172,7 @@ export function deformSamplesTs(seed: number, ids: Int32Array, base: Uint8Array,
         const wx = fl(x - x0 * 65536, 8), wy = fl(y - y0 * 65536, 8);
         const top = px(y0, x0) * (256 - wx) + px(y0, x0 + 1) * wx;
         const bot = px(y0 + 1, x0) * (256 - wx) + px(y0 + 1, x0 + 1) * wx;
-        out[j * P + r * S + c] = fl(top * (256 - wy) + bot * wy + 2 ** 15, 16);
+        out[(slots ? slots[j] : j) * P + r * S + c] = fl(top * (256 - wy) + bot * wy + 2 ** 15, 16);
       }
     }
   }
@@ -180,7 +180,7 @@ export function deformSamplesTs(seed: number, ids: Int32Array, base: Uint8Array,
 
 interface DeformAddon {
   deformBank(seed: number, w: Int32Array, first: number, out: Int32Array): void;
-  deformSamples(seed: number, ids: Int32Array, base: Uint8Array, bank: Int32Array, q: Float64Array, out: Uint8Array): void;
+  deformSamples(seed: number, ids: Int32Array, base: Uint8Array, bank: Int32Array, q: Float64Array, out: Uint8Array, slots?: Int32Array): void;
   deformGather(bytes: Uint8Array, images: Int32Array, out: Float32Array, slots: Int32Array): void;
 }
 
@@ -226,9 +226,9 @@ export class Deformer {
     return this.impl !== null;
   }
 
-  /** Deforms sample ids (each of base image id mod base count) into out (ids.length × 784 bytes). */
-  deform(ids: Int32Array, base: Uint8Array, out: Uint8Array): void {
-    if (this.impl) this.impl.deformSamples(this.seed >>> 0, ids, base, this.displacements, this.q, out);
-    else deformSamplesTs(this.seed >>> 0, ids, base, this.displacements, this.q, out);
+  /** Deforms sample ids (each of base image id mod base count) into out: image j (ids.length × 784 bytes), or image slots[j]. */
+  deform(ids: Int32Array, base: Uint8Array, out: Uint8Array, slots?: Int32Array): void {
+    if (this.impl) this.impl.deformSamples(this.seed >>> 0, ids, base, this.displacements, this.q, out, slots);
+    else deformSamplesTs(this.seed >>> 0, ids, base, this.displacements, this.q, out, slots);
   }
 }

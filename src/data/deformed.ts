@@ -66,26 +66,29 @@ export class DeformedStream {
   /** Samples `ids` (each < n) as float32 pixels and labels into out (rows 0..ids.length−1). */
   fill(ids: Int32Array, out: { x: Float32Array; y: Uint8Array }): void {
     const B = this.baseCount, C = this.cached.length;
-    const missing = new Set<number>();
+    // Deformed ids not generated yet: those within the cache go straight into it (marked at once,
+    // so an id twice in one call is generated once), the others into a buffer for this call.
+    const toCache: number[] = [], beyond: number[] = [];
     for (const id of ids) {
       if (!Number.isInteger(id) || id < 0 || id >= this.n) throw new Error(`sample id ${id} outside [0, ${this.n})`);
-      if (id >= B && (id - B >= C || !this.cached[id - B])) missing.add(id);
+      if (id < B) continue;
+      if (id - B >= C) beyond.push(id);
+      else if (!this.cached[id - B]) {
+        this.cached[id - B] = 1;
+        toCache.push(id);
+      }
     }
     let fresh: Uint8Array | undefined;
     const freshAt = new Map<number, number>();
-    if (missing.size > 0) {
+    if (toCache.length + beyond.length > 0) {
       const t0 = performance.now();
-      const uniq = Int32Array.from(missing);
-      fresh = new Uint8Array(uniq.length * P);
-      this.deformer.deform(uniq, this.baseBytes, fresh);
-      for (let j = 0; j < uniq.length; j++) {
-        const c = uniq[j] - B;
-        if (c < C) {
-          this.cache.set(fresh.subarray(j * P, (j + 1) * P), c * P);
-          this.cached[c] = 1;
-        } else freshAt.set(uniq[j], j);
+      if (toCache.length > 0) this.deformer.deform(Int32Array.from(toCache), this.baseBytes, this.cache, Int32Array.from(toCache, (id) => id - B));
+      if (beyond.length > 0) {
+        fresh = new Uint8Array(beyond.length * P);
+        this.deformer.deform(Int32Array.from(beyond), this.baseBytes, fresh);
+        beyond.forEach((id, j) => freshAt.set(id, j));
       }
-      this.generated += uniq.length;
+      this.generated += toCache.length + beyond.length;
       this.generateSeconds += (performance.now() - t0) / 1000;
     }
     // Base samples are copied as floats; deformed ones converted from bytes (cache, or this call's fresh ones).

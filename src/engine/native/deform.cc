@@ -38,7 +38,8 @@ Napi::Value DeformBank(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-/** deformSamples(seed, ids Int32Array, base Uint8Array (B×784), displacement bank Int32Array, params Float64Array(5), out Uint8Array (ids×784)). */
+/** deformSamples(seed, ids Int32Array, base Uint8Array (B×784), displacement bank Int32Array, params Float64Array(5), out Uint8Array, slots?
+ *  Int32Array): sample ids[j] into image j of out, or image slots[j] when slots are given (out must hold them). */
 Napi::Value DeformSamples(const Napi::CallbackInfo& info) {
   const uint32_t seed = u32(info, 0, "seed");
   const auto ids = info[1].As<Napi::Int32Array>();
@@ -50,12 +51,18 @@ Napi::Value DeformSamples(const Napi::CallbackInfo& info) {
   if (nBase == 0 || base.ElementLength() % P != 0) throw Napi::RangeError::New(info.Env(), "base must hold whole images");
   if (nBank == 0 || bank.ElementLength() % P != 0) throw Napi::RangeError::New(info.Env(), "bank must hold whole fields");
   if (pa.ElementLength() != 5) throw Napi::RangeError::New(info.Env(), "params must have 5 entries");
-  if (out.ElementLength() != ids.ElementLength() * P) throw Napi::RangeError::New(info.Env(), "out must hold ids.length images");
+  const bool slotted = info.Length() > 6 && !info[6].IsUndefined();
+  const Napi::Int32Array slots = slotted ? info[6].As<Napi::Int32Array>() : Napi::Int32Array();
+  const size_t room = out.ElementLength() / P;
+  if (slotted ? slots.ElementLength() != ids.ElementLength() : out.ElementLength() != ids.ElementLength() * P)
+    throw Napi::RangeError::New(info.Env(), slotted ? "slots must have ids.length entries" : "out must hold ids.length images");
   const Params p{static_cast<int64_t>(pa[0]), static_cast<int64_t>(pa[1]), static_cast<int64_t>(pa[2]), static_cast<int64_t>(pa[3]), static_cast<int64_t>(pa[4])};
   for (size_t j = 0; j < ids.ElementLength(); j++) {
     const int32_t id = ids[j];
     if (id < 0) throw Napi::RangeError::New(info.Env(), "ids must be ≥ 0");
-    deformOne(seed, static_cast<uint32_t>(id), base.Data() + (static_cast<size_t>(id) % nBase) * P, bank.Data(), static_cast<uint32_t>(nBank), p, out.Data() + j * P);
+    const size_t to = slotted ? static_cast<size_t>(slots[j]) : j;
+    if (slotted && (slots[j] < 0 || to >= room)) throw Napi::RangeError::New(info.Env(), "slot out of range");
+    deformOne(seed, static_cast<uint32_t>(id), base.Data() + (static_cast<size_t>(id) % nBase) * P, bank.Data(), static_cast<uint32_t>(nBank), p, out.Data() + to * P);
   }
   return info.Env().Undefined();
 }
