@@ -210,11 +210,12 @@ export function predictJobSeconds(p: PlannedJob, probes: ProbeResult[], which: W
 /**
  * mnist-deformed past its base: the probes train on MNIST rows, so the stream's own cost is
  * added as multiples of the measured time per trained sample — generating a deformed sample
- * (once; cached) ≈ 1.0 of it, filling a sample into the chunk buffer (every visit) ≈ 0.23
- * (bench/deformed-stream.ts, CPU time: 3.3, 0.75 and 3.3 µs at width 128, depth 2, batch 64).
+ * (once, into the cache, page faults included) ≈ 1.7 of it, filling a sample into the chunk
+ * buffer (every visit) ≈ 0.18 (bench/deformed-stream.ts, CPU time: 6.0, 0.64 and 3.5 µs at
+ * width 128, depth 2, batch 64).
  */
-const STREAM_GENERATE_PER_SAMPLE = 1.0;
-const STREAM_FILL_PER_VISIT = 0.23;
+const STREAM_GENERATE_PER_SAMPLE = 1.7;
+const STREAM_FILL_PER_VISIT = 0.18;
 function streamSeconds(job: TrainJob, steps: number, stepSeconds: number): number {
   const base = 60000 - job.validation;
   if (job.dataset !== "mnist-deformed" || job.n <= base) return 0;
