@@ -21,7 +21,7 @@
     },
     {
       "target_name": "mentia_native",
-      "sources": ["src/engine/native/addon.cc"],
+      "sources": ["src/engine/native/addon.cc", "src/engine/native/deform.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "dependencies": ["mentia_generic"],

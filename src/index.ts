@@ -10,6 +10,8 @@ export { MentiaError } from "./errors.js";
 
 // Data and engines
 export { loadMnist, nestedSubset, MNIST_FILES } from "./data/mnist.js";
+export { loadDataset, datasetSource, DATASET_NAMES, type DatasetName, type DatasetSource } from "./data/datasets.js";
+export { Deformer, DEFAULT_DEFORMATION, type DeformationParams } from "./data/deform.js";
 export { getEngine, activeEngineDescription } from "./engine/select.js";
 export { EVAL_MODES, type EvalMode } from "./engine/types.js";
 export { Pruner, neuronScores, PRUNING_MODES, type PruningMode } from "./engine/prune.js";

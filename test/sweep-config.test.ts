@@ -74,8 +74,8 @@ test("config: values out of range, empty grids, duplicates, unknown and missing 
   rejects({ ...base, pEval: [-0.1] }, "pEval[0]: must be a number in [0, 1), got -0.1");
   rejects({ ...base, widths: [0] }, "widths[0]: must be an integer ≥ 1, got 0");
   rejects({ ...base, depths: [1.5] }, "depths[0]: must be an integer ≥ 1, got 1.5");
-  rejects({ ...base, sizes: [60001] }, "sizes[0]: must be an integer in [1, 60000], got 60001");
-  rejects({ ...base, sizes: [100, 50001] }, "sizes: 50001 exceeds 50000, the images left for training after the validation split of 10000");
+  rejects({ ...base, sizes: [60001] }, "sizes: 60001 exceeds 50000, the largest N for mnist: the mnist training images left after the validation split (60000 − 10000)");
+  rejects({ ...base, sizes: [100, 50001] }, "sizes: 50001 exceeds 50000, the largest N for mnist: the mnist training images left after the validation split (60000 − 10000)");
   rejects({ ...base, policy: "early-stop", patience: 0 }, "patience: must be an integer ≥ 1");
   rejects({ ...base, valEvery: 0 }, "valEvery: must be an integer ≥ 1 (steps between validations), 'half-epoch' or 'epoch'");
   rejects({ ...base, valEvery: "often" }, "valEvery: must be an integer ≥ 1 (steps between validations), 'half-epoch' or 'epoch'");

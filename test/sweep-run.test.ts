@@ -257,7 +257,7 @@ test("init: writes the example config, which runs as a dry run; refuses to overw
   assert.equal(readFileSync(file, "utf8"), readFileSync(fileURLToPath(new URL("../../configs/example.yaml", import.meta.url)), "utf8"));
   const dry = cli(["run", file, "--out", join(ROOT, "example"), "--dry-run"]);
   assert.equal(dry.status, 0, dry.stderr);
-  assert.match(dry.stdout, /plan: 96 jobs \(1 width × 1 depth × 6 pTrain × 8 sizes × 2 seeds\), each evaluated at 10 pEval/);
+  assert.match(dry.stdout, /plan: 96 jobs \(1 width × 1 depth × 6 pTrain × 8 sizes × 2 seeds\) on mnist, each evaluated at 10 pEval/);
   assert.match(dry.stdout, /estimated time: /);
   const again = cli(["init", file]);
   assert.equal(again.status, 2);

@@ -484,6 +484,8 @@ export interface Analysis {
   completeness?: Completeness;
   /** The eval mode these results were made with, when the records name one (src/engine/types.ts EvalMode). */
   evalMode?: string;
+  /** The dataset of the sweep (src/data/datasets.ts), written by `mentia analyze`; absent in files from before datasets. */
+  dataset?: string;
   /**
    * A sweep evaluated in several modes: the phases and boundaries of every mode (this
    * analysis is the first mode's; each mode's full analysis is in its `file`), for the

@@ -100,7 +100,9 @@ export const command: Command = {
       const shown = [...c.missing.map((m) => `missing: ${m}`), ...c.excluded.map((m) => `left out: ${m}`)];
       console.error([bar, `mentia analyze: WARNING: ${incompleteWarning(c)}`, ...shown.slice(0, 12).map((m) => `  ${m}`), ...(shown.length > 12 ? [`  … and ${shown.length - 12} more (analysis.json 'warnings')`] : []), `  finish it with 'mentia run CONFIG --out ${dir}' (or pass --allow-partial to analyse it without this warning)`, bar].join("\n"));
     }
-    const write = (file: string, a: Analysis): string => {
+    const dataset = config?.dataset ?? "mnist";
+    const write = (file: string, analysisOfMode: Analysis): string => {
+      const a: Analysis = { ...analysisOfMode, dataset };
       const path = join(dir, file);
       const tmp = `${path}.tmp-${process.pid}`;
       writeFileSync(tmp, JSON.stringify(a, null, 1) + "\n");

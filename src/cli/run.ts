@@ -51,7 +51,7 @@ export const command: Command = {
     if (f["dry-run"]) {
       const r = await dryRunSweep(config, outDir, opts);
       const grid = `${config.widths.length} width × ${config.depths.length} depth × ${config.pTrain.length} pTrain × ${config.sizes.length} sizes × ${config.seeds.length} seeds`;
-      console.log(`plan: ${r.planJobs} jobs (${grid}), each evaluated at ${config.pEval.length} pEval`);
+      console.log(`plan: ${r.planJobs} jobs (${grid}) on ${config.dataset ?? "mnist"}, each evaluated at ${config.pEval.length} pEval`);
       if (opts.shard) console.log(`shard ${opts.shard.index}/${opts.shard.count}: ${r.jobs} jobs`);
       console.log(`${r.dbPath}: ${r.alreadyDone} done already${r.failedSkipped ? `, ${r.failedSkipped} failed (skipped; --retry-failed reruns them)` : ""}, ${r.toRun} to run`);
       if (r.toRun > 0) {

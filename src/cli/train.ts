@@ -1,5 +1,6 @@
 import { MentiaError } from "../errors.js";
-import { loadMnist } from "../data/mnist.js";
+import { DATASET_NAMES, datasetSource, type DatasetName } from "../data/datasets.js";
+import { DEFAULT_DEFORMATION, DEFORMATION_BOUNDS, type DeformationParams } from "../data/deform.js";
 import { getEngine } from "../engine/select.js";
 import { EVAL_MODES, type EngineName, type EvalMode, type OptimizerName } from "../engine/types.js";
 import type { DataDraw } from "../data/mnist.js";
@@ -13,7 +14,13 @@ const FLAGS: Record<string, FlagSpec> = {
   width: { kind: "int", default: 256, help: "hidden units per layer", metavar: "W" },
   depth: { kind: "int", default: 2, help: "number of hidden layers", metavar: "D" },
   "p-train": { kind: "number", default: 0, help: "dropout rate at training, in [0,1)", metavar: "P" },
-  n: { kind: "int", default: 10000, help: "training-set size N (the first N images of the job's permutation; N ≤ 60000 − validation)", metavar: "N" },
+  dataset: { kind: "string", default: "mnist", help: `${DATASET_NAMES.join(" | ")} (docs/datasets.md)`, metavar: "NAME" },
+  deformation: {
+    kind: "string",
+    help: `mnist-deformed: KEY=V,... of ${Object.keys(DEFORMATION_BOUNDS).join(", ")} (default ${Object.entries(DEFAULT_DEFORMATION).map(([k, v]) => `${k}=${v}`).join(",")})`,
+    metavar: "K=V,..",
+  },
+  n: { kind: "int", default: 10000, help: "training-set size N (the first N images of the job's permutation; N ≤ 60000 − validation, mnist-deformed: ≤ 10^8)", metavar: "N" },
   policy: { kind: "string", default: CONFIG_DEFAULTS.policy, help: "how long to train: early-stop | epochs | steps | epochs-min-steps (docs/protocol.md)", metavar: "NAME" },
   epochs: { kind: "int", default: CONFIG_DEFAULTS.epochs, help: "passes over the N samples (policies epochs, epochs-min-steps)", metavar: "E" },
   steps: { kind: "int", default: CONFIG_DEFAULTS.steps, help: "optimisation steps (policy steps: exactly; epochs-min-steps: at least)", metavar: "S" },
@@ -43,7 +50,20 @@ const FLAGS: Record<string, FlagSpec> = {
 };
 
 const USAGE = "mentia train [options]";
-const DESCRIPTION = "Trains one network on real MNIST with dropout p_train and evaluates it on the 10,000 test images\nat every p_eval. Progress goes to stderr; the result table (or --json) to stdout.";
+const DESCRIPTION = "Trains one network on real MNIST (or --dataset) with dropout p_train and evaluates it on the 10,000\ntest images at every p_eval. Progress goes to stderr; the result table (or --json) to stdout.";
+
+function parseDeformation(v: string | undefined, dataset: DatasetName): DeformationParams | undefined {
+  if (v === undefined) return dataset === "mnist-deformed" ? { ...DEFAULT_DEFORMATION } : undefined;
+  if (dataset !== "mnist-deformed") throw new MentiaError(`--deformation applies to --dataset mnist-deformed only, not ${dataset}`);
+  const out: DeformationParams = { ...DEFAULT_DEFORMATION };
+  for (const part of v.split(",")) {
+    const [k, val] = part.split("=").map((x) => x.trim());
+    if (!(k in DEFORMATION_BOUNDS) || val === undefined || val === "" || !Number.isFinite(Number(val)))
+      throw new MentiaError(`--deformation: '${part}' is not KEY=NUMBER with KEY one of ${Object.keys(DEFORMATION_BOUNDS).join(", ")}`);
+    out[k as keyof DeformationParams] = Number(val);
+  }
+  return out;
+}
 
 export function oneOf<T extends string>(value: unknown, allowed: readonly T[], what: string): T {
   if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
@@ -69,6 +89,8 @@ export const command: Command = {
     const args = parseCommandLine(argv, { name: "train", usage: USAGE, description: DESCRIPTION, flags: FLAGS, positional: { min: 0, max: 0, what: "no arguments" } });
     if (!args) return 0;
     const { flags: f } = args;
+    const dataset = oneOf<DatasetName>(f.dataset, DATASET_NAMES, "--dataset");
+    const deformation = parseDeformation(f.deformation as string | undefined, dataset);
     const job: TrainJob = {
       width: f.width as number,
       depth: f.depth as number,
@@ -93,11 +115,13 @@ export const command: Command = {
       ...(f["magnitude-rescale"] ? { magnitudeRescale: true } : {}),
       ...(f.global ? { magnitudeGlobal: true } : {}),
       subsetSeed: f["subset-seed"] as number,
+      ...(dataset !== "mnist" ? { dataset } : {}),
+      ...(deformation ? { deformation } : {}),
     };
     validateJob(job);
     const engine = getEngine(f.engine === undefined ? undefined : oneOf<EngineName>(f.engine, ["reference", "native"], "--engine"));
-    const data = loadMnist();
-    console.error(`training ${784}-${Array(job.depth).fill(job.width).join("-")}-10 on N=${job.n}, p_train=${job.pTrain}, engine ${engine.name}`);
+    const data = datasetSource(dataset).load();
+    console.error(`training ${784}-${Array(job.depth).fill(job.width).join("-")}-10 on ${dataset} N=${job.n}, p_train=${job.pTrain}, engine ${engine.name}`);
     const result = runJob(job, data, engine, (e) => {
       const val = e.valLoss === undefined ? "" : `  val loss ${e.valLoss.toFixed(4)} (best ${e.bestValLoss!.toFixed(4)} at step ${e.bestStep})`;
       const of = job.policy === "early-stop" ? ` (at most ${e.steps})` : `/${e.steps}`;
@@ -107,7 +131,7 @@ export const command: Command = {
     if (f.json) {
       const { pEvals: _unused, ...config } = job;
       console.log(JSON.stringify({
-        config: { ...config, pEval: job.pEvals, engine: result.engine },
+        config: { ...config, dataset, pEval: job.pEvals, engine: result.engine },
         train: { seconds: result.trainSeconds, steps: result.steps, finalTrainLoss: result.finalTrainLoss, bestStep: t.bestStep, bestValLoss: t.bestValLoss, validations: t.validations, stoppedBy: t.stoppedBy },
         evals: result.evals.map((e) => ({ evalMode: e.evalMode, pEval: e.pEval, loss: e.loss, lossStderr: e.lossStderr, accuracy: e.accuracy, accuracyStderr: e.accuracyStderr })),
       }));

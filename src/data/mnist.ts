@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { MentiaError } from "../errors.js";
@@ -39,7 +40,7 @@ export function mnistDataDir(): string {
   }
 }
 
-/** Loads and checks one images file and its labels file into a Dataset. */
+/** Loads and checks one images file and its labels file into a Dataset (`.gz` files are gunzipped; md5s are of the IDX bytes). */
 export function loadIdxPair(imagesPath: string, labelsPath: string, expectedMd5?: { images: string; labels: string }): { data: Dataset; checksums: Record<string, string> } {
   const read = (path: string, md5?: string): { idx: IdxArray; md5: string } => {
     let buf: Buffer;
@@ -48,8 +49,15 @@ export function loadIdxPair(imagesPath: string, labelsPath: string, expectedMd5?
     } catch (err) {
       throw new MentiaError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
     }
+    if (path.endsWith(".gz")) {
+      try {
+        buf = gunzipSync(buf);
+      } catch (err) {
+        throw new MentiaError(`${path}: not a valid gzip file (${(err as Error).message})`);
+      }
+    }
     const sum = createHash("md5").update(buf).digest("hex");
-    if (md5 && sum !== md5) throw new MentiaError(`${path}: checksum mismatch: md5 ${sum}, expected ${md5} (the file is corrupt or not the original MNIST file)`);
+    if (md5 && sum !== md5) throw new MentiaError(`${path}: checksum mismatch: md5 ${sum}${path.endsWith(".gz") ? " (of the gunzipped bytes)" : ""}, expected ${md5} (the file is corrupt or not the original)`);
     return { idx: parseIdx(buf, path), md5: sum };
   };
   const images = read(imagesPath, expectedMd5?.images);
@@ -74,12 +82,19 @@ let cached: MnistData | undefined;
 /** Real MNIST (60,000 train / 10,000 test), checksums verified. Cached per process. */
 export function loadMnist(dir: string = mnistDataDir()): MnistData {
   if (cached && dir === mnistDataDir()) return cached;
-  const f = MNIST_FILES;
-  const train = loadIdxPair(join(dir, f.trainImages.file), join(dir, f.trainLabels.file), { images: f.trainImages.md5, labels: f.trainLabels.md5 });
-  const test = loadIdxPair(join(dir, f.testImages.file), join(dir, f.testLabels.file), { images: f.testImages.md5, labels: f.testLabels.md5 });
-  const data: MnistData = { train: train.data, test: test.data, checksums: { ...train.checksums, ...test.checksums } };
+  const data = loadIdxDataset(dir, MNIST_FILES);
   if (dir === mnistDataDir()) cached = data;
   return data;
+}
+
+/** The four IDX files of a dataset in MNIST's layout: file names and md5s (of the IDX bytes). */
+export type IdxFiles = Record<"trainImages" | "trainLabels" | "testImages" | "testLabels", { file: string; md5: string }>;
+
+/** Train and test sets from the four files in `dir`, checksums verified (any IDX dataset of MNIST's shape). */
+export function loadIdxDataset(dir: string, f: IdxFiles): MnistData {
+  const train = loadIdxPair(join(dir, f.trainImages.file), join(dir, f.trainLabels.file), { images: f.trainImages.md5, labels: f.trainLabels.md5 });
+  const test = loadIdxPair(join(dir, f.testImages.file), join(dir, f.testLabels.file), { images: f.testImages.md5, labels: f.testLabels.md5 });
+  return { train: train.data, test: test.data, checksums: { ...train.checksums, ...test.checksums } };
 }
 
 /** Seed of the permutation that orders the training images: one per data draw. */

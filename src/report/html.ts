@@ -148,6 +148,13 @@ export function trainingPolicyLine(c: SweepConfig): string {
   }
 }
 
+/** The dataset, with mnist-deformed's parameters (the store's word first, analysis.json's otherwise). */
+function datasetLine(meta: ReportMeta, analysis: Analysis): string {
+  const name = meta.dataset ?? analysis.dataset ?? "unknown (not recorded: mnist before datasets were recorded)";
+  const d = meta.config?.deformation;
+  return d ? `${name} (deformation: ${Object.entries(d).map(([k, v]) => `${k} ${v}`).join(", ")}; samples past the first 60,000 − validation are deformed copies)` : name;
+}
+
 function runSection(meta: ReportMeta, analysis: Analysis): string {
   const j = meta.jobs;
   const jobs = [`${j.done} done`, `${j.failed} failed`];
@@ -161,6 +168,7 @@ function runSection(meta: ReportMeta, analysis: Analysis): string {
     : "unknown (no config stored)";
   const rows: string[] = [
     dd("sweep directory", `<code>${h(meta.sweepDir)}</code>`),
+    dd("dataset", h(datasetLine(meta, analysis))),
     dd("grid", h(grid)),
     dd("jobs", h(`${jobs.join(", ")}${planned}`)),
     dd("training", h(c ? `${trainingPolicyLine(c)}; data draw ${c.dataDraw}` : "unknown (no config stored)")),
@@ -169,7 +177,7 @@ function runSection(meta: ReportMeta, analysis: Analysis): string {
     dd("work", h(`${duration(meta.workSeconds)} summed over jobs`)),
     dd("engine", h(meta.engines.length ? meta.engines.join(", ") : "unknown")),
     dd("versions", meta.versions.length ? meta.versions.map((v) => h(v)).join("<br>") : "unknown"),
-    dd("dataset checksums", meta.checksums ? Object.entries(meta.checksums).map(([f, s]) => `<code>${h(f)}</code> <code>${h(s)}</code>`).join("<br>") : "not recorded"),
+    dd(`dataset checksums${meta.dataset ?? analysis.dataset ? ` (${meta.dataset ?? analysis.dataset})` : ""}`, meta.checksums ? Object.entries(meta.checksums).map(([f, s]) => `<code>${h(f)}</code> <code>${h(s)}</code>`).join("<br>") : "not recorded"),
     dd("analysis", h(`${analysis.createdAt}, schema ${analysis.schemaVersion}, ${analysis.input.records} records, CI level ${analysis.options.ciLevel}, ${analysis.options.bootstrapReplicates} bootstrap replicates`)),
   ];
   let out = `<section id="run"><h2>Run</h2><dl class="meta">${rows.join("")}</dl>`;

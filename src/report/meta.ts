@@ -13,7 +13,9 @@ export interface ReportMeta {
   /** The sweep directory (as given). */
   sweepDir: string;
   config?: SweepConfig;
-  /** MNIST file name → checksum, as recorded by the sweep. */
+  /** The dataset the sweep trained on (store meta; absent when unknown). */
+  dataset?: string;
+  /** Dataset file name → checksum, as recorded by the sweep. */
   checksums?: Record<string, string>;
   /** Engines that computed the finished jobs. */
   engines: string[];
@@ -117,6 +119,7 @@ export function readReportMeta(dir: string): ReportMeta {
   const workSeconds = dbs.reduce((a, s) => a + s.workSeconds, 0);
 
   let checksums: Record<string, string> | undefined;
+  let dataset: string | undefined;
   const versions = new Set<string>();
   let firstStart: string | null = null;
   let lastFinish: string | null = null;
@@ -125,6 +128,7 @@ export function readReportMeta(dir: string): ReportMeta {
     const store = SweepStore.openShared(s.path);
     try {
       checksums ??= store.storedChecksums();
+      dataset ??= store.storedDataset();
       for (const j of store.dumpJobs()) {
         if (j.status !== "done") continue;
         if (j.training) trained.push({ job: JSON.parse(j.job) as TrainJob, training: JSON.parse(j.training) as TrainingRecord });
@@ -146,6 +150,7 @@ export function readReportMeta(dir: string): ReportMeta {
   return {
     sweepDir: dir,
     config: st.config,
+    dataset,
     checksums,
     engines,
     versions: [...versions].sort(),

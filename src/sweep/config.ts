@@ -3,6 +3,8 @@ import { extname } from "node:path";
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { MentiaError } from "../errors.js";
+import { DATASET_NAMES, datasetSource, DEFAULT_DATASET, type DatasetName } from "../data/datasets.js";
+import { DEFAULT_DEFORMATION, DEFORMATION_BOUNDS, type DeformationParams } from "../data/deform.js";
 import { EVAL_MODES, type EvalMode } from "../engine/types.js";
 import { TRAINING_POLICIES, type TrainingPolicy, type TrainJob } from "../train/job.js";
 
@@ -22,7 +24,7 @@ export interface SweepConfig extends JobSettings {
   pTrain: number[];
   /** Removal rates at evaluation, each in [0, 1); every job evaluates all of them. */
   pEval: number[];
-  /** Training-set sizes N (nested subsets of the 60,000 MNIST training images). */
+  /** Training-set sizes N (nested subsets of the dataset's training images, or of the mnist-deformed stream). */
   sizes: number[];
   seeds: number[];
 }
@@ -57,7 +59,7 @@ type Item = "int≥1" | "p" | "size" | "seed";
 const describe: Record<Item, string> = {
   "int≥1": "an integer ≥ 1",
   p: "a number in [0, 1)",
-  size: `an integer in [1, ${MNIST_TRAIN_IMAGES}]`,
+  size: "an integer ≥ 1 (at most the dataset's limit)",
   seed: `an integer in [0, ${UINT32_MAX}]`,
 };
 
@@ -68,7 +70,7 @@ function itemOk(kind: Item, v: number): boolean {
     case "p":
       return v >= 0 && v < 1;
     case "size":
-      return Number.isInteger(v) && v >= 1 && v <= MNIST_TRAIN_IMAGES;
+      return Number.isInteger(v) && v >= 1;
     case "seed":
       return Number.isInteger(v) && v >= 0 && v <= UINT32_MAX;
   }
@@ -158,8 +160,28 @@ const trajectorySchema = z
   }, { invalid_type_error: "must be a mapping {points, pEval, masks, ...}" })
   .strict();
 
+const DATASET_MESSAGE = `must be one of ${DATASET_NAMES.map((d) => `'${d}'`).join(", ")}`;
+
+/** mnist-deformed's parameters: each optional (default: DEFAULT_DEFORMATION), each within DEFORMATION_BOUNDS. */
+const deformationSchema = z
+  .object(
+    Object.fromEntries(
+      Object.entries(DEFORMATION_BOUNDS).map(([k, [lo, hi]]) => [
+        k,
+        z
+          .number({ invalid_type_error: `must be a number in [${lo}, ${hi}]` })
+          .refine((v) => v >= lo && v <= hi, (v) => ({ message: `must be a number in [${lo}, ${hi}], got ${v}` }))
+          .optional(),
+      ]),
+    ) as Record<keyof DeformationParams, z.ZodOptional<z.ZodEffects<z.ZodNumber, number, number>>>,
+    { invalid_type_error: "must be a mapping of sigma, alpha, rotation, scale, shear, translation" },
+  )
+  .strict();
+
 const configSchema = z
   .object({
+    dataset: z.enum(DATASET_NAMES as [DatasetName, ...DatasetName[]], { errorMap: () => ({ message: DATASET_MESSAGE }) }).optional(),
+    deformation: deformationSchema.optional(),
     widths: grid("int≥1"),
     depths: grid("int≥1"),
     pTrain: grid("p"),
@@ -205,10 +227,12 @@ const configSchema = z
     if (c.policy === "steps" && c.steps === 0) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["steps"], message: "is 0 with policy 'steps': nothing would be trained" });
     if (c.policy === "epochs-min-steps" && c.epochs === 0 && c.steps === 0) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["epochs"], message: "epochs and steps are both 0: nothing would be trained (set one of them ≥ 1)" });
     if (c.policy === "early-stop" && c.validation < 1) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["validation"], message: "is 0, but policy 'early-stop' needs a validation split (e.g. 10000)" });
-    const maxN = MNIST_TRAIN_IMAGES - c.validation;
-    const tooBig = c.sizes.filter((n) => n > maxN);
-    if (tooBig.length > 0)
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["sizes"], message: `${tooBig.join(", ")} exceed${tooBig.length === 1 ? "s" : ""} ${maxN}, the images left for training after the validation split of ${c.validation} (largest N = 60000 − validation)` });
+    const dataset = datasetSource(c.dataset);
+    const maxN = dataset.maxN(c.validation);
+    const tooBig = c.sizes.filter((n) => n > maxN.n);
+    if (tooBig.length > 0) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["sizes"], message: `${tooBig.join(", ")} exceed${tooBig.length === 1 ? "s" : ""} ${maxN.n}, the largest N for ${dataset.name}: ${maxN.why}` });
+    if (c.deformation !== undefined && dataset.name !== "mnist-deformed")
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["deformation"], message: `applies to the dataset 'mnist-deformed' only (dataset: ${dataset.name})` });
   });
 
 function formatPath(path: ReadonlyArray<string | number>): string {
@@ -261,7 +285,25 @@ export function parseConfig(raw: unknown, source = "config"): SweepConfig {
     const problems = kept.map((i) => issueMessage(i, raw));
     throw new MentiaError(`${source}: ${problems.length === 1 ? "" : `${problems.length} problems: `}${problems.join("; ")}`);
   }
-  return result.data;
+  return normaliseDataset(result.data as SweepConfig);
+}
+
+/**
+ * The dataset fields in their one canonical form: mnist (the default) is absent, so a config
+ * that names it is the same study, with the same job keys, as one written before datasets
+ * existed; mnist-deformed carries every deformation parameter (defaults filled in), so the
+ * stored config and every job record them.
+ */
+function normaliseDataset(config: SweepConfig): SweepConfig {
+  const { dataset, deformation, ...rest } = config;
+  if (dataset === undefined || dataset === DEFAULT_DATASET) return rest;
+  if (dataset !== "mnist-deformed") return { ...rest, dataset };
+  return { ...rest, dataset, deformation: { ...DEFAULT_DEFORMATION, ...deformation } };
+}
+
+/** The dataset of a config or job (absent = mnist). */
+export function datasetOf(c: { dataset?: DatasetName }): DatasetName {
+  return c.dataset ?? DEFAULT_DATASET;
 }
 
 /** Reads and validates a config file: `.json` as JSON, anything else as YAML. */

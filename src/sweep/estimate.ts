@@ -240,7 +240,23 @@ export function predictJobSeconds(p: PlannedJob, probes: ProbeResult[], which: W
   // Early stopping's validations: one pass (no removal) over the validation split each.
   const validation = jobValidations(p.job) * p.job.validation * probeValue(probes, p.job, (q) => pick(q.validationSeconds, which));
   const trajectory = (trajectoryPasses(p.job) * evaluation) / evalPasses(p.job);
-  return expectedSteps(p.job) * step + evaluation + validation + trajectory + overhead;
+  return expectedSteps(p.job) * step + evaluation + validation + trajectory + overhead + streamSeconds(p.job, expectedSteps(p.job), step);
+}
+
+/**
+ * mnist-deformed past its base: the probes train on MNIST rows, so the stream's own cost is
+ * added as multiples of the measured time per trained sample — generating a deformed sample
+ * (once, into the cache, page faults included) ≈ 1.7 of it, filling a sample into the chunk
+ * buffer (every visit) ≈ 0.18 (bench/deformed-stream.ts, CPU time: 6.0, 0.64 and 3.5 µs at
+ * width 128, depth 2, batch 64).
+ */
+const STREAM_GENERATE_PER_SAMPLE = 1.7;
+const STREAM_FILL_PER_VISIT = 0.18;
+function streamSeconds(job: TrainJob, steps: number, stepSeconds: number): number {
+  const base = 60000 - job.validation;
+  if (job.dataset !== "mnist-deformed" || job.n <= base) return 0;
+  const perSample = stepSeconds / Math.min(job.batch, job.n);
+  return perSample * (STREAM_GENERATE_PER_SAMPLE * (job.n - base) + STREAM_FILL_PER_VISIT * steps * Math.min(job.batch, job.n));
 }
 
 function schedule(times: number[], workers: number): number {

@@ -1,3 +1,4 @@
+import type { DeformationParams } from "../data/deform.js";
 import type { EvalMode } from "../engine/types.js";
 import type { TrainingRecord, Trajectory, TrainJob, ValEvery } from "../train/job.js";
 import type { EvalRecord, TrajectoryRecord } from "./records.js";
@@ -32,6 +33,9 @@ export interface ExportRow extends EvalRecord {
   trainSeconds: number;
   evalSeconds: number;
   engine: string;
+  /** The job's dataset, and mnist-deformed's parameters (JSON export only). */
+  dataset: string;
+  deformation?: DeformationParams;
 }
 
 /** The tidy table: one row per finished job of the plan × p_eval. */
@@ -87,6 +91,8 @@ export function exportRows(store: SweepStore): ExportRow[] {
       trainSeconds: r.train_seconds,
       evalSeconds: r.eval_seconds,
       engine: r.engine,
+      dataset: job.dataset ?? "mnist",
+      ...(job.deformation ? { deformation: job.deformation } : {}),
     };
   });
 }
@@ -148,6 +154,7 @@ export const CSV_COLUMNS = [
   "trainSeconds",
   "evalSeconds",
   "engine",
+  "dataset",
 ] as const satisfies ReadonlyArray<keyof ExportRow>;
 
 function csvField(v: unknown): string {

@@ -78,6 +78,7 @@ export function initialise(
       store.setMeta("config", text);
       store.setMeta("shard", opts.shard ? formatShard(opts.shard) : "");
       store.setMeta("mentia_version", opts.mentiaVersion);
+      store.setMeta("dataset", config.dataset ?? "mnist");
       if (opts.checksums) store.setMeta("dataset_checksums", canonicalJson(opts.checksums));
       store.stmt("UPDATE jobs SET in_plan = 0").run();
       for (const p of plan) insert.run({ key: p.key, job: canonicalJson(p.job), width: p.job.width, depth: p.job.depth, pTrain: p.job.pTrain, n: p.job.n, seed: p.job.seed, cost: p.cost });

@@ -138,6 +138,9 @@ export function makeJob(config: SweepConfig, point: { width: number; depth: numb
     ...(config.magnitudeGlobal !== undefined ? { magnitudeGlobal: config.magnitudeGlobal } : {}),
     subsetSeed: config.subsetSeed,
     ...(config.trajectory ? { trajectory: config.trajectory } : {}),
+    // Only when not mnist, so that the keys of mnist jobs stay those of before datasets existed.
+    ...(config.dataset !== undefined && config.dataset !== "mnist" ? { dataset: config.dataset } : {}),
+    ...(config.deformation !== undefined ? { deformation: { ...config.deformation } } : {}),
   };
 }
 
@@ -166,5 +169,5 @@ export function jobCount(config: SweepConfig): number {
 
 /** One short line naming a job by its grid point, for logs. */
 export function describeJob(job: TrainJob): string {
-  return `width ${job.width} depth ${job.depth} pTrain ${job.pTrain} N ${job.n} seed ${job.seed}`;
+  return `${job.dataset && job.dataset !== "mnist" ? `${job.dataset} ` : ""}width ${job.width} depth ${job.depth} pTrain ${job.pTrain} N ${job.n} seed ${job.seed}`;
 }

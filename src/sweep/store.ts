@@ -198,6 +198,11 @@ export class SweepStore {
     return s ? s : undefined;
   }
 
+  /** The dataset of the stored sweep (meta `dataset`; files written before datasets existed: mnist). */
+  storedDataset(): string {
+    return this.getMeta("dataset") ?? this.storedConfig()?.dataset ?? "mnist";
+  }
+
   storedChecksums(): Record<string, string> | undefined {
     const text = this.getMeta("dataset_checksums");
     return text === undefined ? undefined : (JSON.parse(text) as Record<string, string>);
@@ -223,7 +228,7 @@ export class SweepStore {
     }
     const storedSums = this.storedChecksums();
     if (storedSums !== undefined && opts.checksums !== undefined && canonicalJson(storedSums) !== canonicalJson(opts.checksums)) {
-      throw new MentiaError(`${this.path} holds results computed on other MNIST files (checksums ${canonicalJson(storedSums)}, now ${canonicalJson(opts.checksums)}); use another --out directory, or --force-new-config`);
+      throw new MentiaError(`${this.path} holds results computed on other dataset files (checksums ${canonicalJson(storedSums)}, now ${canonicalJson(opts.checksums)}); use another --out directory, or --force-new-config`);
     }
   }
 

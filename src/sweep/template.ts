@@ -11,6 +11,12 @@ export const EXAMPLE_CONFIG = `# mentia sweep config: one study = widths × dept
 # Every grid is a list, a single number, or a range {from, to, count, log}
 # (log: true spaces the values logarithmically; integer grids are rounded).
 
+# Dataset (docs/datasets.md): mnist; fashion-mnist (Debian's package dataset-fashion-mnist);
+# or mnist-deformed (the job's MNIST images, then a seeded stream of elastic + affine
+# deformations of them: sizes up to 10^8; parameters in 'deformation', e.g.
+# deformation: {sigma: 4, alpha: 34, rotation: 7.5, scale: 0.075, shear: 0.1, translation: 1}).
+dataset: mnist
+
 # Network: 784 inputs → depth hidden layers of width ReLU units → 10 logits.
 widths: [128]
 depths: [2]
@@ -24,7 +30,7 @@ pTrain: [0, 0.25, 0.5, 0.75, 0.9, 0.95]
 pEval: {from: 0, to: 0.9, count: 10}
 
 # Training-set sizes N: nested subsets (the first N of one seeded permutation of the
-# 60,000 MNIST training images). Use ≥ 8 log-spaced sizes to see the scaling L(N) ~ N^-α
+# 60,000 training images; at most 60,000 − validation, mnist-deformed: 10^8). Use ≥ 8 log-spaced sizes to see the scaling L(N) ~ N^-α
 # and a crossover size N*.
 sizes: {from: 250, to: 16000, count: 8, log: true}
 

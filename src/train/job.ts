@@ -1,3 +1,5 @@
+import type { DatasetName } from "../data/datasets.js";
+import type { DeformationParams } from "../data/deform.js";
 import type { DataDraw } from "../data/mnist.js";
 import type { EvalMode, OptimizerName } from "../engine/types.js";
 
@@ -26,8 +28,12 @@ export interface TrainJob {
   width: number;
   depth: number;
   pTrain: number;
-  /** Training-set size N: the first N of the job's permutation of the training images. */
+  /** Training-set size N: the first N of the job's permutation of the training images (mnist-deformed: of its stream). */
   n: number;
+  /** The dataset (src/data/datasets.ts). Absent = mnist, so the keys of jobs made before datasets existed stay the same. */
+  dataset?: DatasetName;
+  /** mnist-deformed only: the deformation of the samples past the base images (src/data/deform.ts). */
+  deformation?: DeformationParams;
   seed: number;
   policy: TrainingPolicy;
   /** Passes over the N samples (`epochs`, `epochs-min-steps`). */
@@ -143,6 +149,8 @@ export interface TrainingRecord {
   bestValLoss: number | null;
   validations: number;
   stoppedBy: StopReason;
+  /** mnist-deformed past its base: deformed samples generated and the seconds it took (part of the training time). */
+  generated?: { samples: number; seconds: number };
 }
 
 export interface JobResult {

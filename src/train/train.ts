@@ -1,10 +1,13 @@
 import { MentiaError } from "../errors.js";
+import { datasetSource, isDatasetName } from "../data/datasets.js";
+import { checkDeformation } from "../data/deform.js";
 import { MNIST_TRAIN_SIZE, permutationSeed, splitData, type MnistData } from "../data/mnist.js";
 import { initParams } from "../engine/init.js";
 import { Rng } from "../engine/rng.js";
 import { DEFAULT_OPTIMIZER, EVAL_MODES, type EvalMode, type Dataset, type Engine, type EvalResult, type Network } from "../engine/types.js";
 import { evalModesOf, TRAINING_POLICIES, VAL_EVERY_RULES, type JobEval, type JobResult, type StopReason, type TrainJob, type TrainingRecord, type Trajectory } from "./job.js";
 import { extendedEnd, trajectoryProblems, TrajectoryRecorder } from "./trajectory.js";
+import { jobStream, trainOnStream } from "./stream.js";
 
 /** A training run whose loss became NaN or infinite; a sweep records it as failed. */
 export class TrainingDivergedError extends MentiaError {}
@@ -63,8 +66,14 @@ export function validateJob(job: TrainJob): void {
   if (!isInt(job.depth, 1)) bad(`depth must be an integer ≥ 1, got ${job.depth}`);
   if (!TRAINING_POLICIES.includes(job.policy)) bad(`unknown training policy '${String(job.policy)}' (known: ${TRAINING_POLICIES.join(", ")})`);
   if (!isInt(job.validation, 0) || job.validation >= MNIST_TRAIN_SIZE) bad(`the validation split must be an integer in [0, ${MNIST_TRAIN_SIZE - 1}], got ${job.validation}`);
-  const maxN = MNIST_TRAIN_SIZE - job.validation;
-  if (!isInt(job.n, 1) || job.n > maxN) bad(`training-set size N must be an integer in [1, ${maxN}]${job.validation > 0 ? ` (60000 images minus the ${job.validation} held out for validation)` : ""}, got ${job.n}`);
+  if (job.dataset !== undefined && !isDatasetName(job.dataset)) bad(`unknown dataset '${String(job.dataset)}'`);
+  const dataset = datasetSource(job.dataset);
+  const maxN = dataset.maxN(job.validation);
+  if (!isInt(job.n, 1) || job.n > maxN.n) bad(`training-set size N must be an integer in [1, ${maxN.n}] for ${dataset.name} (${maxN.why}), got ${job.n}`);
+  if (job.deformation !== undefined) {
+    if (dataset.name !== "mnist-deformed") bad(`deformation parameters apply to the dataset mnist-deformed only, not to ${dataset.name}`);
+    checkDeformation(job.deformation);
+  }
   if (job.dataDraw !== "per-seed" && job.dataDraw !== "shared") bad(`dataDraw must be 'per-seed' or 'shared', got '${String(job.dataDraw)}'`);
   if (!isInt(job.batch, 1)) bad(`batch must be an integer ≥ 1, got ${job.batch}`);
   if (!isInt(job.epochs, 0) || !isInt(job.steps, 0)) bad(`epochs and steps must be integers ≥ 0 (epochs ${job.epochs}, steps ${job.steps})`);
@@ -93,9 +102,13 @@ export function validateJob(job: TrainJob): void {
   if (traj.length > 0) bad(traj[0]);
 }
 
-/** The training rows and the validation rows of a job (see splitData in src/data/mnist.ts). */
+/**
+ * The training rows and the validation rows of a job (see splitData in src/data/mnist.ts);
+ * for mnist-deformed past its base, the training rows are the whole base (the stream's first samples).
+ */
 export function jobData(job: TrainJob): { train: Int32Array; validation: Int32Array } {
-  return splitData(permutationSeed(job.dataDraw, job.subsetSeed, job.seed), job.n, job.validation);
+  const n = job.dataset === "mnist-deformed" ? Math.min(job.n, MNIST_TRAIN_SIZE - job.validation) : job.n;
+  return splitData(permutationSeed(job.dataDraw, job.subsetSeed, job.seed), n, job.validation);
 }
 
 /** Validation cross-entropy without removal: what early stopping watches. `rows`: the
@@ -147,6 +160,7 @@ export function trainJob(job: TrainJob, data: MnistData, engine: Engine, onEpoch
  */
 function trainNetwork(net: Network, job: TrainJob, data: MnistData, onEpoch?: (info: EpochInfo) => void): { finalTrainLoss: number; training: TrainingRecord; trajectory?: Trajectory } {
   const rows = jobData(job);
+  const stream = jobStream(job, data, rows.train);
   const earlyStop = job.policy === "early-stop";
   const validation = earlyStop ? rows.validation : null;
   const budget = stepBudget(job);
@@ -161,7 +175,8 @@ function trainNetwork(net: Network, job: TrainJob, data: MnistData, onEpoch?: (i
   let stopStep = -1, end = budget, divergedAt: number | null = null;
   training: for (let epoch = 1; step < end; epoch++) {
     const te = performance.now();
-    order.set(rows.train);
+    if (stream) for (let i = 0; i < job.n; i++) order[i] = i; // sample ids; ids < base are rows.train's (same shuffle)
+    else order.set(rows.train);
     shuffleRng.shuffle(order);
     let lossSum = 0, samples = 0, valLoss: number | undefined;
     const stop = (): void => {
@@ -175,7 +190,8 @@ function trainNetwork(net: Network, job: TrainJob, data: MnistData, onEpoch?: (i
     };
     for (let pos = 0; pos < job.n && step < end; ) {
       const chunk = Math.min(end - step, stopStep < 0 ? every - (step % every) : Infinity, traj ? traj.next(step) - step : Infinity);
-      const r = net.trainEpoch(data.train, { order: order.subarray(pos), batch: job.batch, pTrain: job.pTrain, firstStep: step, maxSteps: chunk });
+      const opts = { order: order.subarray(pos), batch: job.batch, pTrain: job.pTrain, firstStep: step, maxSteps: chunk };
+      const r = stream ? trainOnStream(net, stream, opts.order, opts) : net.trainEpoch(data.train, opts);
       step += r.steps;
       pos += r.samples;
       samplesSeen += r.samples;
@@ -222,10 +238,11 @@ function trainNetwork(net: Network, job: TrainJob, data: MnistData, onEpoch?: (i
       ...(earlyStop ? { valLoss, bestValLoss, bestStep } : {}),
     });
   }
+  const generated: Pick<TrainingRecord, "generated"> = stream ? { generated: { samples: stream.generated, seconds: stream.generateSeconds } } : {};
   if (!earlyStop) bestStep = stopStep;
   if (bestStep !== step) net.restoreSnapshot();
   const trajectory = traj?.finish({ stopStep, endStep: divergedAt ?? step, bestStep, bestSamples, bestValLoss: earlyStop ? bestValLoss : null, divergedAt });
-  const training: TrainingRecord = earlyStop ? { steps: stopStep, bestStep, bestValLoss, validations, stoppedBy } : { steps: stopStep, bestStep: stopStep, bestValLoss: null, validations: 0, stoppedBy };
+  const training: TrainingRecord = earlyStop ? { steps: stopStep, bestStep, bestValLoss, validations, stoppedBy, ...generated } : { steps: stopStep, bestStep: stopStep, bestValLoss: null, validations: 0, stoppedBy, ...generated };
   return { finalTrainLoss, training, ...(trajectory ? { trajectory } : {}) };
 }
 

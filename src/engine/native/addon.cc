@@ -20,6 +20,10 @@ using mentia::EvalDraw;
 using mentia::NetConfig;
 using mentia::NetOps;
 
+namespace mentia {
+void registerDeform(Napi::Env env, Napi::Object exports);  // deform.cc: the deformed-MNIST generator
+}
+
 namespace {
 
 /** The variants this build has, best first, and what the CPU must report to run each. */
@@ -422,6 +426,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak));
   exports.Set("whyNot", Napi::Function::New(env, WhyNot));
   exports.Set("setTuning", Napi::Function::New(env, SetTuning));
+  mentia::registerDeform(env, exports);
   return exports;
 }
 
