@@ -89,7 +89,9 @@ function archKey(j: TrainJob): string {
 /** A probe of `job`'s network: `steps` training steps (several epochs of a small subset), the job's evaluation. */
 function probeJob(job: TrainJob, steps: number, pTrain: number): TrainJob {
   const n = Math.min(60000, job.batch * Math.max(1, Math.min(steps, 50)));
-  return { ...job, pTrain, n, policy: "steps", steps, validation: 0 };
+  // No trajectory: its evaluations (and any training past the stop) are counted apart, from trajectoryPasses.
+  const { trajectory: _, ...plain } = job;
+  return { ...plain, pTrain, n, policy: "steps", steps, validation: 0 };
 }
 
 /**
