@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DEFAULT_ANALYSIS_OPTIONS } from "../src/analysis/analyze.js";
-import { bootstrapCurveWith, drawSeedSets, lossCurves } from "../src/analysis/curves.js";
+import { lossCurves } from "../src/analysis/curves.js";
+import { bootstrapCurveWith, drawSeedSets } from "../src/analysis/seeds.js";
 import { classifyPhases, phaseBoundaries } from "../src/analysis/phases.js";
 import { scalingFit } from "../src/analysis/scaling.js";
 import { AnalysisRng, studentTQuantile } from "../src/analysis/stats.js";

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { bootstrapCurve, bootstrapCurveWith, drawSeedSets, lossCurves } from "../src/analysis/curves.js";
+import { lossCurves } from "../src/analysis/curves.js";
+import { bootstrapCurve, bootstrapCurveWith, drawSeedSets } from "../src/analysis/seeds.js";
 import { crossoverLnNStar, crossoverSize, fitLengthScale, type LengthScalePoint } from "../src/analysis/lengthscale.js";
 import { AnalysisRng } from "../src/analysis/stats.js";
 import { asymmetricCrossover, syntheticRecords, type SyntheticGrid } from "../src/analysis/synthetic.js";

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { bootstrapCurveWith, drawSeedSets, type CurveBootstrap } from "../src/analysis/curves.js";
+import { bootstrapCurveWith, drawSeedSets, type CurveBootstrap } from "../src/analysis/seeds.js";
 import { DEFAULT_SLOPE_WINDOW, logSlopeAlpha, windowIndices, windowPhaseInputs } from "../src/analysis/phase-rule.js";
 import { classifyPhases, type PhaseInput } from "../src/analysis/phases.js";
 import { scalingFit } from "../src/analysis/scaling.js";

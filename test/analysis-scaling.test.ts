@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { bootstrapCurve, lossCurves } from "../src/analysis/curves.js";
+import { lossCurves } from "../src/analysis/curves.js";
+import { bootstrapCurve } from "../src/analysis/seeds.js";
 import { fitOffsetPowerLaw, localSlopes, scalingFit } from "../src/analysis/scaling.js";
 import { AnalysisRng } from "../src/analysis/stats.js";
 import { syntheticRecords, type SyntheticGrid } from "../src/analysis/synthetic.js";

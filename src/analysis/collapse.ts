@@ -40,12 +40,19 @@
  */
 import { MentiaError } from "../errors.js";
 import { COLLAPSE_FORM_LIST, type CollapseForm, type CollapsePoint, type CollapseResult } from "./schema.js";
-import { GP_HYPER_BOUNDS, GP_HYPER_START, GpWork, gpMinus2LogLik, gpPredict, gpScales, type GpHyper, type GpScales } from "./gp.js";
-import { AnalysisRng, analysisStreamSeed, covarianceFromChi2Hessian, differentialEvolution, minimize1d, nelderMead, numericalHessian, sampleSd } from "./stats.js";
+import { GP_HYPER_BOUNDS, GP_HYPER_START, GpWork, gpMinus2LogLik, gpPredict, gpEffectiveDof, gpScales, type GpHyper, type GpScales } from "./gp.js";
+import { AnalysisRng, analysisStreamSeed, covarianceFromChi2Hessian, differentialEvolution, minimize1d, nelderMead, numericalHessian } from "./stats.js";
 import { atSearchEdge } from "./determined.js";
-import { ciQuantile, replicateError } from "./intervals.js";
+import { ciQuantile, replicateError, tInterval } from "./intervals.js";
 
 export type { CollapseForm };
+
+/**
+ * Nelder–Mead on −2 ln L of the GP stops once its simplex spans less than this: differences
+ * of 10⁻⁴ in −2 ln L are far below anything a comparison or an interval can resolve, and
+ * running to a relative 10⁻¹⁰ spent most of a fit's likelihood evaluations.
+ */
+const GP_F_TOL = 1e-4;
 
 /** One input point of a collapse: size N, control parameter p, observable y ± dy. */
 export interface CollapseDatum {
@@ -376,7 +383,7 @@ function gpCostOfPoints(points: readonly CollapsePoint[], center: number): CostV
   const s = gpScales(X, Y, center);
   const w = new GpWork(points.length);
   const bnd = Object.values(GP_HYPER_BOUNDS);
-  const h0 = nelderMead((v) => (v.every((x, i) => x >= bnd[i][0] && x <= bnd[i][1]) ? gpMinus2LogLik(w, X, Y, dY, s, { lnAmp: v[0], lnEll: v[1], lnWarp: v[2] }).m2ll : Infinity), Object.values(GP_HYPER_START), { step: [0.5, 0.5, 1], maxEvaluations: 600 });
+  const h0 = nelderMead((v) => (v.every((x, i) => x >= bnd[i][0] && x <= bnd[i][1]) ? gpMinus2LogLik(w, X, Y, dY, s, { lnAmp: v[0], lnEll: v[1], lnWarp: v[2] }).m2ll : Infinity), Object.values(GP_HYPER_START), { step: [0.5, 0.5, 1], maxEvaluations: 600, fAbsTol: GP_F_TOL });
   const h: GpHyper = { lnAmp: h0.x[0], lnEll: h0.x[1], lnWarp: h0.x[2] };
   const sizes = [...new Set(points.map((q) => q.size))];
   let total = 0;
@@ -582,6 +589,20 @@ function buildProblem(data: readonly CollapseDatum[], opts: CollapseOptions & { 
     const candidates = scoreGroup >= 0 ? work.groups[scoreGroup].length : n;
     return { total, scored, candidates, overlap: candidates > 0 ? scored / candidates : 0, terms: scored, logScore };
   };
+  /**
+   * How many effective parameters the master curve spends on the points it is fitted to (tr
+   * of the GP smoother, gp.ts) and its length scale ℓ (warped units). A collapse describes
+   * the points of every size by one curve of a few parameters (≈ 4–10 on the synthetic
+   * families of test/analysis-fss.test.ts, 60–130 points); a curve with a length scale short
+   * enough to thread the points one by one (a staircase of per-size plateaus read as a
+   * "collapse") spends about one per point, and then the sizes are not compared at all.
+   */
+  const gpCurveDof = (v: readonly number[]): { ell: number; dof: number | null; n: number } => {
+    fill(v);
+    const { fin } = split();
+    const h = hyperOf(v);
+    return { ell: Math.exp(h.lnEll), dof: gpEffectiveDof(work.X, work.dY, fin, scalesOf(fin), h), n: fin.length };
+  };
   const objective = (v: number[]): number => {
     if (!inBox(v)) return Infinity;
     fill(v);
@@ -606,7 +627,7 @@ function buildProblem(data: readonly CollapseDatum[], opts: CollapseOptions & { 
     return evalCost(work, kind);
   };
   const maxDof = (kind === "neighbour" ? n - 2 : n) - k;
-  return { form, kind, params, toScaling, objective, costAt, gpTerms, work, maxDof, k, pMin, pMax, fitBeta, fixedBeta, sigmaFixed, idx, side, n };
+  return { form, kind, params, toScaling, objective, costAt, gpTerms, gpCurveDof, work, maxDof, k, pMin, pMax, fitBeta, fixedBeta, sigmaFixed, idx, side, n };
 }
 
 type Problem = ReturnType<typeof buildProblem>;
@@ -749,7 +770,7 @@ function fitOnceGp(data: readonly CollapseDatum[], opts: CollapseOptions, side: 
     }
   }
   for (const st of candidates) {
-    const hyper = nelderMead((h) => problem.objective([...st, ...h]), Object.values(GP_HYPER_START), { step: [0.5, 0.5, 1], maxEvaluations: 300 });
+    const hyper = nelderMead((h) => problem.objective([...st, ...h]), Object.values(GP_HYPER_START), { step: [0.5, 0.5, 1], maxEvaluations: 300, fAbsTol: GP_F_TOL });
     if (hyper.fx < startValue) {
       startValue = hyper.fx;
       start = [...st, ...hyper.x];
@@ -798,7 +819,7 @@ function fitOnceGp(data: readonly CollapseDatum[], opts: CollapseOptions, side: 
     let nodes = gridPass(hyper);
     if (nodes.length > 0) {
       const x0 = nodes[0].x;
-      const h = nelderMead((v) => problem.objective([...x0, ...v]), hyper, { step: [0.5, 0.5, 1], maxEvaluations: 200 });
+      const h = nelderMead((v) => problem.objective([...x0, ...v]), hyper, { step: [0.5, 0.5, 1], maxEvaluations: 200, fAbsTol: GP_F_TOL });
       if (h.fx < nodes[0].f - 10) {
         hyper = h.x;
         nodes = gridPass(hyper);
@@ -806,7 +827,7 @@ function fitOnceGp(data: readonly CollapseDatum[], opts: CollapseOptions, side: 
     }
     const f = (x: number[]): number => problem.objective([...x, ...hyper]);
     for (const node of nodes.slice(0, 3)) {
-      const nm = nelderMead(f, node.x, { step: problem.params.slice(0, k).map((p) => 0.02 * (p.bounds[1] - p.bounds[0])), maxEvaluations: 300 });
+      const nm = nelderMead(f, node.x, { step: problem.params.slice(0, k).map((p) => 0.02 * (p.bounds[1] - p.bounds[0])), maxEvaluations: 300, fAbsTol: GP_F_TOL });
       if (nm.fx < startValue) {
         startValue = nm.fx;
         start = [...nm.x, ...hyper];
@@ -820,12 +841,12 @@ function fitOnceGp(data: readonly CollapseDatum[], opts: CollapseOptions, side: 
 /** Joint Nelder–Mead on the GP objective from x (two rounds, the second with smaller steps). */
 function refineGp(problem: Problem, x: readonly number[], quick: boolean): { x: number[]; value: number } {
   const step = (f: number): number[] => problem.params.map((p, i) => (i >= problem.k ? 10 * f : f * (p.bounds[1] - p.bounds[0])));
-  const a = nelderMead(problem.objective, [...x], { step: step(0.01), maxEvaluations: quick ? 400 : 1000 });
-  let b = nelderMead(problem.objective, a.x, { step: step(0.002), maxEvaluations: quick ? 200 : 500 });
+  const a = nelderMead(problem.objective, [...x], { step: step(0.01), maxEvaluations: quick ? 400 : 1000, fAbsTol: GP_F_TOL });
+  let b = nelderMead(problem.objective, a.x, { step: step(0.002), maxEvaluations: quick ? 200 : 500, fAbsTol: GP_F_TOL });
   // Nelder–Mead can stall on a ridge short of the minimum (then the Hessian is indefinite):
   // restart from its end until a restart gains less than 0.01 in −2 ln L.
   for (let round = 0; !quick && round < 4; round++) {
-    const c = nelderMead(problem.objective, b.x, { step: step(0.005), maxEvaluations: 400 });
+    const c = nelderMead(problem.objective, b.x, { step: step(0.005), maxEvaluations: 400, fAbsTol: GP_F_TOL });
     const gain = b.fx - c.fx;
     if (c.fx < b.fx) b = c;
     if (!(gain > 0.01)) break;
@@ -1053,6 +1074,12 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
       else if (!paramsAtWall.includes(name)) paramsAtWall.push(name);
     });
   }
+  // gp: a master curve with more effective parameters than half its points leaves each
+  // parameter fewer than two points to rest on: the sizes are not compared (gpCurveDof)
+  if (problem.kind === "gp") {
+    const c = problem.gpCurveDof(best.x);
+    if (c.dof === null || c.dof > c.n / 2) notes.push(`the master curve spends ${c.dof === null ? "?" : c.dof.toFixed(0)} effective parameters on ${c.n} points (length scale ℓ = ${c.ell.toPrecision(2)} in warped units): it threads the points one by one instead of comparing the sizes — not a collapse`);
+  }
   let pcBound: "lower" | "upper" | null = wallPc;
   const paramsAtBound: string[] = [...paramsAtWall];
   problem.params.forEach((p, i) => {
@@ -1118,7 +1145,7 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
     cost: problem.kind,
     pc,
     pcErr,
-    pcCI: pcErr !== null && pcBound === null ? [pc - q * pcErr, pc + q * pcErr] : null,
+    pcCI: pcBound === null ? tInterval(pc, pcErr, ciUnits, ciLevel) : null,
     ciLevel,
     pcBound,
     paramsAtBound,
@@ -1238,71 +1265,4 @@ export function compareCollapseForms(data: readonly CollapseDatum[], opts: Omit<
   const pref = preferCollapseForm(forms, opts);
   const failed = Object.entries(failures).map(([f, m]) => `${f} not fitted: ${m}`);
   return { ...pref, reason: [pref.reason, ...failed].join("; "), forms, failures };
-}
-
-/** One observation of one seed (a CSV row with a seed column; a per-seed loss in analyze). */
-export interface SeedRow {
-  size: number;
-  p: number;
-  y: number;
-  seed: number;
-}
-
-/**
- * Seed-level rows → collapse points and their seed-bootstrap replicates. This is the one
- * error policy for collapses of seeded data (CLI and analyze):
- *   y(N, p)  = mean over the seeds at (N, p)
- *   dy(N, p) = r_N · |y| / √S,  r_N² = pooled relative variance over the seeds at every p of size N
- *              (relative noise may vary with N; per-point variances from a few seeds are too noisy
- *              to weight by), floored at minRelativeError · |y|
- *   replicate b: one draw of seed ids with replacement, used at every (N, p) — the same
- *              networks give every p, and in a sweep the same seed at every N — so the
- *              correlations across N and p are kept; deviations × √(S/(S−1)).
- * Masks are not resampled inside seeds (their spread is already in the seed values).
- */
-export function aggregateSeeds(rows: readonly SeedRow[], replicates: number, rng: AnalysisRng, minRelativeError = 1e-3): { data: CollapseDatum[]; replicates: CollapseReplicates } {
-  const groups = new Map<string, { size: number; p: number; bySeed: Map<number, number> }>();
-  for (const r of rows) {
-    const k = `${r.size}|${r.p}`;
-    let g = groups.get(k);
-    if (!g) groups.set(k, (g = { size: r.size, p: r.p, bySeed: new Map() }));
-    if (g.bySeed.has(r.seed)) throw new MentiaError(`collapse: two rows for size ${r.size}, p ${r.p}, seed ${r.seed}`);
-    g.bySeed.set(r.seed, r.y);
-  }
-  const list = [...groups.values()].sort((a, b) => a.size - b.size || a.p - b.p);
-  const S = Math.min(...list.map((g) => g.bySeed.size));
-  if (!(S >= 2)) throw new MentiaError(`collapse: errors from seeds need at least 2 seeds at every (size, p); size ${list.find((g) => g.bySeed.size < 2)?.size}, p ${list.find((g) => g.bySeed.size < 2)?.p} has 1`);
-  const means = list.map((g) => [...g.bySeed.values()].reduce((a, b) => a + b, 0) / g.bySeed.size);
-  const rel = new Map<number, { num: number; den: number }>();
-  list.forEach((g, i) => {
-    const vals = [...g.bySeed.values()];
-    const sd = sampleSd(vals);
-    const m = Math.abs(means[i]) || 1e-300;
-    const acc = rel.get(g.size) ?? { num: 0, den: 0 };
-    acc.num += (vals.length - 1) * (sd / m) ** 2;
-    acc.den += vals.length - 1;
-    rel.set(g.size, acc);
-  });
-  const data: CollapseDatum[] = list.map((g, i) => {
-    const acc = rel.get(g.size) as { num: number; den: number };
-    const r = Math.sqrt(acc.num / acc.den);
-    const dy = Math.max(r, minRelativeError) * Math.abs(means[i]) / Math.sqrt(g.bySeed.size);
-    return { size: g.size, p: g.p, y: means[i], dy: dy > 0 ? dy : minRelativeError };
-  });
-  const seedIds = [...new Set(rows.map((r) => r.seed))].sort((a, b) => a - b);
-  const y: number[][] = [];
-  for (let b = 0; b < replicates; b++) {
-    const drawn = Array.from({ length: seedIds.length }, () => seedIds[rng.int(seedIds.length)]);
-    y.push(
-      list.map((g) => {
-        let vals = drawn.filter((s) => g.bySeed.has(s)).map((s) => g.bySeed.get(s) as number);
-        if (vals.length === 0) {
-          const own = [...g.bySeed.values()];
-          vals = own.map(() => own[rng.int(own.length)]);
-        }
-        return vals.reduce((a, c) => a + c, 0) / vals.length;
-      }),
-    );
-  }
-  return { data, replicates: { y, expansion: Math.sqrt(S / (S - 1)), units: S } };
 }

@@ -8,16 +8,12 @@
  *                   = record.lossStderr         (S = 1: only mask noise is known)
  *   floored at minRelativeError · L(N) so no point gets infinite weight.
  *
- * Bootstrap replicate of a whole curve: draw S seed ids with replacement from the curve's
- * seeds (the same ids at every N, since one seed shares its data permutation across N) and
- * average their losses. Masks are resampled only when there is a single seed (then the
- * interval reflects mask noise only, and the analysis warns); with several seeds the seed
- * values already contain the mask noise and resampling both would count it twice.
+ * Pooled errors and bootstrap replicates of the curves: seeds.ts (the one seed-bootstrap module).
  */
 import { MentiaError } from "../errors.js";
 import type { EvalRecord } from "../sweep/records.js";
 import type { GridPoint, LossCurve, LossPoint } from "./schema.js";
-import { AnalysisRng, mean, sampleSd } from "./stats.js";
+import { mean, sampleSd } from "./stats.js";
 
 export function gridKey(g: GridPoint): string {
   return `${g.width}|${g.depth}|${g.pTrain}|${g.pEval}`;
@@ -94,91 +90,4 @@ export function lossCurves(records: readonly EvalRecord[], opts: { minRelativeEr
   }
   curves.sort((a, b) => a.width - b.width || a.depth - b.depth || a.pTrain - b.pTrain || a.pEval - b.pEval);
   return curves;
-}
-
-/**
- * Errors of ln L used to weight every fit of a curve: the relative spread pooled over all
- * its sizes,
- *   r_i = (stderr_i / L_i) · √S_i        (per-seed relative sd at size i, S_i seeds)
- *   r²  = Σ_i (S_i − 1) r_i² / Σ_i (S_i − 1)   (plain mean of r_i² when every S_i = 1)
- *   σ(ln L_i) = r / √S_i
- * With a handful of seeds a per-point variance is itself very uncertain (a χ² with S − 1
- * dof), and weighting by it lets the point whose seeds happen to agree dominate the fit —
- * biasing α and making its bootstrap error far too small. Pooled weights keep the estimate
- * unbiased and its error honest; each point's own stderr stays in the curve for display.
- */
-export function pooledLogErrors(curve: LossCurve): number[] {
-  let num = 0;
-  let den = 0;
-  for (const p of curve.points) {
-    const S = p.seeds.length;
-    const r = (p.stderr / p.mean) * Math.sqrt(S);
-    const w = S >= 2 ? S - 1 : 1;
-    num += w * r * r;
-    den += w;
-  }
-  const r = Math.sqrt(num / den);
-  return curve.points.map((p) => r / Math.sqrt(p.seeds.length));
-}
-
-/** The curve's resampling units, as bootstrapCurve counts them (see there). */
-export interface CurveBootstrap {
-  /** means[b][i]: replicate b's mean loss at points[i]. */
-  means: number[][];
-  /** √(S/(S−1)) small-sample factor for deviations of bootstrap statistics. */
-  expansion: number;
-  /** S: the fewest seeds at any N (or the fewest masks when every N has a single seed). */
-  units: number;
-}
-
-/** Seed ids for B replicates: each replicate draws as many ids as there are, with replacement. */
-export function drawSeedSets(seedIds: readonly number[], replicates: number, rng: AnalysisRng): number[][] {
-  return Array.from({ length: replicates }, () => Array.from({ length: seedIds.length }, () => seedIds[rng.int(seedIds.length)]));
-}
-
-/**
- * Bootstrap replicates of a curve's mean losses. Replicate b uses the seed ids seedSets[b]
- * at every N (pass the same seedSets to every p_eval curve of one (width, depth, p_train):
- * they are evaluations of the same trained networks, so their seeds are resampled together);
- * with a single seed, its masks are redrawn with replacement instead.
- *
- * The small-sample factor √(S/(S−1)) is returned for the caller to apply to deviations of
- * bootstrap statistics, since the plain bootstrap's variance of a mean of S values is
- * (S−1)/S times the unbiased one; intervals then use Student's t with S − 1 dof.
- */
-export function bootstrapCurveWith(curve: LossCurve, seedSets: readonly (readonly number[])[], rng: AnalysisRng): CurveBootstrap {
-  const minSeeds = Math.min(...curve.points.map((p) => p.seeds.length));
-  const minMasks = Math.min(...curve.points.flatMap((p) => p.perSeedMasks.map((m) => m.length)));
-  const units = minSeeds >= 2 ? minSeeds : minMasks;
-  const expansion = units >= 2 ? Math.sqrt(units / (units - 1)) : 1;
-  const indexOf = curve.points.map((p) => new Map(p.seeds.map((s, i) => [s, i])));
-  const means: number[][] = [];
-  for (const drawn of seedSets) {
-    const row = curve.points.map((p, i) => {
-      let idx = drawn.map((s) => indexOf[i].get(s)).filter((v): v is number => v !== undefined);
-      if (idx.length === 0) idx = Array.from({ length: p.seeds.length }, () => rng.int(p.seeds.length));
-      let s = 0;
-      for (const j of idx) {
-        const masks = p.perSeedMasks[j];
-        // One error policy: with ≥ 2 seeds the seed values already carry the mask noise, so
-        // only seeds are resampled (resampling masks inside them would count it twice); with
-        // a single seed only its masks can be resampled.
-        if (masks.length === 1 || minSeeds >= 2) s += p.perSeed[j];
-        else {
-          let ms = 0;
-          for (let k = 0; k < masks.length; k++) ms += masks[rng.int(masks.length)];
-          s += ms / masks.length;
-        }
-      }
-      return s / idx.length;
-    });
-    means.push(row);
-  }
-  return { means, expansion, units };
-}
-
-/** bootstrapCurve for a single curve on its own (draws its seed sets from rng). */
-export function bootstrapCurve(curve: LossCurve, replicates: number, rng: AnalysisRng): CurveBootstrap {
-  const seedIds = [...new Set(curve.points.flatMap((p) => p.seeds))].sort((a, b) => a - b);
-  return bootstrapCurveWith(curve, drawSeedSets(seedIds, replicates, rng), rng);
 }

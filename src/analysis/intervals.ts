@@ -26,3 +26,28 @@ export function tInterval(estimate: number, error: number | null, units: number,
   const q = ciQuantile(units, level);
   return [estimate - q * error, estimate + q * error];
 }
+
+/**
+ * Error and interval of an estimate from its replicates, with an analytic fallback where the
+ * replicates carry no spread (a single seed with a single mask; replicates equal up to
+ * round-off, 10⁻⁹ of the fallback, count as none): error = sd × expansion, else fallbackErr;
+ * interval = estimate ± q · error with q = ciQuantile(units, level).
+ */
+export function replicateIntervalOrFallback(estimate: number, replicates: readonly number[], expansion: number, units: number, level: number, fallbackErr: number): { err: number; ci: [number, number] } {
+  const sd = sampleSd(replicates);
+  const err = replicates.length >= 2 && sd * expansion > 1e-9 * fallbackErr ? sd * expansion : fallbackErr;
+  const q = ciQuantile(units, level);
+  return { err, ci: [estimate - q * err, estimate + q * err] };
+}
+
+/**
+ * The phase rule's interval of α_w: error = sd of the replicates × expansion (0 with fewer
+ * than 2); with fewer than 2 resampling units there is no Student quantile and the interval
+ * is unbounded (a label then stays uncertain), as is a zero error.
+ */
+export function replicateIntervalStrict(estimate: number, replicates: readonly number[], expansion: number, units: number, level: number): { err: number; ci: [number, number] } {
+  const err = replicates.length >= 2 ? sampleSd(replicates) * expansion : 0;
+  const t = units >= 2 ? studentTQuantile(0.5 + level / 2, units - 1) : Infinity;
+  const half = err > 0 ? t * err : Infinity;
+  return { err, ci: [estimate - half, estimate + half] };
+}

@@ -29,11 +29,11 @@
  * violated bounds as pseudo-observations, iterated to a fixed point: the penalty is convex).
  * Parameter errors from the χ² curvature (cov = 2 H⁻¹), scaled by max(1, χ²/dof).
  */
-import { pooledLogErrors } from "./curves.js";
+import { pooledLogErrors } from "./seeds.js";
 import type { CrossoverSize, LengthScaleFit, LossCurve } from "./schema.js";
 import { SingularMatrixError, covarianceFromChi2Hessian, minimize1d, numericalHessian, sampleSd, weightedLinearFit } from "./stats.js";
 import { atSearchEdge, N_STAR_PC_SEARCH } from "./determined.js";
-import { ciQuantile } from "./intervals.js";
+import { ciQuantile, tInterval } from "./intervals.js";
 
 interface Quadratic {
   lnNStar: number | null;
@@ -315,7 +315,7 @@ export function fitLengthScale(points: readonly LengthScalePoint[], form: "bkt" 
     form,
     pc: best.pc,
     pcErr,
-    pcCI: pcErr !== null && !atEdge ? [best.pc - q * pcErr, best.pc + q * pcErr] : null,
+    pcCI: !atEdge ? tInterval(best.pc, pcErr, units, level) : null,
     pcBound: atEdge ? (best.pc < Math.min(...ps) ? "lower" : "upper") : null,
     ciLevel: level,
     errorMethod,

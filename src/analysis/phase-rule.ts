@@ -15,10 +15,10 @@
  * the baseline at chance, uncertain otherwise. An interior minimum below the window is then
  * dementia, however the curve falls before it.
  */
-import type { CurveBootstrap } from "./curves.js";
+import type { CurveBootstrap } from "./seeds.js";
 import type { PhaseInput } from "./phases.js";
 import type { GridPoint, LossCurve } from "./schema.js";
-import { sampleSd, studentTQuantile } from "./stats.js";
+import { replicateIntervalStrict } from "./intervals.js";
 
 /** The default window: the largest factor 4 of N. */
 export const DEFAULT_SLOPE_WINDOW = Math.log(4);
@@ -66,11 +66,9 @@ export function windowSlope(curve: LossCurve, boot: CurveBootstrap, window: numb
   const alpha = logSlopeAlpha(ns, curve.points.map((p) => p.mean), idx);
   // Aligned with the replicates of every other curve (phaseBoundaries pairs them by index).
   const bootAlphas = boot.means.map((m) => logSlopeAlpha(ns, m, idx)).map((a) => (Number.isFinite(a) ? a : alpha));
-  const alphaErr = bootAlphas.length >= 2 ? sampleSd(bootAlphas) * boot.expansion : 0;
-  const t = boot.units >= 2 ? studentTQuantile(0.5 + ciLevel / 2, boot.units - 1) : Infinity;
-  const half = alphaErr > 0 ? t * alphaErr : Infinity;
+  const { err: alphaErr, ci: alphaCI } = replicateIntervalStrict(alpha, bootAlphas, boot.expansion, boot.units, ciLevel);
   return {
-    slope: { width: curve.width, depth: curve.depth, pTrain: curve.pTrain, pEval: curve.pEval, alpha, alphaErr, alphaCI: [alpha - half, alpha + half], ciLevel, nMin: ns[idx[0]], nMax: ns[idx[idx.length - 1]], sizes: idx.length },
+    slope: { width: curve.width, depth: curve.depth, pTrain: curve.pTrain, pEval: curve.pEval, alpha, alphaErr, alphaCI, ciLevel, nMin: ns[idx[0]], nMax: ns[idx[idx.length - 1]], sizes: idx.length },
     bootAlphas,
   };
 }

@@ -26,10 +26,11 @@
  *   by max(1, χ²/dof).
  */
 import { MentiaError } from "../errors.js";
-import { describeGridPoint, pooledLogErrors } from "./curves.js";
+import { describeGridPoint } from "./curves.js";
+import { pooledLogErrors } from "./seeds.js";
 import type { LocalSlope, LossCurve, OffsetFit, PowerLawFit, ScalingFit } from "./schema.js";
-import { SingularMatrixError, invert, minimize1d, sampleSd, weightedLine, weightedLinearFit } from "./stats.js";
-import { ciQuantile } from "./intervals.js";
+import { SingularMatrixError, invert, minimize1d, weightedLine, weightedLinearFit } from "./stats.js";
+import { ciQuantile, replicateIntervalOrFallback } from "./intervals.js";
 
 export interface ScalingOptions {
   ciLevel: number;
@@ -54,14 +55,6 @@ export function powerLawAlpha(lnN: readonly number[], lnL: readonly number[], w:
 }
 
 export { ciQuantile };
-
-function intervalFromReplicates(est: number, reps: readonly number[], factor: number, q: number, fallbackErr: number): { err: number; ci: [number, number] } {
-  const sd = sampleSd(reps);
-  // No spread in the replicates (a single seed with a single mask): fall back to the analytic error.
-  // (replicates equal up to round-off count as "no spread": 1e-9 of the fallback)
-  const err = reps.length >= 2 && sd * factor > 1e-9 * fallbackErr ? sd * factor : fallbackErr;
-  return { err, ci: [est - q * err, est + q * err] };
-}
 
 /**
  * Fits L ~ A N^(−α) to a curve and its bootstrap replicates (`bootMeans[b][i]`, with the
@@ -88,8 +81,7 @@ export function fitPowerLaw(curve: LossCurve, bootMeans: readonly number[][], ex
   const factor = expansion;
   const bootAlphas = bootMeans.map((row) => powerLawAlpha(lnN, row.map(Math.log), w));
   const analyticErr = Math.sqrt(lin.cov[1][1]) * scale;
-  const q = ciQuantile(units, opts.ciLevel);
-  const { err, ci } = intervalFromReplicates(alpha, bootAlphas, factor, q, analyticErr);
+  const { err, ci } = replicateIntervalOrFallback(alpha, bootAlphas, factor, units, opts.ciLevel, analyticErr);
 
   let tail: PowerLawFit["tail"] = null;
   const n = curve.points.length;
@@ -107,7 +99,7 @@ export function fitPowerLaw(curve: LossCurve, bootMeans: readonly number[][], ex
     const tRed = tLin.dof > 0 ? tLin.chi2 / tLin.dof : null;
     const tScale = tRed !== null && tRed > 1 ? Math.sqrt(tRed) : 1;
     const tReps = bootMeans.map((row) => powerLawAlpha(tN, row.slice(start).map(Math.log), tw));
-    const t = intervalFromReplicates(tAlpha, tReps, expansion, q, Math.sqrt(tLin.cov[1][1]) * tScale);
+    const t = replicateIntervalOrFallback(tAlpha, tReps, expansion, units, opts.ciLevel, Math.sqrt(tLin.cov[1][1]) * tScale);
     tail = { alpha: tAlpha, alphaErr: t.err, alphaCI: t.ci, nMin: curve.points[start].n, nMax: curve.points[n - 1].n };
   }
 

@@ -302,17 +302,19 @@ export interface MinimizeResult {
 /**
  * Nelder–Mead simplex minimisation (standard coefficients: reflection 1, expansion 2,
  * contraction 1/2, shrink 1/2). Stops when the simplex's f-spread and size both fall below
- * tolerances, or after maxEvaluations.
+ * tolerances, or when the f-spread alone falls below fAbsTol (an absolute tolerance: for a
+ * −2 ln L, differences far below 1 mean nothing), or after maxEvaluations.
  */
 export function nelderMead(
   f: (x: number[]) => number,
   x0: readonly number[],
-  opts: { step?: readonly number[]; maxEvaluations?: number; fTol?: number; xTol?: number } = {},
+  opts: { step?: readonly number[]; maxEvaluations?: number; fTol?: number; xTol?: number; fAbsTol?: number } = {},
 ): MinimizeResult {
   const n = x0.length;
   const maxEval = opts.maxEvaluations ?? 400 * n;
   const fTol = opts.fTol ?? 1e-10;
   const xTol = opts.xTol ?? 1e-9;
+  const fAbsTol = opts.fAbsTol ?? 0;
   let evals = 0;
   const F = (x: number[]): number => {
     evals++;
@@ -333,6 +335,7 @@ export function nelderMead(
     const worst = simplex[n];
     let size = 0;
     for (let i = 1; i <= n; i++) for (let j = 0; j < n; j++) size = Math.max(size, Math.abs(simplex[i].x[j] - best.x[j]));
+    if (fAbsTol > 0 && worst.f - best.f <= fAbsTol) break;
     if (Math.abs(worst.f - best.f) <= fTol * (Math.abs(best.f) + 1e-12) && size <= xTol * (1 + Math.max(...best.x.map(Math.abs)))) break;
     const centroid = new Array<number>(n).fill(0);
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) centroid[j] += simplex[i].x[j] / n;

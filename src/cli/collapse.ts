@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { aggregateSeeds, compareCollapseForms, fitCollapse, type CollapseCostKind, type CollapseDatum, type CollapseForm, type CollapseOptions, type CollapseReplicates, type SeedRow } from "../analysis/collapse.js";
+import { compareCollapseForms, fitCollapse, type CollapseCostKind, type CollapseDatum, type CollapseForm, type CollapseOptions, type CollapseReplicates } from "../analysis/collapse.js";
+import { aggregateSeeds, type SeedRow } from "../analysis/seeds.js";
 import type { CollapseResult } from "../analysis/schema.js";
 import { AnalysisRng, analysisStreamSeed } from "../analysis/stats.js";
 import { MentiaError } from "../errors.js";
