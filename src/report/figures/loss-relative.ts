@@ -21,7 +21,7 @@ export function lossRelativeSpec(analysis: Analysis, arch: Architecture, pTrain:
   }
   const x = { field: "n", type: "quantitative", title: "N", scale: { type: "log", nice: false }, axis: { tickCount: 3, format: "~s" } };
   const y = { type: "quantitative", title: "L / min L", scale: { zero: false, nice: false, padding: 4 }, axis: { tickCount: 4, format: ".2f" } };
-  const columns = Math.min(6, curves.length);
+  const columns = Math.min(4, curves.length); // wider grids are drawn so small on the page that their text falls under 10 px
   return base({
     title: {
       text: `Loss relative to its minimum — ${archLabel(arch)}, p_train = ${pTrain}`,
