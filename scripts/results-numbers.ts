@@ -151,9 +151,23 @@ if (A.boundaries.length > 1) {
     const w = got.map((g) => 1 / Math.max(g.e, 1e-6) ** 2);
     const mean = got.reduce((s, g, i) => s + w[i] * g.c, 0) / w.reduce((s, v) => s + v, 0);
     const chi2 = got.reduce((s, g, i) => s + w[i] * (g.c - mean) ** 2, 0);
-    rows.push([pt, got.map((g) => `${g.a}: ${pm(g.c, g.e)}`).join("; "), got.length > 1 ? `${f(mean)} ± ${f(1 / Math.sqrt(w.reduce((s, v) => s + v, 0)))}` : "—", got.length > 1 ? `${f(chi2, 1)} / ${got.length - 1}` : "—", `${f(Math.min(...got.map((g) => g.c)))} … ${f(Math.max(...got.map((g) => g.c)))}`, none.join("; ") || "—"]);
+    // χ² of one value for all with every error floored at half the grid step and at the whole
+    // step: a crossing cannot be placed more finely than the p_eval grid it was read from.
+    const step = quantile(inp.pEvals.slice(1).map((p, i) => p - inp.pEvals[i]), 0.5); // the grid's typical step
+    const floored = (floor: number): string => {
+      const wf = got.map((g) => 1 / Math.max(g.e, floor) ** 2);
+      const m = got.reduce((s, g, i) => s + wf[i] * g.c, 0) / wf.reduce((s, v) => s + v, 0);
+      return f(got.reduce((s, g, i) => s + wf[i] * (g.c - m) ** 2, 0), 1);
+    };
+    const share = got.map((g, i) => ({ a: g.a, c: w[i] * (g.c - mean) ** 2 })).sort((x, y) => y.c - x.c).slice(0, 2);
+    rows.push([
+      pt, got.map((g) => `${g.a}: ${pm(g.c, g.e)}`).join("; "), got.length > 1 ? `${f(mean)} ± ${f(1 / Math.sqrt(w.reduce((s, v) => s + v, 0)))}` : "—",
+      got.length > 1 ? `${f(chi2, 1)} / ${got.length - 1}` : "—", got.length > 1 ? share.map((x) => `${x.a}: ${f(x.c, 1)}`).join("; ") : "—",
+      got.length > 1 ? `${floored(step / 2)} / ${floored(step)}` : "—",
+      `${f(Math.min(...got.map((g) => g.c)))} … ${f(Math.max(...got.map((g) => g.c)))}`, none.join("; ") || "—",
+    ]);
   }
-  table(["p_train", "p_eval,c per width×depth", "weighted mean", "χ² / dof (one value for all)", "range", "no crossing"], rows);
+  table(["p_train", "p_eval,c per width×depth", "weighted mean", "χ² / dof (one value for all)", "largest two χ² terms", "χ² with errors ≥ ½ step / ≥ 1 step (same dof)", "range", "no crossing"], rows);
 }
 
 // 4. Crossover sizes.
@@ -182,6 +196,22 @@ if (A.boundaries.length > 1) {
   });
   if (rows.length) table(["line", "form", "p_c", "parameters", "χ² / dof", "AIC", "points", "status"], rows);
   else out.push("No N*(p) fit (too few uncensored N* on every line).", "");
+}
+
+// 5b. Diverging or not: the N*(p) forms against a quadratic in p that never diverges.
+{
+  const cmp = A.nStarComparisons ?? [];
+  if (cmp.length) {
+    out.push("## N*(p): diverging or not (AIC of every form on the same points; docs/analysis.md §9)", "");
+    const forms = [...new Set(cmp.flatMap((c) => Object.keys(c.aic)))];
+    table(
+      ["line", "quadratic ln N* = c0 + c1 d + c2 d² (d = p − p̄)", "quadratic χ² / dof", ...forms.map((k) => `AIC ${k}`), "verdict", "why"],
+      cmp.map((c) => {
+        const q = c.quadratic;
+        return [`${arch(c)}, p_train ${c.pTrain}`, q ? `c0 ${pm(q.params.c0, q.paramErrs.c0, 2)}, c1 ${pm(q.params.c1, q.paramErrs.c1, 2)}, c2 ${pm(q.params.c2, q.paramErrs.c2, 2)}, p̄ ${f(q.params.pMean, 3)}` : "—", q ? `${f(q.chi2, 2)} / ${q.dof}` : "—", ...forms.map((k) => f(c.aic[k] ?? null, 1)), c.verdict, c.reason];
+      }),
+    );
+  }
 }
 
 // 6. Collapses.
