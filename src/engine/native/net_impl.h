@@ -932,21 +932,25 @@ class Net {
    *  layout (rows of IN floats; layer 0), transposed while they are packed. */
   template <class Epi>
   void forwardProduct(const Layer& L, const float* in, int natural, float* out, const Epi& epi) {
-    gemm(L.out, Bp_, L.in, L.W.get(), L.ld, 1, in, natural >= 0 ? IN : Bp_, out, Bp_, epi, pack_.get(), tuning().fwd, natural);
+    const GemmScratch s{pack_.get(), tuning().fwd};
+    if (natural >= 0)
+      gemmABt(L.out, Bp_, L.in, Mat{L.W.get(), L.ld}, Mat{in, IN}, natural, out, Bp_, epi, s);
+    else
+      gemmAB(L.out, Bp_, L.in, Mat{L.W.get(), L.ld}, Mat{in, Bp_}, out, Bp_, epi, s);
   }
 
   /** Input gradient: dIn (L.in × Bp_) = Wᵀ·dOut (dOut: L.out × Bp_, feature-major), each tile
    *  handed to epi (W read by columns). */
   template <class Epi>
   void inputGradientProduct(const Layer& L, const float* dOut, float* dIn, const Epi& epi) {
-    gemm(L.in, Bp_, L.out, L.W.get(), 1, L.ld, dOut, Bp_, dIn, Bp_, epi, pack_.get(), tuning().bwdData);
+    gemmAtB(L.in, Bp_, L.out, Mat{L.W.get(), L.ld}, Mat{dOut, Bp_}, dIn, Bp_, epi, GemmScratch{pack_.get(), tuning().bwdData});
   }
 
   /** Weight gradient: dW (L.out × L.ld) = Σ over the B samples of dOut (feature-major) × aNat
    *  (the layer input, natural: B × L.ld), each tile handed to epi; L.gW holds partial sums. */
   template <class Epi>
   void weightGradientProduct(Layer& L, int B, const float* dOut, const float* aNat, const Epi& epi) {
-    gemm(L.out, L.ld, B, dOut, Bp_, 1, aNat, L.ld, L.gW.get(), L.ld, epi, pack_.get(), tuning().bwdWeight);
+    gemmAB(L.out, L.ld, B, Mat{dOut, Bp_}, Mat{aNat, L.ld}, L.gW.get(), L.ld, epi, GemmScratch{pack_.get(), tuning().bwdWeight});
   }
 
   /** A layer's weight-shaped buffer (W or gW) out in the flat layout (out × in, row-major). */
