@@ -62,13 +62,16 @@ class Buf {
     std::memset(p_, 0, bytes);
   }
   void zero() { std::memset(p_, 0, n_ * sizeof(float)); }
-  /** Grows to n floats, keeping the first `keep`. */
+  /** Grows to n floats, keeping the first `keep`; the others are left uninitialised (for
+   *  buffers only ever read where written). */
   void grow(size_t n, size_t keep) {
-    Buf t;
-    t.reset(n);
-    if (keep) std::memcpy(t.p_, p_, keep * sizeof(float));
-    std::swap(p_, t.p_);
-    std::swap(n_, t.n_);
+    const size_t bytes = ((std::max<size_t>(n, 1) * sizeof(float) + 63) / 64) * 64 + 64;
+    float* q = static_cast<float*>(std::aligned_alloc(64, bytes));
+    if (!q) throw std::bad_alloc();
+    if (keep) std::memcpy(q, p_, keep * sizeof(float));
+    std::free(p_);
+    p_ = q;
+    n_ = n;
   }
   float* get() const { return p_; }
   size_t size() const { return n_; }
@@ -92,9 +95,10 @@ class Arr {
     p_ = static_cast<T*>(std::calloc(std::max<size_t>(n, 1), sizeof(T)));
     if (!p_) throw std::bad_alloc();
   }
-  /** Grows to n values, keeping the first `keep`. */
+  /** Grows to n values, keeping the first `keep`; the others are left uninitialised (for
+   *  arrays only ever read where written). */
   void grow(size_t n, size_t keep) {
-    T* q = static_cast<T*>(std::calloc(std::max<size_t>(n, 1), sizeof(T)));
+    T* q = static_cast<T*>(std::malloc(std::max<size_t>(n, 1) * sizeof(T)));
     if (!q) throw std::bad_alloc();
     if (keep) std::memcpy(q, p_, keep * sizeof(T));
     std::free(p_);
@@ -429,7 +433,11 @@ class Net {
     checkP(pTrain, "pTrain");
     if (batch < 1) throw std::runtime_error("batch must be >= 1");
     if (!(reuseRows && trRows_ == d.n)) trStale_ = true;
-    if (layers_[0].pixelMajor && trStale_) forgetTrainRows(d.n);
+    if (layers_[0].pixelMajor && trStale_) {
+      forgetTrainRows(d.n);
+      // room for the rows of this call at MNIST's density (~150 nonzero pixels; grows if more)
+      reserveTrainRows(std::min<int64_t>(count, d.n) * 160 + static_cast<int64_t>(batch) * IN);
+    }
     TrainResult res;
     const int64_t nBatches = (count + batch - 1) / batch;
     const int64_t steps = maxSteps >= 0 ? std::min(nBatches, maxSteps) : nBatches;
@@ -748,18 +756,21 @@ class Net {
     trStale_ = false;
   }
 
+  void reserveTrainRows(int64_t entries) {
+    entries += 16;  // the AVX-512 compress stores 16 at a time
+    if (entries <= trCap_) return;
+    trIdx_.grow(static_cast<size_t>(entries), static_cast<size_t>(trUsed_));
+    trVal_.grow(static_cast<size_t>(entries), static_cast<size_t>(trUsed_));
+    trCap_ = entries;
+  }
+
   /** Points the batch's lists at the training rows' store, adding the rows not in it yet
    *  (rows already checked by gather). */
   void keptPixels(const DataView& d, const int32_t* rows, int B) {
     for (int b = 0; b < B; b++) {
       const int64_t r = rows[b];
       if (trStart_[r] >= 0) continue;
-      if (trUsed_ + IN + 16 > trCap_) {  // room for one more image (+ the compress's 16-float overrun)
-        const int64_t cap = std::max<int64_t>(2 * trCap_, trUsed_ + static_cast<int64_t>(B) * IN + 16);
-        trIdx_.grow(static_cast<size_t>(cap), static_cast<size_t>(trUsed_));
-        trVal_.grow(static_cast<size_t>(cap), static_cast<size_t>(trUsed_));
-        trCap_ = cap;
-      }
+      if (trUsed_ + IN + 16 > trCap_) reserveTrainRows(std::max<int64_t>(2 * trCap_, trUsed_ + IN));  // room for one more image
       const int n = nonzeros(d.x + r * IN, trIdx_.get() + trUsed_, trVal_.get() + trUsed_);
       trStart_[r] = trUsed_;
       trLen_[r] = n;
