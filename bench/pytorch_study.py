@@ -49,7 +49,7 @@ def validation_loss(model, vx, vy):
 
 
 def train(job, x, y, vx, vy):
-    """Early stopping as mentia's trainNetwork does it; returns (model, steps, validations)."""
+    """Early stopping as mentia's trainNetwork does it; returns (model, steps, validations, best step)."""
     torch.manual_seed(job["seed"])
     model = make_model(job["width"], job["depth"], job["pTrain"])
     model.train()
@@ -88,7 +88,7 @@ def train(job, x, y, vx, vy):
             best_state = {k: t.clone() for k, t in model.state_dict().items()}
     if best_state is not None and best_step != step:
         model.load_state_dict(best_state)
-    return model, step, validations
+    return model, step, validations, best_step
 
 
 def evaluate(job, model, x, y):
@@ -125,12 +125,13 @@ def main():
     ty = load("test_y.u8", np.uint8).long()
     t0, c0 = time.perf_counter(), time.process_time()
     train_s = eval_s = 0.0
-    accuracy, steps, validations = [], [], []
+    accuracy, steps, validations, best_steps = [], [], [], []
     for job in jobs:
         t1 = time.perf_counter()
-        model, st, nv = train(job, x, y, vx, vy)
+        model, st, nv, best = train(job, x, y, vx, vy)
         steps.append(st)
         validations.append(nv)
+        best_steps.append(best)
         t2 = time.perf_counter()
         sums = evaluate(job, model, tx, ty)
         t3 = time.perf_counter()
@@ -138,7 +139,7 @@ def main():
         eval_s += t3 - t2
         accuracy.append(sums[0][1] / tx.shape[0])
     seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
-    print(json.dumps({"torch": torch.__version__, "jobs": len(jobs), "seconds": seconds, "cpuSeconds": cpu_seconds, "trainSeconds": train_s, "evalSeconds": eval_s, "accuracyAtP0": accuracy, "steps": steps, "validations": validations}))
+    print(json.dumps({"torch": torch.__version__, "jobs": len(jobs), "seconds": seconds, "cpuSeconds": cpu_seconds, "trainSeconds": train_s, "evalSeconds": eval_s, "accuracyAtP0": accuracy, "steps": steps, "validations": validations, "bestSteps": best_steps}))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseConfig } from "../src/sweep/config.js";
 import { estimateSweep, expectedSteps, predictJobSeconds, RANGE_MARGIN, type ProbeResult } from "../src/sweep/estimate.js";
-import { jobValidations, planJobs } from "../src/sweep/plan.js";
+import { evalPasses, jobValidations, planJobs, policySteps, trajectoryPasses, trajectoryPoints } from "../src/sweep/plan.js";
 
 /**
  * The dry-run estimate's arithmetic, on made-up probe measurements (the measured accuracy is
@@ -54,6 +54,30 @@ test("early stopping adds its expected validations × the split × the time per 
     const validations = jobValidations(p.job);
     assert.ok(validations > 0);
     const want = expectedSteps(p.job) * probe.stepSeconds[1] + validations * 5000 * probe.validationSeconds[1] + probe.evalSeconds[1] + 0.01;
+    assert.ok(Math.abs(predictJobSeconds(p, PROBES) - want) < 1e-12, `${predictJobSeconds(p, PROBES)} vs ${want}`);
+  }
+});
+
+test("a trajectory adds its training past the stop and its checkpoint evaluations, and no validations past the stop", () => {
+  const es = { ...CONFIG, policy: "early-stop" as const, patience: 3, valEvery: 20, maxSteps: 4000, validation: 5000 };
+  const trajectory = { points: 6, pEval: [0, 0.5], masks: 1, horizon: 3000, extendSteps: 3000 };
+  const plain = planJobs(parseConfig(es));
+  const traced = planJobs(parseConfig({ ...es, trajectory }));
+  assert.equal(traced.length, plain.length);
+  for (const p of traced) {
+    const q = plain.find((r) => r.job.width === p.job.width && r.job.n === p.job.n && r.job.seed === p.job.seed)!;
+    const probe = PROBES.find((r) => r.width === p.job.width)!;
+    // the policy stops where it would without a trajectory; training goes on to extendSteps without validating
+    assert.equal(policySteps(p.job), expectedSteps(q.job));
+    assert.equal(expectedSteps(p.job), Math.max(expectedSteps(q.job), 3000));
+    assert.ok(expectedSteps(p.job) > expectedSteps(q.job), "these jobs stop before step 3000");
+    assert.equal(jobValidations(p.job), jobValidations(q.job));
+    // checkpoints on the log grid up to the expected end, plus the best and the last step; each 2 p_eval × 1 draw
+    const points = trajectoryPoints(p.job);
+    assert.ok(points >= 3 && points <= 6 + 2, `${points} checkpoints`);
+    assert.equal(trajectoryPasses(p.job), points * 2);
+    const perPass = probe.evalSeconds[1] / evalPasses(p.job);
+    const want = predictJobSeconds(q, PROBES) + (expectedSteps(p.job) - expectedSteps(q.job)) * probe.stepSeconds[1] + points * 2 * perPass;
     assert.ok(Math.abs(predictJobSeconds(p, PROBES) - want) < 1e-12, `${predictJobSeconds(p, PROBES)} vs ${want}`);
   }
 });

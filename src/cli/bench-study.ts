@@ -4,11 +4,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { MentiaError } from "../errors.js";
-import { loadMnist } from "../data/mnist.js";
+import { loadMnist, type MnistData } from "../data/mnist.js";
 import { loadNativeEngine, nativeIsa } from "../engine/native/index.js";
 import { INPUT_SIZE } from "../engine/types.js";
 import { parseConfig } from "../sweep/config.js";
 import { planJobs } from "../sweep/plan.js";
+import type { TrainJob } from "../train/job.js";
 import { jobData, runJob, validationInterval } from "../train/train.js";
 
 /**
@@ -87,6 +88,56 @@ export interface StudyBenchReport {
   cpuRatio: number | null;
 }
 
+/** What bench/pytorch_study.py's run printed (one JSON object). */
+export interface PytorchStudyOutput {
+  torch: string;
+  jobs: number;
+  seconds: number;
+  cpuSeconds: number;
+  trainSeconds: number;
+  evalSeconds: number;
+  accuracyAtP0: number[];
+  steps: number[];
+  validations: number[];
+  bestSteps: number[];
+}
+
+/**
+ * Writes bench/pytorch_study.py's input for `jobs` (one shared data draw: every job's subset is a
+ * prefix of the largest one's, and all validate on the same split) into `dir`.
+ */
+export function writeStudyInputs(dir: string, jobs: TrainJob[], data: MnistData): void {
+  if (jobs.some((j) => j.dataDraw !== "shared" || j.subsetSeed !== jobs[0].subsetSeed || j.validation !== jobs[0].validation || j.policy !== "early-stop"))
+    throw new MentiaError("the PyTorch study needs early-stopped jobs of one shared data draw (dataDraw: shared, one subsetSeed and validation split)");
+  const largest = jobs.reduce((a, b) => (b.n > a.n ? b : a));
+  const split = jobData(largest);
+  const bytes = (a: Float32Array | Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  const rowsOf = (rows: Int32Array, name: string): void => {
+    const x = new Float32Array(rows.length * INPUT_SIZE), y = new Uint8Array(rows.length);
+    rows.forEach((r, i) => {
+      x.set(data.train.x.subarray(r * INPUT_SIZE, (r + 1) * INPUT_SIZE), i * INPUT_SIZE);
+      y[i] = data.train.y[r];
+    });
+    writeFileSync(path.join(dir, `${name}_x.f32`), bytes(x));
+    writeFileSync(path.join(dir, `${name}_y.u8`), bytes(y));
+  };
+  rowsOf(split.train, "train");
+  rowsOf(split.validation, "val");
+  writeFileSync(path.join(dir, "test_x.f32"), bytes(data.test.x.subarray(0, data.test.n * INPUT_SIZE)));
+  writeFileSync(path.join(dir, "test_y.u8"), bytes(data.test.y.subarray(0, data.test.n)));
+  const spec = jobs.map((job) => ({ width: job.width, depth: job.depth, pTrain: job.pTrain, n: job.n, seed: job.seed, batch: job.batch, lr: job.lr, pEvals: job.pEvals, masks: job.masks, valEvery: validationInterval(job), patience: job.patience, maxSteps: job.maxSteps }));
+  writeFileSync(path.join(dir, "jobs.json"), JSON.stringify(spec));
+}
+
+/** Runs bench/pytorch_study.py on `dir` (tuned, one thread): its output, or why it failed. */
+export function runPytorchStudy(dir: string): PytorchStudyOutput | string {
+  const script = fileURLToPath(new URL("../../../bench/pytorch_study.py", import.meta.url));
+  const env = tunedPytorchEnv({ ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" });
+  const r = spawnSync("/usr/bin/python3", [script, dir], { encoding: "utf8", env, maxBuffer: 16 << 20 });
+  if (r.status !== 0) return (r.stderr || "").trim().split("\n").pop() ?? `exit status ${r.status}`;
+  return JSON.parse(r.stdout) as PytorchStudyOutput;
+}
+
 export async function runStudyBench(o: { quick: boolean; json: boolean; log: (s: string) => void }): Promise<number> {
   const native = loadNativeEngine();
   if (!native) throw new MentiaError("bench --study needs the native engine (run 'npm run build:native')");
@@ -119,30 +170,11 @@ export async function runStudyBench(o: { quick: boolean; json: boolean; log: (s:
     o.log("running them with PyTorch (bench/pytorch_study.py, tuned) ...");
     const dir = mkdtempSync(path.join(tmpdir(), "mentia-study-"));
     try {
-      const largest = planned.reduce((a, b) => (b.job.n > a.job.n ? b : a)).job;
-      const split = jobData(largest);  // shared draw: every job's subset is a prefix of this one
-      const rowsOf = (rows: Int32Array, name: string): void => {
-        const x = new Float32Array(rows.length * INPUT_SIZE), y = new Uint8Array(rows.length);
-        rows.forEach((r, i) => {
-          x.set(data.train.x.subarray(r * INPUT_SIZE, (r + 1) * INPUT_SIZE), i * INPUT_SIZE);
-          y[i] = data.train.y[r];
-        });
-        writeFileSync(path.join(dir, `${name}_x.f32`), bytes(x));
-        writeFileSync(path.join(dir, `${name}_y.u8`), bytes(y));
-      };
-      const bytes = (a: Float32Array | Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-      rowsOf(split.train, "train");
-      rowsOf(split.validation, "val");
-      writeFileSync(path.join(dir, "test_x.f32"), bytes(data.test.x.subarray(0, data.test.n * INPUT_SIZE)));
-      writeFileSync(path.join(dir, "test_y.u8"), bytes(data.test.y.subarray(0, data.test.n)));
-      const jobs = planned.map(({ job }) => ({ width: job.width, depth: job.depth, pTrain: job.pTrain, n: job.n, seed: job.seed, batch: job.batch, lr: job.lr, pEvals: job.pEvals, masks: job.masks, valEvery: validationInterval(job), patience: job.patience, maxSteps: job.maxSteps }));
-      writeFileSync(path.join(dir, "jobs.json"), JSON.stringify(jobs));
-      const script = fileURLToPath(new URL("../../../bench/pytorch_study.py", import.meta.url));
-      const env = tunedPytorchEnv({ ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" });
-      const r = spawnSync("/usr/bin/python3", [script, dir], { encoding: "utf8", env, maxBuffer: 16 << 20 });
-      if (r.status !== 0) o.log(`PyTorch failed: ${(r.stderr || "").trim().split("\n").pop() ?? ""}`);
+      writeStudyInputs(dir, planned.map((p) => p.job), data);
+      const r = runPytorchStudy(dir);
+      if (typeof r === "string") o.log(`PyTorch failed: ${r}`);
       else {
-        const out = JSON.parse(r.stdout) as { torch: string; jobs: number; seconds: number; cpuSeconds: number; trainSeconds: number; evalSeconds: number; steps: number[]; validations: number[] };
+        const out = r;
         const sum = (a: number[]) => a.reduce((s, v) => s + v, 0);
         pytorch = { torch: out.torch, jobs: out.jobs, seconds: out.seconds, cpuSeconds: out.cpuSeconds, jobsPerSecond: out.jobs / out.seconds, trainSeconds: out.trainSeconds, evalSeconds: out.evalSeconds, steps: sum(out.steps), validations: sum(out.validations) };
         o.log(`  ${out.seconds.toFixed(1)} s (training ${out.trainSeconds.toFixed(1)} s, evaluation ${out.evalSeconds.toFixed(1)} s), PyTorch ${out.torch}`);

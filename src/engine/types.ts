@@ -52,7 +52,8 @@ export const DEFAULT_OPTIMIZER: OptimizerConfig = {
   momentum: 0.9,
 };
 
-/** Images as float32 in [0,1] (n × 784, row-major) and labels 0..9. */
+/** Images as float32 in [0,1] (n × 784, row-major) and labels 0..9. Never changed once made:
+ *  engines may keep what they derive from them while they are handed the same arrays. */
 export interface Dataset {
   x: Float32Array;
   y: Uint8Array;

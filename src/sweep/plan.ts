@@ -42,8 +42,9 @@ export function jobSteps(job: TrainJob): number {
   return job.trajectory ? extendedEnd(job.trajectory, policySteps(job)) : policySteps(job);
 }
 
-/** jobSteps without a trajectory's extension. */
-function policySteps(job: TrainJob): number {
+/** Where the job's policy is expected to stop: jobSteps without a trajectory's extension (the
+ *  steps past it train for the trajectory only, without validating). */
+export function policySteps(job: TrainJob): number {
   if (job.policy !== "early-stop") return stepBudget(job);
   const every = validationInterval(job);
   const best = Math.max(earlyStopBestEpochs(job.pTrain, job.depth) * stepsPerEpoch(job), EARLY_STOP_BEST_MIN_STEPS);
@@ -52,15 +53,26 @@ function policySteps(job: TrainJob): number {
 
 /**
  * Test-set passes a job's trajectory is expected to make (0 without one): its checkpoints up to
- * the expected end plus the best and last steps, each pEval × draws, plus a validation pass each.
+ * the expected end (extension included) plus the best and last steps, each pEval × draws (a
+ * checkpoint validates nothing: before the stop it falls on a validation the policy runs anyway).
  */
 export function trajectoryPasses(job: TrainJob): number {
+  return trajectoryPoints(job) * trajectoryPassesPerPoint(job);
+}
+
+/** Checkpoints a job's trajectory is expected to record (0 without one). */
+export function trajectoryPoints(job: TrainJob): number {
   const t = job.trajectory;
   if (!t) return 0;
   const end = jobSteps(job);
-  const points = trajectorySchedule(t, validationInterval(job), stepBudget(job)).filter((s) => s <= end).length + 2;
-  const mode = t.evalMode ?? evalModesOf(job)[0];
-  return points * (t.pEval.length * (isRandomMode(mode) ? t.masks : 1) + job.validation / TEST_SET_SIZE);
+  return trajectorySchedule(t, validationInterval(job), stepBudget(job)).filter((s) => s <= end).length + 2;
+}
+
+/** Test-set passes of one checkpoint: the trajectory's pEval × draws (counted as evalPasses counts them). */
+export function trajectoryPassesPerPoint(job: TrainJob): number {
+  const t = job.trajectory;
+  if (!t) return 0;
+  return t.pEval.length * (isRandomMode(t.evalMode ?? evalModesOf(job)[0]) ? t.masks : 1);
 }
 export const EARLY_STOP_BEST_MIN_STEPS = 150;
 
@@ -85,9 +97,9 @@ export function earlyStopBestEpochs(pTrain: number, depth = 2): number {
   return table[table.length - 1];
 }
 
-/** Validations a job is expected to run (early stopping only). */
+/** Validations a job is expected to run (early stopping only; none past the policy's stop). */
 export function jobValidations(job: TrainJob): number {
-  return job.policy === "early-stop" ? Math.ceil(jobSteps(job) / validationInterval(job)) : 0;
+  return job.policy === "early-stop" ? Math.ceil(policySteps(job) / validationInterval(job)) : 0;
 }
 
 /** Relative cost of a job, proportional to its multiply-adds (forward+backward ≈ 3 forwards). */

@@ -239,7 +239,7 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
     return info.Env().Undefined();
   }
 
-  /** train(x, y, n, order, batch, pTrain, firstStep, maxSteps) → Float64Array [lossSum, steps, samples] */
+  /** train(x, y, n, order, batch, pTrain, firstStep, maxSteps, reuseRows?) → Float64Array [lossSum, steps, samples] */
   Napi::Value Train(const Napi::CallbackInfo& info) {
     void* n = live(info.Env());
     const DataView d = dataView(info, 0);
@@ -248,8 +248,9 @@ class NativeNet : public Napi::ObjectWrap<NativeNet> {
     const double p = num(info, 5, "pTrain");
     const uint32_t firstStep = static_cast<uint32_t>(integer(info, 6, "firstStep", 0, UINT32_MAX));
     const int64_t maxSteps = integer(info, 7, "maxSteps", -1, INT64_C(1) << 52);
+    const bool reuse = info.Length() > 8 && info[8].IsBoolean() && info[8].As<Napi::Boolean>().Value();
     const mentia::TrainResult r =
-        guarded(info.Env(), [&] { return ops_->train(n, d, order.Data(), order.ElementLength(), batch, p, firstStep, maxSteps); });
+        guarded(info.Env(), [&] { return ops_->train(n, d, order.Data(), order.ElementLength(), batch, p, firstStep, maxSteps, reuse); });
     auto out = Napi::Float64Array::New(info.Env(), 3);
     out[0] = r.lossSum;
     out[1] = static_cast<double>(r.steps);

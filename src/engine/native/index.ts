@@ -40,7 +40,7 @@ interface NativeNetHandle {
   setParams(params: Float32Array): void;
   saveSnapshot(): void;
   restoreSnapshot(): void;
-  train(x: Float32Array, y: Uint8Array, n: number, order: Int32Array, batch: number, pTrain: number, firstStep: number, maxSteps: number): Float64Array;
+  train(x: Float32Array, y: Uint8Array, n: number, order: Int32Array, batch: number, pTrain: number, firstStep: number, maxSteps: number, reuseRows?: boolean): Float64Array;
   lossAndGradient(x: Float32Array, y: Uint8Array, n: number, rows: Int32Array, pTrain: number, step: number, gradOut: Float32Array): number;
   evaluate(x: Float32Array, y: Uint8Array, n: number, pEval: number, maskMode: boolean, rescale: boolean, batch: number, masks: number, sampleLoss?: Float64Array, sampleCorrect?: Uint8Array): Float64Array;
   evaluateAll(x: Float32Array, y: Uint8Array, n: number, pEvals: Float64Array, maskMode: boolean, rescale: boolean, batch: number, masks: number, sampleLoss: Float64Array, sampleCorrect: Uint8Array, sparseInput?: boolean, rows?: Int32Array, reuseRows?: boolean): Float64Array;
@@ -176,6 +176,9 @@ class NativeNetwork implements Network {
   /** The rows and images of the last evaluation by rows: held here, so that the addon may reuse
    *  what it kept of them when the next call passes the very same arrays. */
   private lastRows: { rows: Int32Array; x: Float32Array } | null = null;
+  /** The images of the last training call, held likewise: the addon keeps the nonzero pixels of
+   *  the rows it trained on (sparse layer 0) while the next calls pass the very same array. */
+  private lastTrainX: Float32Array | null = null;
 
   private layer0For(data: Dataset): NativeNetHandle {
     const path = layer0PathFor(data);
@@ -208,7 +211,9 @@ class NativeNetwork implements Network {
     checkProbability(opts.pTrain, "pTrain");
     checkInt(opts.firstStep, "firstStep", 0);
     if (opts.maxSteps !== undefined) checkInt(opts.maxSteps, "maxSteps", 0);
-    const r = this.layer0For(data).train(data.x, data.y, data.n, opts.order, opts.batch, opts.pTrain, opts.firstStep >>> 0, opts.maxSteps ?? -1);
+    const reuse = this.lastTrainX === data.x;
+    this.lastTrainX = data.x;
+    const r = this.layer0For(data).train(data.x, data.y, data.n, opts.order, opts.batch, opts.pTrain, opts.firstStep >>> 0, opts.maxSteps ?? -1, reuse);
     const [lossSum, steps, samples] = r;
     return { meanLoss: samples > 0 ? lossSum / samples : NaN, steps, samples };
   }

@@ -151,6 +151,8 @@ static void packA(const float* A, ptrdiff_t rsA, ptrdiff_t csA, int mr, int kc, 
 static void packAColumns(const float* A, ptrdiff_t csA, int mc, int kc, float* d);
 
 /**
+ * The GEMM behind the named operations below (gemmAB, gemmAtB, gemmABt), which are what the
+ * network and the probes call.
  * C (M × N, N a multiple of 16) = Σ_{r<K} a(i, r) · b(r, j), handed to `epi` tile by tile
  * (MR × NR tiles; the last column panel may be 16 wide when NR = 32).
  * b(r, j) = B[r·ldb + j]; or, when bTransValid >= 0, b(r, j) = B[j·ldb + r] for
@@ -227,6 +229,47 @@ static void gemm(int M, int N, int K, const float* A, ptrdiff_t rsA, ptrdiff_t c
       }
     }
   }
+}
+
+// ---------- the named operations (call these, not gemm) ----------
+// Operands are row-major matrices: Mat{p, ld} has element (i, j) at p[i·ld + j]. C (M × N, N a
+// multiple of 16) goes tile by tile to the epilogue; its buffer `c` (leading dimension ldc) holds
+// the partial sums when K is cut into blocks. Scratch: the packing buffer (packFloats floats)
+// and the blocking of the product's shape.
+
+/** A row-major matrix operand: element (i, j) at p[i·ld + j]. */
+struct Mat {
+  const float* p;
+  ptrdiff_t ld;
+};
+
+/** Packing buffer and blocking of one product. */
+struct GemmScratch {
+  float* pack;
+  const Blocking& bl;
+};
+
+/** C = A·B: A (M × K) broadcast by rows, B (K × N). A layer's forward product (A = W, natural;
+ *  B = the input, feature-major) and its weight gradient (A = dZ, feature-major; B = the input,
+ *  natural). */
+template <class Epi>
+static inline void gemmAB(int M, int N, int K, Mat A, Mat B, float* c, ptrdiff_t ldc, const Epi& epi, GemmScratch s) {
+  gemm(M, N, K, A.p, A.ld, 1, B.p, B.ld, c, ldc, epi, s.pack, s.bl);
+}
+
+/** C = Aᵀ·B: A (K × M) read by columns, B (K × N). A layer's input gradient (A = W, natural;
+ *  B = dZ, feature-major). */
+template <class Epi>
+static inline void gemmAtB(int M, int N, int K, Mat A, Mat B, float* c, ptrdiff_t ldc, const Epi& epi, GemmScratch s) {
+  gemm(M, N, K, A.p, 1, A.ld, B.p, B.ld, c, ldc, epi, s.pack, s.bl);
+}
+
+/** C = A·Bᵀ: A (M × K) by rows, B (N × K), of which only the first `rows` rows exist (the
+ *  others count as zero), transposed while packed. Layer 0's forward product on images in
+ *  natural layout (B = the batch's images, `rows` = the samples; N = the batch rounded up). */
+template <class Epi>
+static inline void gemmABt(int M, int N, int K, Mat A, Mat B, int rows, float* c, ptrdiff_t ldc, const Epi& epi, GemmScratch s) {
+  gemm(M, N, K, A.p, A.ld, 1, B.p, B.ld, c, ldc, epi, s.pack, s.bl, rows);
 }
 
 /** The default blocking for each of the three shapes (tunable via setTuning for experiments). */

@@ -59,9 +59,11 @@ struct NetOps {
   int64_t (*paramCount)(void* net);
   void (*getParams)(void* net, float* out);
   void (*setParams)(void* net, const float* in);
-  /** Training over order[0..count) in mini-batches; step of the k-th batch = firstStep + k. */
+  /** Training over order[0..count) in mini-batches; step of the k-th batch = firstStep + k.
+   *  reuseRows: d is the same data (same array, same contents) as the previous train call's, so
+   *  what the network kept of its rows (their nonzero pixels) may be reused. */
   TrainResult (*train)(void* net, const DataView& d, const int32_t* order, int64_t count, int batch, double pTrain,
-                       uint32_t firstStep, int64_t maxSteps);
+                       uint32_t firstStep, int64_t maxSteps, bool reuseRows);
   /** Mean loss and gradient (flat parameter layout) for rows as one batch; no update. */
   double (*lossAndGradient)(void* net, const DataView& d, const int32_t* rows, int64_t count, double pTrain, uint32_t step,
                             float* gradOut);

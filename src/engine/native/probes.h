@@ -52,12 +52,14 @@ static double gemmGflops(int shape, int M, int N, int K, double seconds) {
   for (size_t i = 0; i < C.size(); i++) C.get()[i] = static_cast<float>((i * 15485863) % 1000) * 1e-3f - 0.5f;
   MaskSpec mask{true, StreamKey{12345u, 678u}, dropThreshold(0.3), static_cast<uint32_t>(M), 0, static_cast<float>(1.0 / 0.7)};
   AdamStep as{0.9f, 0.999f, 0.1f, 0.001f, 1e-3f, 1.0f, 1e-8f};
+  const Mat a{A.get(), ldA}, b{B.get(), ldB};
+  const GemmScratch s{pack.get(), bl};
   const double best = bestSeconds(seconds, [&] {
     switch (shape) {
-      case 1: gemm(M, N, K, A.get(), ldA, 1, B.get(), ldB, C.get(), N, EpiHidden{C.get(), N, bias.get(), mask}, pack.get(), bl); break;
-      case 2: gemm(M, N, K, A.get(), 1, ldA, B.get(), ldB, C.get(), N, EpiBack{m.get(), C.get(), N, 1.4f}, pack.get(), bl); break;
-      case 3: gemm(M, N, K, A.get(), ldA, 1, B.get(), ldB, v.get(), N, EpiAdam{C.get(), m.get(), v.get(), N, as}, pack.get(), bl); break;
-      default: gemm(M, N, K, A.get(), ldA, 1, B.get(), ldB, C.get(), N, EpiStore{C.get(), N}, pack.get(), bl); break;
+      case 1: gemmAB(M, N, K, a, b, C.get(), N, EpiHidden{C.get(), N, bias.get(), mask}, s); break;
+      case 2: gemmAtB(M, N, K, a, b, C.get(), N, EpiBack{m.get(), C.get(), N, 1.4f}, s); break;
+      case 3: gemmAB(M, N, K, a, b, v.get(), N, EpiAdam{C.get(), m.get(), v.get(), N, as}, s); break;
+      default: gemmAB(M, N, K, a, b, C.get(), N, EpiStore{C.get(), N}, s); break;
     }
   });
   return 2.0 * M * N * K / best / 1e9;
