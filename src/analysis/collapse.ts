@@ -135,13 +135,31 @@ export interface ScalingParams {
   side?: "low" | "high";
 }
 
-/** Scaling variable x of one point, or null where the form does not define it (bkt-xi, critical side). */
-function scaledX(form: CollapseForm, lnN: number, p: number, sp: ScalingParams): number | null {
-  if (form === "power") return (p - sp.pc) * Math.exp(lnN / (sp.nu ?? 1));
-  if (form === "bkt") return (p - sp.pc) * Math.pow(lnN - Math.log(sp.n0 ?? 1), 1 / (sp.sigma ?? 0.5));
+/**
+ * The scaling variable x factors into a part of the size and a part of p (the fitter
+ * evaluates each once per distinct size / p value): power x = (p − p_c) · N^(1/ν),
+ * bkt x = (p − p_c) · (ln N − ln N0)^(1/σ), bkt-xi x = ln N − b |p − p_c|^(−σ).
+ */
+function sizePart(form: CollapseForm, lnN: number, sp: ScalingParams): number {
+  if (form === "power") return Math.exp(lnN / (sp.nu ?? 1));
+  if (form === "bkt") return Math.pow(lnN - Math.log(sp.n0 ?? 1), 1 / (sp.sigma ?? 0.5));
+  return lnN;
+}
+/** p's part of x (sizePart); null where the form does not define x (bkt-xi, critical side). */
+function pPart(form: CollapseForm, p: number, sp: ScalingParams): number | null {
+  if (form !== "bkt-xi") return p - sp.pc;
   const t = sp.side === "low" ? sp.pc - p : p - sp.pc;
   if (!(t > 0)) return null;
-  return lnN - (sp.b ?? 1) * Math.pow(t, -(sp.sigma ?? 0.5));
+  return (sp.b ?? 1) * Math.pow(t, -(sp.sigma ?? 0.5));
+}
+function joinX(form: CollapseForm, size: number, p: number | null): number | null {
+  if (p === null) return null;
+  return form === "bkt-xi" ? size - p : p * size;
+}
+
+/** Scaling variable x of one point, or null where the form does not define it (bkt-xi, critical side). */
+function scaledX(form: CollapseForm, lnN: number, p: number, sp: ScalingParams): number | null {
+  return joinX(form, sizePart(form, lnN, sp), pPart(form, p, sp));
 }
 
 /**
@@ -470,21 +488,41 @@ function buildProblem(data: readonly CollapseDatum[], opts: CollapseOptions & { 
   const inBox = (v: readonly number[]): boolean => v.every((x, i) => x >= params[i].bounds[0] && x <= params[i].bounds[1]);
   const n = data.length;
   const lnN = Float64Array.from(data, (d) => Math.log(d.size));
-  const pArr = Float64Array.from(data, (d) => d.p);
   const yArr = Float64Array.from(data, (d) => d.y);
   const dyArr = Float64Array.from(data, (d) => d.dy);
   const work = makeWork(data.map((d) => d.size));
+  const G = work.groups.length;
+  const lnG = Float64Array.from(work.groups, (m) => lnN[m[0]]);
+  const pDistinct = [...new Set(ps)].sort((a, b) => a - b);
+  const pCount = pDistinct.length;
+  const pGroup = Uint32Array.from(ps, (v) => pDistinct.indexOf(v));
+  const sizeX = new Float64Array(G);
+  const sizeF = new Float64Array(G);
+  const pX = new Float64Array(pCount);
+  const pDefined = new Uint8Array(pCount);
   const minOverlap = opts.minOverlap ?? 0.5;
   const penalty = opts.unscoredPenalty ?? 2;
   /** Fills work with the scaled points of parameter vector v. */
   const fill = (v: readonly number[]): void => {
     const sp = toScaling(v);
     const pref = sp.prefactorExponent;
+    // x's factors and N^pref once per distinct size and p (the same arithmetic as scaledX)
+    for (let g = 0; g < G; g++) {
+      sizeX[g] = sizePart(form, lnG[g], sp);
+      sizeF[g] = Math.exp(lnG[g] * pref);
+    }
+    for (let j = 0; j < pCount; j++) {
+      const q = pPart(form, pDistinct[j], sp);
+      pDefined[j] = q === null ? 0 : 1;
+      pX[j] = q ?? 0;
+    }
     for (let i = 0; i < n; i++) {
-      const x = scaledX(form, lnN[i], pArr[i], sp);
+      const g = work.group[i];
+      const j = pGroup[i];
+      const x = joinX(form, sizeX[g], pDefined[j] ? pX[j] : null);
       work.use[i] = x === null || !Number.isFinite(x) ? 0 : 1;
       work.X[i] = x ?? 0;
-      const f = Math.exp(lnN[i] * pref);
+      const f = sizeF[g];
       work.Y[i] = yArr[i] * f;
       work.dY[i] = dyArr[i] * f;
     }
@@ -499,9 +537,6 @@ function buildProblem(data: readonly CollapseDatum[], opts: CollapseOptions & { 
    * overlap rule fails.
    */
   const gpWork = new GpWork(n);
-  const pDistinct = [...new Set(ps)].sort((a, b) => a - b);
-  const pCount = pDistinct.length;
-  const pGroup = Uint32Array.from(ps, (v) => pDistinct.indexOf(v));
   const lnNSum = lnN.reduce((a, b) => a + b, 0);
   const hyperOf = (v: readonly number[]): GpHyper => ({ lnAmp: v[kScaling], lnEll: v[kScaling + 1], lnWarp: v[kScaling + 2] });
   /** Indices of the points the master curve holds (bkt-xi: finite side) and the rest. */

@@ -104,6 +104,23 @@ function forward(A: Float64Array, n: number, b: Float64Array): void {
   }
 }
 
+/** forward() on two right-hand sides at once (one pass over L, two independent sums). */
+function forward2(A: Float64Array, n: number, b: Float64Array, c: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    let s = b[i];
+    let t = c[i];
+    const ri = i * n;
+    for (let k = 0; k < i; k++) {
+      const a = A[ri + k];
+      s -= a * b[k];
+      t -= a * c[k];
+    }
+    const d = A[ri + i];
+    b[i] = s / d;
+    c[i] = t / d;
+  }
+}
+
 /** Solves Lᵀ z = b in place (back substitution). */
 function backward(A: Float64Array, n: number, b: Float64Array): void {
   for (let i = n - 1; i >= 0; i--) {
@@ -178,8 +195,7 @@ export function gpMinus2LogLik(w: GpWork, X: ArrayLike<number>, Y: ArrayLike<num
     w.alpha[i] = Y[ids[i]];
     w.ones[i] = 1;
   }
-  forward(w.K, n, w.alpha);
-  forward(w.K, n, w.ones);
+  forward2(w.K, n, w.alpha, w.ones);
   let a1 = 0;
   let o1 = 0;
   for (let i = 0; i < n; i++) {
@@ -211,8 +227,7 @@ export function gpPredict(X: ArrayLike<number>, Y: ArrayLike<number>, dY: ArrayL
     alpha[i] = Y[train[i]];
     ones[i] = 1;
   }
-  forward(w.K, n, alpha);
-  forward(w.K, n, ones);
+  forward2(w.K, n, alpha, ones);
   let a1 = 0;
   let o1 = 0;
   for (let i = 0; i < n; i++) {
