@@ -56,6 +56,8 @@ export interface DrawResult extends DrawJob {
   pc: number | null;
   pcCI: [number, number] | null;
   row: string;
+  /** AIC of the runner-up form minus the best's (the margin the preference rule asks ≥ 10 of); null: < 2 forms fitted */
+  dAic: number | null;
   /** every fitted form's χ²_red and notes */
   fits: Partial<Record<CollapseForm, { chi2: number; notes: string[] }>>;
 }
@@ -77,5 +79,7 @@ export function runDraw(job: DrawJob): DrawResult {
     .join(" | ");
   const fits: DrawResult["fits"] = {};
   for (const [f, x] of Object.entries(c.forms) as [CollapseForm, (typeof c.forms)[CollapseForm]][]) if (x) fits[f] = { chi2: x.chi2, notes: x.notes };
-  return { ...job, preferred: c.preferred, reason: c.reason, pc: r ? r.pc : null, pcCI: r && r.pcCI ? [r.pcCI[0], r.pcCI[1]] : null, row, fits };
+  const aics = Object.values(c.forms).flatMap((x) => (x && typeof x.aic === "number" ? [x.aic] : [])).sort((a, b) => a - b);
+  const dAic = aics.length >= 2 ? aics[1] - aics[0] : null;
+  return { ...job, preferred: c.preferred, reason: c.reason, pc: r ? r.pc : null, pcCI: r && r.pcCI ? [r.pcCI[0], r.pcCI[1]] : null, row, dAic, fits };
 }
