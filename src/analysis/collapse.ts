@@ -54,6 +54,9 @@ export type { CollapseForm };
  */
 const GP_F_TOL = 1e-4;
 
+/** p rows a confident p_c needs on each side of it (see the edge check in fitCollapseOnce). */
+const MIN_ROWS_BEYOND_PC = 2;
+
 /** One input point of a collapse: size N, control parameter p, observable y ± dy. */
 export interface CollapseDatum {
   size: number;
@@ -1085,11 +1088,18 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
   const paramsAtWall: string[] = [];
   if (pc < problem.pMin || pc > problem.pMax) notes.push(`p_c = ${pc.toPrecision(4)} lies outside the data's p range [${problem.pMin}, ${problem.pMax}]`);
   else {
-    // a transition is located by data on both sides of it: p_c on (or within 1 % of the span
-    // of) the outermost p row has no row beyond it
+    // a transition is located by data on both sides of it, and a side is tested only where
+    // two p rows must collapse onto each other: a single row beyond p_c (more than 1 % of the
+    // span away) gets a branch of the master curve to itself — power/bkt: the only points on
+    // that side of x = 0; bkt-xi: the critical side is that one row, and the finite side's
+    // nearest row, pushed to ln ξ ≫ ln N, a stretch of x of its own. Such a p_c is placed by
+    // one side only (a drift control without a transition reached bkt-xi "preferred" by
+    // ΔAIC 80–100 that way: docs/analysis.md §6a).
     const margin = 0.01 * (problem.pMax - problem.pMin);
     const pv = [...new Set(data.map((d) => d.p))];
-    if (!pv.some((v) => v < pc - margin) || !pv.some((v) => v > pc + margin)) notes.push(`p_c = ${pc.toPrecision(4)} sits on the edge of the data's p range [${problem.pMin}, ${problem.pMax}]: no p row beyond it`);
+    const below = pv.filter((v) => v < pc - margin).length;
+    const above = pv.filter((v) => v > pc + margin).length;
+    if (Math.min(below, above) < MIN_ROWS_BEYOND_PC) notes.push(`p_c = ${pc.toPrecision(4)} sits on the edge of the data's p range [${problem.pMin}, ${problem.pMax}]: ${Math.min(below, above) === 0 ? "no p row" : "a single p row"} beyond it (a side is tested by ≥ ${MIN_ROWS_BEYOND_PC} rows collapsing onto each other)`);
   }
   // gp: an optimum against the edge of the region the overlap rules accept is held there by
   // the rule, not by the data (refits stick to that wall and their spread says nothing)
