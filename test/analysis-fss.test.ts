@@ -5,7 +5,7 @@ import { Worker } from "node:worker_threads";
 import { collapseCost, scalePoints, type CollapseForm, type ScalingParams } from "../src/analysis/collapse.js";
 import { analyzeRecords } from "../src/analysis/analyze.js";
 import { asymmetricCrossover, coarseFssGrid, noisyGridData, syntheticRecords } from "../src/analysis/synthetic.js";
-import { CONTROLS, FAMILIES, GRID_NAMES, GRIDS, NOISE, PC, type DrawJob, type DrawResult } from "./fss-families.js";
+import { ALT_MIN_DELTA_AIC, CONTROLS, FAMILIES, GRID_NAMES, GRIDS, NOISE, PC, type DrawJob, type DrawResult } from "./fss-families.js";
 
 /**
  * The calibrated (Gaussian-process) collapse on data whose truth is NOT the fitter's formula:
@@ -20,8 +20,16 @@ import { CONTROLS, FAMILIES, GRID_NAMES, GRIDS, NOISE, PC, type DrawJob, type Dr
 const GRID_LIST = [["coarse", GRIDS.coarse], ["fine", GRIDS.fine]] as const;
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-/** Draw counts of the verdict tests (sized so that this file takes ≈ 2 min on 2 cores). */
-const DRAWS = { family: 20, fine: 2, control: 2 };
+/**
+ * Draw counts of the verdict tests (sized so that this file takes ≈ 2 min on 2 cores). A longer
+ * study: MENTIA_FSS_DRAWS="control=10" (any of family, fine, control; docs/analysis.md §6a).
+ */
+const DRAWS = { family: 20, fine: 2, control: 4 };
+for (const kv of (process.env.MENTIA_FSS_DRAWS ?? "").split(",").filter(Boolean)) {
+  const [k, v] = kv.split("=");
+  if (!(k in DRAWS) || !/^\d+$/.test(v ?? "")) throw new Error(`MENTIA_FSS_DRAWS: expected e.g. "family=20,control=10", got "${kv}"`);
+  DRAWS[k as keyof typeof DRAWS] = Number(v);
+}
 /**
  * The least p_c coverage asserted: with 20 draws, fewer than 16 covered (80 %) would show a
  * nominal 95 % interval too narrow at the 1 % level (binomial, P(X ≤ 15 | 20, 0.95) = 0.003;
@@ -72,7 +80,7 @@ async function verdicts(family: string, grid: "coarse" | "fine") {
   const covered = withCI.filter((r) => (r.pcCI as [number, number])[0] <= PC && PC <= (r.pcCI as [number, number])[1]).length;
   const pcs = all.flatMap((r) => (r.pc === null ? [] : [r.pc]));
   const dAics = all.flatMap((r) => (r.dAic === null ? [] : [r.dAic]));
-  return { draws: all.length, preferred: all.map((r) => r.preferred), covered, withCI: withCI.length, pcs, dAics };
+  return { draws: all.length, preferred: all.map((r) => r.preferred), preferredAlt: all.map((r) => r.preferredAlt), covered, withCI: withCI.length, pcs, dAics };
 }
 
 test("χ²_red at the true parameters: GP ≈ 1 on coarse and fine grids (mean over draws in [0.7, 1.5]); the straight-line HH cost is not", () => {
@@ -122,7 +130,7 @@ for (const fam of FAMILIES) {
     const v = await verdicts(fam.name, "coarse");
     const right = v.preferred.filter((p) => p === fam.form).length;
     const wrong = v.preferred.filter((p) => p !== fam.form && p !== "undecided").length;
-    console.log(`VALIDATION | verdict | ${fam.name} | coarse | ${fam.form} preferred ${right}/${v.draws}, wrong form ${wrong}/${v.draws} | p_c CI covers ${v.covered}/${v.withCI} | mean p_c ${v.pcs.length ? mean(v.pcs).toFixed(4) : "—"} (true ${PC}) | smallest ΔAIC to the runner-up ${Math.min(...v.dAics).toFixed(1)} |`);
+    console.log(`VALIDATION | verdict | ${fam.name} | coarse | ${fam.form} preferred ${right}/${v.draws}, wrong form ${wrong}/${v.draws} | p_c CI covers ${v.covered}/${v.withCI} | mean p_c ${v.pcs.length ? mean(v.pcs).toFixed(4) : "—"} (true ${PC}) | smallest ΔAIC to the runner-up ${Math.min(...v.dAics).toFixed(1)} | at ΔAIC ≥ ${ALT_MIN_DELTA_AIC}: ${fam.form} ${v.preferredAlt.filter((p) => p === fam.form).length}/${v.draws}, wrong form ${v.preferredAlt.filter((p) => p !== fam.form && p !== "undecided").length}/${v.draws} |`);
     assert.equal(v.draws, DRAWS.family);
     assert.equal(wrong, 0, `a wrong form was preferred: ${v.preferred.join(", ")}`);
     // The FSS-variable BKT family is the hardest to tell from the power law on this grid (both
@@ -146,7 +154,7 @@ test("fine grid: the power-law truth is preferred as power and its p_c interval 
 for (const ctl of CONTROLS) {
   test(`${ctl.name}: never a preferred form`, async () => {
     const v = await verdicts(ctl.name, "coarse");
-    console.log(`VALIDATION | verdict | ${ctl.name} | coarse | undecided ${v.preferred.filter((p) => p === "undecided").length}/${v.draws} | ΔAIC best vs runner-up ${v.dAics.map((d) => d.toFixed(1)).join(", ")} |`);
+    console.log(`VALIDATION | verdict | ${ctl.name} | coarse | undecided ${v.preferred.filter((p) => p === "undecided").length}/${v.draws} | ΔAIC best vs runner-up ${v.dAics.map((d) => d.toFixed(1)).join(", ")} | at ΔAIC ≥ ${ALT_MIN_DELTA_AIC}: a form preferred in ${v.preferredAlt.filter((p) => p !== "undecided").length}/${v.draws} |`);
     assert.equal(v.draws, DRAWS.control);
     assert.deepEqual(v.preferred, new Array(v.draws).fill("undecided"));
   });
