@@ -5,7 +5,7 @@ import { Worker } from "node:worker_threads";
 import { collapseCost, scalePoints, type CollapseForm, type ScalingParams } from "../src/analysis/collapse.js";
 import { analyzeRecords } from "../src/analysis/analyze.js";
 import { asymmetricCrossover, coarseFssGrid, noisyGridData, syntheticRecords } from "../src/analysis/synthetic.js";
-import { CONTROLS, FAMILIES, GRID_NAMES, GRIDS, NOISE, PC, type DrawJob, type DrawResult } from "./fss-families.js";
+import { ALT_MIN_DELTA_AIC, CONTROLS, FAMILIES, GRID_NAMES, GRIDS, NOISE, PC, type DrawJob, type DrawResult } from "./fss-families.js";
 
 /**
  * The calibrated (Gaussian-process) collapse on data whose truth is NOT the fitter's formula:
@@ -20,8 +20,22 @@ import { CONTROLS, FAMILIES, GRID_NAMES, GRIDS, NOISE, PC, type DrawJob, type Dr
 const GRID_LIST = [["coarse", GRIDS.coarse], ["fine", GRIDS.fine]] as const;
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-/** Draw counts of the verdict tests (sized so that this file takes ≈ 1–1.5 min on 2 cores). */
-const DRAWS = { family: 8, fine: 2, control: 2 };
+/**
+ * Draw counts of the verdict tests (sized so that this file takes ≈ 2 min on 2 cores). A longer
+ * study: MENTIA_FSS_DRAWS="control=10" (any of family, fine, control; docs/analysis.md §6a).
+ */
+const DRAWS = { family: 20, fine: 2, control: 4 };
+for (const kv of (process.env.MENTIA_FSS_DRAWS ?? "").split(",").filter(Boolean)) {
+  const [k, v] = kv.split("=");
+  if (!(k in DRAWS) || !/^\d+$/.test(v ?? "")) throw new Error(`MENTIA_FSS_DRAWS: expected e.g. "family=20,control=10", got "${kv}"`);
+  DRAWS[k as keyof typeof DRAWS] = Number(v);
+}
+/**
+ * The least p_c coverage asserted: with 20 draws, fewer than 16 covered (80 %) would show a
+ * nominal 95 % interval too narrow at the 1 % level (binomial, P(X ≤ 15 | 20, 0.95) = 0.003;
+ * P(X ≤ 16) = 0.016); the issue's 90 % is reported, not asserted (docs/analysis.md §6a).
+ */
+const MIN_COVERAGE = 0.8;
 
 function runDraws(jobs: DrawJob[]): Promise<DrawResult[]> {
   const results = new Array<DrawResult>(jobs.length);
@@ -65,7 +79,8 @@ async function verdicts(family: string, grid: "coarse" | "fine") {
   const withCI = all.filter((r) => r.pcCI);
   const covered = withCI.filter((r) => (r.pcCI as [number, number])[0] <= PC && PC <= (r.pcCI as [number, number])[1]).length;
   const pcs = all.flatMap((r) => (r.pc === null ? [] : [r.pc]));
-  return { draws: all.length, preferred: all.map((r) => r.preferred), covered, withCI: withCI.length, pcs };
+  const dAics = all.flatMap((r) => (r.dAic === null ? [] : [r.dAic]));
+  return { draws: all.length, preferred: all.map((r) => r.preferred), preferredAlt: all.map((r) => r.preferredAlt), covered, withCI: withCI.length, pcs, dAics };
 }
 
 test("χ²_red at the true parameters: GP ≈ 1 on coarse and fine grids (mean over draws in [0.7, 1.5]); the straight-line HH cost is not", () => {
@@ -111,19 +126,20 @@ test("the issue's example (y = N^(−β/ν) G((p − p_c) N^(1/ν)), G a logisti
 });
 
 for (const fam of FAMILIES) {
-  test(`${fam.name}, coarse grid: ${fam.form} preferred in ≥ 90 % of draws (FSS-variable BKT: as measured), never a wrong form; its p_c 95 % interval covers the truth in ≥ 90 %`, async () => {
+  test(`${fam.name}, coarse grid: ${fam.form} preferred in ≥ 90 % of draws (FSS-variable BKT: as measured), never a wrong form; its p_c 95 % interval covers the truth in ≥ 80 %`, async () => {
     const v = await verdicts(fam.name, "coarse");
     const right = v.preferred.filter((p) => p === fam.form).length;
     const wrong = v.preferred.filter((p) => p !== fam.form && p !== "undecided").length;
-    console.log(`VALIDATION | verdict | ${fam.name} | coarse | ${fam.form} preferred ${right}/${v.draws}, wrong form ${wrong}/${v.draws} | p_c CI covers ${v.covered}/${v.withCI} | mean p_c ${v.pcs.length ? mean(v.pcs).toFixed(4) : "—"} (true ${PC}) |`);
+    console.log(`VALIDATION | verdict | ${fam.name} | coarse | ${fam.form} preferred ${right}/${v.draws}, wrong form ${wrong}/${v.draws} | p_c CI covers ${v.covered}/${v.withCI} | mean p_c ${v.pcs.length ? mean(v.pcs).toFixed(4) : "—"} (true ${PC}) | smallest ΔAIC to the runner-up ${Math.min(...v.dAics).toFixed(1)} | at ΔAIC ≥ ${ALT_MIN_DELTA_AIC}: ${fam.form} ${v.preferredAlt.filter((p) => p === fam.form).length}/${v.draws}, wrong form ${v.preferredAlt.filter((p) => p !== fam.form && p !== "undecided").length}/${v.draws} |`);
     assert.equal(v.draws, DRAWS.family);
     assert.equal(wrong, 0, `a wrong form was preferred: ${v.preferred.join(", ")}`);
     // The FSS-variable BKT family is the hardest to tell from the power law on this grid (both
-    // scale p − p_c by a growing function of N): some draws stay "undecided" by ΔAIC < 10
-    // (docs/analysis.md §6a) — short of the 90 % target, asserted as measured.
-    const target = fam.form === "bkt" ? 0.7 : 0.9;
+    // scale p − p_c by a growing function of N): some draws stay "undecided" by ΔAIC 7–8 < 10,
+    // a margin the drifting-exponent control (no transition) also reaches between the same
+    // two forms (docs/analysis.md §6a) — short of the 90 % target, asserted as measured.
+    const target = fam.form === "bkt" ? 0.8 : 0.9;
     assert.ok(right >= target * v.draws, `${fam.form} preferred in ${right}/${v.draws}: ${v.preferred.join(", ")}`);
-    assert.ok(v.withCI === v.draws && v.covered >= 0.9 * v.draws, `p_c covered in ${v.covered}/${v.withCI}`);
+    assert.ok(v.withCI === v.draws && v.covered >= MIN_COVERAGE * v.draws, `p_c covered in ${v.covered}/${v.withCI}`);
   });
 }
 
@@ -138,7 +154,7 @@ test("fine grid: the power-law truth is preferred as power and its p_c interval 
 for (const ctl of CONTROLS) {
   test(`${ctl.name}: never a preferred form`, async () => {
     const v = await verdicts(ctl.name, "coarse");
-    console.log(`VALIDATION | verdict | ${ctl.name} | coarse | undecided ${v.preferred.filter((p) => p === "undecided").length}/${v.draws} |`);
+    console.log(`VALIDATION | verdict | ${ctl.name} | coarse | undecided ${v.preferred.filter((p) => p === "undecided").length}/${v.draws} | ΔAIC best vs runner-up ${v.dAics.map((d) => d.toFixed(1)).join(", ")} | at ΔAIC ≥ ${ALT_MIN_DELTA_AIC}: a form preferred in ${v.preferredAlt.filter((p) => p !== "undecided").length}/${v.draws} |`);
     assert.equal(v.draws, DRAWS.control);
     assert.deepEqual(v.preferred, new Array(v.draws).fill("undecided"));
   });

@@ -3,7 +3,7 @@
  * so that worker threads (fss-draw-worker.ts) can rebuild them by name: truth functions do
  * not cross a thread boundary.
  */
-import { compareCollapseForms, type CollapseForm, type ScalingParams } from "../src/analysis/collapse.js";
+import { compareCollapseForms, preferCollapseForm, type CollapseForm, type ScalingParams } from "../src/analysis/collapse.js";
 import { coarseFssGrid, fineFssGrid, noisyGridData, xiCollapseTruth, type FssGrid, type XiCollapseSpec } from "../src/analysis/synthetic.js";
 
 export const PC = 0.4562;
@@ -41,6 +41,12 @@ export const CONTROLS: Family[] = [
 export const GRIDS: Record<"coarse" | "fine", FssGrid> = { coarse: coarseFssGrid(PC), fine: fineFssGrid(PC) };
 export const GRID_NAMES: Record<"coarse" | "fine", string> = { coarse: "coarse (13 p × 10 N)", fine: "fine (21 p × 6 N)" };
 export const EFFORT = { grid: 10, generations: 40, starts: 2, refitGenerations: 0, gpGrid: 6 };
+/**
+ * A lower ΔAIC threshold whose verdicts the draws also report (not what --compare uses, 10):
+ * 2 ln 19 ≈ 6 gives the best form an Akaike weight ≥ 0.95 against the runner-up. It measures
+ * how often the threshold, rather than another check, is what keeps a draw undecided.
+ */
+export const ALT_MIN_DELTA_AIC = 6;
 
 /** One draw of `--compare` on a family: what the verdict tests assert on. */
 export interface DrawJob {
@@ -56,6 +62,10 @@ export interface DrawResult extends DrawJob {
   pc: number | null;
   pcCI: [number, number] | null;
   row: string;
+  /** the verdict with minDeltaAic = ALT_MIN_DELTA_AIC, every other check as in `preferred` */
+  preferredAlt: CollapseForm | "undecided";
+  /** AIC of the runner-up form minus the best's (the margin the preference rule asks ≥ 10 of); null: < 2 forms fitted */
+  dAic: number | null;
   /** every fitted form's χ²_red and notes */
   fits: Partial<Record<CollapseForm, { chi2: number; notes: string[] }>>;
 }
@@ -77,5 +87,8 @@ export function runDraw(job: DrawJob): DrawResult {
     .join(" | ");
   const fits: DrawResult["fits"] = {};
   for (const [f, x] of Object.entries(c.forms) as [CollapseForm, (typeof c.forms)[CollapseForm]][]) if (x) fits[f] = { chi2: x.chi2, notes: x.notes };
-  return { ...job, preferred: c.preferred, reason: c.reason, pc: r ? r.pc : null, pcCI: r && r.pcCI ? [r.pcCI[0], r.pcCI[1]] : null, row, fits };
+  const aics = Object.values(c.forms).flatMap((x) => (x && typeof x.aic === "number" ? [x.aic] : [])).sort((a, b) => a - b);
+  const dAic = aics.length >= 2 ? aics[1] - aics[0] : null;
+  const preferredAlt = preferCollapseForm(c.forms, { minDeltaAic: ALT_MIN_DELTA_AIC }).preferred;
+  return { ...job, preferred: c.preferred, preferredAlt, reason: c.reason, pc: r ? r.pc : null, pcCI: r && r.pcCI ? [r.pcCI[0], r.pcCI[1]] : null, row, dAic, fits };
 }

@@ -54,6 +54,9 @@ export type { CollapseForm };
  */
 const GP_F_TOL = 1e-4;
 
+/** p rows a confident p_c needs on each side of it (see the edge check in fitCollapseOnce). */
+const MIN_ROWS_BEYOND_PC = 2;
+
 /** One input point of a collapse: size N, control parameter p, observable y ± dy. */
 export interface CollapseDatum {
   size: number;
@@ -135,13 +138,31 @@ export interface ScalingParams {
   side?: "low" | "high";
 }
 
-/** Scaling variable x of one point, or null where the form does not define it (bkt-xi, critical side). */
-function scaledX(form: CollapseForm, lnN: number, p: number, sp: ScalingParams): number | null {
-  if (form === "power") return (p - sp.pc) * Math.exp(lnN / (sp.nu ?? 1));
-  if (form === "bkt") return (p - sp.pc) * Math.pow(lnN - Math.log(sp.n0 ?? 1), 1 / (sp.sigma ?? 0.5));
+/**
+ * The scaling variable x factors into a part of the size and a part of p (the fitter
+ * evaluates each once per distinct size / p value): power x = (p − p_c) · N^(1/ν),
+ * bkt x = (p − p_c) · (ln N − ln N0)^(1/σ), bkt-xi x = ln N − b |p − p_c|^(−σ).
+ */
+function sizePart(form: CollapseForm, lnN: number, sp: ScalingParams): number {
+  if (form === "power") return Math.exp(lnN / (sp.nu ?? 1));
+  if (form === "bkt") return Math.pow(lnN - Math.log(sp.n0 ?? 1), 1 / (sp.sigma ?? 0.5));
+  return lnN;
+}
+/** p's part of x (sizePart); null where the form does not define x (bkt-xi, critical side). */
+function pPart(form: CollapseForm, p: number, sp: ScalingParams): number | null {
+  if (form !== "bkt-xi") return p - sp.pc;
   const t = sp.side === "low" ? sp.pc - p : p - sp.pc;
   if (!(t > 0)) return null;
-  return lnN - (sp.b ?? 1) * Math.pow(t, -(sp.sigma ?? 0.5));
+  return (sp.b ?? 1) * Math.pow(t, -(sp.sigma ?? 0.5));
+}
+function joinX(form: CollapseForm, size: number, p: number | null): number | null {
+  if (p === null) return null;
+  return form === "bkt-xi" ? size - p : p * size;
+}
+
+/** Scaling variable x of one point, or null where the form does not define it (bkt-xi, critical side). */
+function scaledX(form: CollapseForm, lnN: number, p: number, sp: ScalingParams): number | null {
+  return joinX(form, sizePart(form, lnN, sp), pPart(form, p, sp));
 }
 
 /**
@@ -470,21 +491,41 @@ function buildProblem(data: readonly CollapseDatum[], opts: CollapseOptions & { 
   const inBox = (v: readonly number[]): boolean => v.every((x, i) => x >= params[i].bounds[0] && x <= params[i].bounds[1]);
   const n = data.length;
   const lnN = Float64Array.from(data, (d) => Math.log(d.size));
-  const pArr = Float64Array.from(data, (d) => d.p);
   const yArr = Float64Array.from(data, (d) => d.y);
   const dyArr = Float64Array.from(data, (d) => d.dy);
   const work = makeWork(data.map((d) => d.size));
+  const G = work.groups.length;
+  const lnG = Float64Array.from(work.groups, (m) => lnN[m[0]]);
+  const pDistinct = [...new Set(ps)].sort((a, b) => a - b);
+  const pCount = pDistinct.length;
+  const pGroup = Uint32Array.from(ps, (v) => pDistinct.indexOf(v));
+  const sizeX = new Float64Array(G);
+  const sizeF = new Float64Array(G);
+  const pX = new Float64Array(pCount);
+  const pDefined = new Uint8Array(pCount);
   const minOverlap = opts.minOverlap ?? 0.5;
   const penalty = opts.unscoredPenalty ?? 2;
   /** Fills work with the scaled points of parameter vector v. */
   const fill = (v: readonly number[]): void => {
     const sp = toScaling(v);
     const pref = sp.prefactorExponent;
+    // x's factors and N^pref once per distinct size and p (the same arithmetic as scaledX)
+    for (let g = 0; g < G; g++) {
+      sizeX[g] = sizePart(form, lnG[g], sp);
+      sizeF[g] = Math.exp(lnG[g] * pref);
+    }
+    for (let j = 0; j < pCount; j++) {
+      const q = pPart(form, pDistinct[j], sp);
+      pDefined[j] = q === null ? 0 : 1;
+      pX[j] = q ?? 0;
+    }
     for (let i = 0; i < n; i++) {
-      const x = scaledX(form, lnN[i], pArr[i], sp);
+      const g = work.group[i];
+      const j = pGroup[i];
+      const x = joinX(form, sizeX[g], pDefined[j] ? pX[j] : null);
       work.use[i] = x === null || !Number.isFinite(x) ? 0 : 1;
       work.X[i] = x ?? 0;
-      const f = Math.exp(lnN[i] * pref);
+      const f = sizeF[g];
       work.Y[i] = yArr[i] * f;
       work.dY[i] = dyArr[i] * f;
     }
@@ -499,9 +540,6 @@ function buildProblem(data: readonly CollapseDatum[], opts: CollapseOptions & { 
    * overlap rule fails.
    */
   const gpWork = new GpWork(n);
-  const pDistinct = [...new Set(ps)].sort((a, b) => a - b);
-  const pCount = pDistinct.length;
-  const pGroup = Uint32Array.from(ps, (v) => pDistinct.indexOf(v));
   const lnNSum = lnN.reduce((a, b) => a + b, 0);
   const hyperOf = (v: readonly number[]): GpHyper => ({ lnAmp: v[kScaling], lnEll: v[kScaling + 1], lnWarp: v[kScaling + 2] });
   /** Indices of the points the master curve holds (bkt-xi: finite side) and the rest. */
@@ -1050,11 +1088,18 @@ function fitCollapseOnce(data: readonly CollapseDatum[], opts: CollapseOptions):
   const paramsAtWall: string[] = [];
   if (pc < problem.pMin || pc > problem.pMax) notes.push(`p_c = ${pc.toPrecision(4)} lies outside the data's p range [${problem.pMin}, ${problem.pMax}]`);
   else {
-    // a transition is located by data on both sides of it: p_c on (or within 1 % of the span
-    // of) the outermost p row has no row beyond it
+    // a transition is located by data on both sides of it, and a side is tested only where
+    // two p rows must collapse onto each other: a single row beyond p_c (more than 1 % of the
+    // span away) gets a branch of the master curve to itself — power/bkt: the only points on
+    // that side of x = 0; bkt-xi: the critical side is that one row, and the finite side's
+    // nearest row, pushed to ln ξ ≫ ln N, a stretch of x of its own. Such a p_c is placed by
+    // one side only (a drift control without a transition reached bkt-xi "preferred" by
+    // ΔAIC 80–100 that way: docs/analysis.md §6a).
     const margin = 0.01 * (problem.pMax - problem.pMin);
     const pv = [...new Set(data.map((d) => d.p))];
-    if (!pv.some((v) => v < pc - margin) || !pv.some((v) => v > pc + margin)) notes.push(`p_c = ${pc.toPrecision(4)} sits on the edge of the data's p range [${problem.pMin}, ${problem.pMax}]: no p row beyond it`);
+    const below = pv.filter((v) => v < pc - margin).length;
+    const above = pv.filter((v) => v > pc + margin).length;
+    if (Math.min(below, above) < MIN_ROWS_BEYOND_PC) notes.push(`p_c = ${pc.toPrecision(4)} sits on the edge of the data's p range [${problem.pMin}, ${problem.pMax}]: ${Math.min(below, above) === 0 ? "no p row" : "a single p row"} beyond it (a side is tested by ≥ ${MIN_ROWS_BEYOND_PC} rows collapsing onto each other)`);
   }
   // gp: an optimum against the edge of the region the overlap rules accept is held there by
   // the rule, not by the data (refits stick to that wall and their spread says nothing)
