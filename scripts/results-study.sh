@@ -35,4 +35,6 @@ if [ -n "${SLICES:-}" ]; then
   mentia export "$run" --trajectory --format csv --output "$out/trajectories.csv" && gzip -f "$out/trajectories.csv"
 fi
 for pat in "$@"; do cp $run/report/$pat.png "$out/" 2>/dev/null || echo "no figure matches $pat"; done
+# keep the repository light: an analysis over 8 MB (e.g. 9 architectures with slices) is committed gzipped
+find "$out" -name '*.json' -size +8M -exec gzip -9f {} \;
 ls -la "$out"
