@@ -63,7 +63,10 @@ function runDraws(jobs: DrawJob[]): Promise<DrawResult[]> {
   return Promise.all(Array.from({ length: workers }, one)).then(() => results);
 }
 
-const jobsOf = (family: string, grid: "coarse" | "fine", draws: number, seed0: number): DrawJob[] => Array.from({ length: draws }, (_, d) => ({ family, grid, dataSeed: seed0 + d, fitSeed: d + 1 }));
+/** MENTIA_FSS_SEED_OFFSET shifts every data seed: fresh draws to check a setting chosen on the default ones (docs/analysis.md §6a). */
+const SEED_OFFSET = Number(process.env.MENTIA_FSS_SEED_OFFSET ?? 0);
+if (!Number.isInteger(SEED_OFFSET) || SEED_OFFSET < 0) throw new Error(`MENTIA_FSS_SEED_OFFSET: expected a whole number ≥ 0, got "${process.env.MENTIA_FSS_SEED_OFFSET}"`);
+const jobsOf = (family: string, grid: "coarse" | "fine", draws: number, seed0: number): DrawJob[] => Array.from({ length: draws }, (_, d) => ({ family, grid, dataSeed: SEED_OFFSET + seed0 + d, fitSeed: d + 1 }));
 const allJobs: DrawJob[] = [
   ...FAMILIES.flatMap((f) => jobsOf(f.name, "coarse", DRAWS.family, 500)),
   ...jobsOf(FAMILIES[0].name, "fine", DRAWS.fine, 700),
@@ -126,7 +129,7 @@ test("the issue's example (y = N^(−β/ν) G((p − p_c) N^(1/ν)), G a logisti
 });
 
 for (const fam of FAMILIES) {
-  test(`${fam.name}, coarse grid: ${fam.form} preferred in ≥ 90 % of draws (FSS-variable BKT: as measured), never a wrong form; its p_c 95 % interval covers the truth in ≥ 80 %`, async () => {
+  test(`${fam.name}, coarse grid: ${fam.form} preferred in ≥ 90 % of draws, never a wrong form; its p_c 95 % interval covers the truth in ≥ 80 %`, async () => {
     const v = await verdicts(fam.name, "coarse");
     const right = v.preferred.filter((p) => p === fam.form).length;
     const wrong = v.preferred.filter((p) => p !== fam.form && p !== "undecided").length;
@@ -134,11 +137,9 @@ for (const fam of FAMILIES) {
     assert.equal(v.draws, DRAWS.family);
     assert.equal(wrong, 0, `a wrong form was preferred: ${v.preferred.join(", ")}`);
     // The FSS-variable BKT family is the hardest to tell from the power law on this grid (both
-    // scale p − p_c by a growing function of N): some draws stay "undecided" by ΔAIC 7–8 < 10,
-    // a margin the drifting-exponent control (no transition) also reaches between the same
-    // two forms (docs/analysis.md §6a) — short of the 90 % target, asserted as measured.
-    const target = fam.form === "bkt" ? 0.8 : 0.9;
-    assert.ok(right >= target * v.draws, `${fam.form} preferred in ${right}/${v.draws}: ${v.preferred.join(", ")}`);
+    // scale p − p_c by a growing function of N): at the former threshold 10 some draws stayed
+    // "undecided" by ΔAIC 7–8 (docs/analysis.md §6a).
+    assert.ok(right >= 0.9 * v.draws, `${fam.form} preferred in ${right}/${v.draws}: ${v.preferred.join(", ")}`);
     assert.ok(v.withCI === v.draws && v.covered >= MIN_COVERAGE * v.draws, `p_c covered in ${v.covered}/${v.withCI}`);
   });
 }

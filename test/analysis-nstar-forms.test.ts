@@ -17,13 +17,13 @@ function points(truth: (p: number) => number, err: number, rng: AnalysisRng): Le
   return PS.map((p) => ({ p, lnNStar: truth(p) + err * rng.normal(), lnNStarErr: err }));
 }
 
-function verdict(pts: LengthScalePoint[]): string {
+function verdict(pts: LengthScalePoint[], minDeltaAic = 10): string {
   const fits: LengthScaleFit[] = [];
   for (const [form, sigma] of [["bkt", 0.5], ["power", null]] as const) {
     const f = fitLengthScale(pts, form, sigma);
     if (f) fits.push({ ...line, ...f });
   }
-  return compareNStarForms(line, fits, fitNStarQuadratic(pts), 10).verdict;
+  return compareNStarForms(line, fits, fitNStarQuadratic(pts), minDeltaAic).verdict;
 }
 
 test("the quadratic: exact on a parabola, bounds enter χ², dof counts uncensored points", () => {
@@ -62,4 +62,30 @@ test("a divergent fit whose p_c sits at its search edge does not count as diverg
   const c = compareNStarForms(line, fits.map((f) => ({ ...f, pcBound: "upper" as const, aic: 0 })), fitNStarQuadratic(pts), 10);
   assert.notEqual(c.verdict, "diverging");
   assert.match(c.reason, /search edge|beats every divergent/);
+});
+
+test("the threshold: at ΔAIC 10 (analyze's nStarMinDeltaAic) smooth non-divergent N* are rarely 'diverging'; at 6 (the collapse comparison's) more often (200 draws per truth)", (t) => {
+  // Non-divergent truths that curve upward toward the low-p end of the grid, as a divergence
+  // below the data would: the diverging/not call is only as good as this false-positive rate.
+  const truths: [string, (p: number) => number, number, number][] = [
+    // name, truth, error, most 'diverging' allowed at 10 (of 200)
+    ["quadratic", (p) => 8 - 6 * (p - 0.7) + 10 * (p - 0.7) ** 2, 0.1, 10],
+    ["cubic", (p) => 8 - 8 * (p - 0.7) + 20 * (p - 0.7) ** 2 - 40 * (p - 0.7) ** 3, 0.1, 10],
+    // an exponential in p mimics a divergence below the grid: measured, not bounded by 5 %
+    ["exponential", (p) => 4 + 3 * Math.exp(-8 * (p - 0.55)), 0.1, 60],
+  ];
+  for (const [name, truth, err, maxAt10] of truths) {
+    const rng = new AnalysisRng(11);
+    const at: Record<number, Record<string, number>> = { 10: {}, 6: {} };
+    for (let k = 0; k < 200; k++) {
+      const pts = points(truth, err, rng);
+      for (const thr of [10, 6]) {
+        const v = verdict(pts, thr);
+        at[thr][v] = (at[thr][v] ?? 0) + 1;
+      }
+    }
+    console.log(`VALIDATION | N*(p) verdicts, non-divergent ${name} truth, 200 draws | ΔAIC ≥ 10: ${JSON.stringify(at[10])} | ΔAIC ≥ 6: ${JSON.stringify(at[6])} |`);
+    t.diagnostic(`${name}: ${JSON.stringify(at)}`);
+    assert.ok((at[10].diverging ?? 0) <= maxAt10, `${name}: ${JSON.stringify(at[10])}`);
+  }
 });

@@ -42,11 +42,11 @@ export const GRIDS: Record<"coarse" | "fine", FssGrid> = { coarse: coarseFssGrid
 export const GRID_NAMES: Record<"coarse" | "fine", string> = { coarse: "coarse (13 p × 10 N)", fine: "fine (21 p × 6 N)" };
 export const EFFORT = { grid: 10, generations: 40, starts: 2, refitGenerations: 0, gpGrid: 6 };
 /**
- * A lower ΔAIC threshold whose verdicts the draws also report (not what --compare uses, 10):
- * 2 ln 19 ≈ 6 gives the best form an Akaike weight ≥ 0.95 against the runner-up. It measures
- * how often the threshold, rather than another check, is what keeps a draw undecided.
+ * The former ΔAIC threshold (10), whose verdicts the draws also report beside --compare's (6:
+ * 2 ln 19, the best form's Akaike weight ≥ 0.95 against the runner-up). It shows how often the
+ * threshold, rather than another check, is what keeps a draw undecided.
  */
-export const ALT_MIN_DELTA_AIC = 6;
+export const ALT_MIN_DELTA_AIC = 10;
 
 /** One draw of `--compare` on a family: what the verdict tests assert on. */
 export interface DrawJob {
@@ -64,7 +64,7 @@ export interface DrawResult extends DrawJob {
   row: string;
   /** the verdict with minDeltaAic = ALT_MIN_DELTA_AIC, every other check as in `preferred` */
   preferredAlt: CollapseForm | "undecided";
-  /** AIC of the runner-up form minus the best's (the margin the preference rule asks ≥ 10 of); null: < 2 forms fitted */
+  /** AIC of the runner-up form minus the best's (the margin the preference rule asks ≥ 6 of); null: < 2 forms fitted */
   dAic: number | null;
   /** every fitted form's χ²_red and notes */
   fits: Partial<Record<CollapseForm, { chi2: number; notes: string[] }>>;

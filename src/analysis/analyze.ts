@@ -41,7 +41,8 @@ export const DEFAULT_ANALYSIS_OPTIONS: AnalysisOptions = {
   collapseHalfWindow: 0.25,
   maxGoodChi2: 2,
   preferRatio: 2,
-  minDeltaAic: 10,
+  minDeltaAic: 6,
+  nStarMinDeltaAic: 10,
   collapseBootstrapReplicates: 30,
   phaseRule: "window",
   slopeWindow: DEFAULT_SLOPE_WINDOW,
@@ -185,7 +186,7 @@ export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<
       else warnings.push(`N*(p) BKT fit with σ fitted skipped for width ${width}, depth ${depth}, p_train ${pTrain}: ${used.length} uncensored crossover size(s) are too few to fit σ (needs 5); the σ = 1/2 fit stands for it`);
     }
     // Diverging or not: the divergent forms against a quadratic that never diverges (nstar-forms.ts).
-    nStarComparisons.push(compareNStarForms({ width, depth, pTrain }, lineFits, fitNStarQuadratic(pts), o.minDeltaAic ?? 10));
+    nStarComparisons.push(compareNStarForms({ width, depth, pTrain }, lineFits, fitNStarQuadratic(pts), o.nStarMinDeltaAic ?? 10));
   }
 
   const collapses: CollapseComparison[] = [];

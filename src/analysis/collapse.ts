@@ -1260,7 +1260,7 @@ export interface CollapseComparisonResult {
  * else "undecided" with the reason and the margins.
  */
 export function preferCollapseForm(forms: Partial<Record<CollapseForm, CollapseResult | null>>, o: { minDeltaAic?: number; maxGoodChi2?: number; minPredictiveMargin?: number } = {}): { preferred: CollapseForm | "undecided"; reason: string } {
-  const minDelta = o.minDeltaAic ?? 10;
+  const minDelta = o.minDeltaAic ?? 6;
   const maxPred = 2 * (o.maxGoodChi2 ?? 2);
   const fitted = (Object.entries(forms) as [CollapseForm, CollapseResult | null][]).filter((e): e is [CollapseForm, CollapseResult] => !!e[1] && typeof e[1].aic === "number");
   const f3 = (v: number | null | undefined): string => (v === null || v === undefined ? "n/a" : v.toPrecision(3));

@@ -2,7 +2,7 @@
  * N*(p) against a form that never diverges: ln N* = c0 + c1 (p − p̄) + c2 (p − p̄)² (p̄ the mean
  * p of the fitted points), fitted to the same points and bounds as the divergent forms (BKT and
  * the power law, lengthscale.ts), and compared with them the same way (AIC = χ² + 2k, the
- * bounds in χ²). "diverging" only when a divergent form beats the quadratic by minDeltaAic;
+ * bounds in χ²). "diverging" only when a divergent form beats the quadratic by nStarMinDeltaAic (10);
  * "not diverging" when the quadratic beats every divergent form by as much; else "undecided".
  * docs/analysis.md, "N*(p): diverging or not".
  */

@@ -437,8 +437,18 @@ export interface AnalysisOptions {
   maxGoodChi2: number;
   /** Collapse: kept for older files; the preference now uses AIC + out-of-sample χ² (minDeltaAic). Default 2. */
   preferRatio: number;
-  /** Collapse: smallest AIC margin over the runner-up for a preferred form. Default 10. */
+  /**
+   * Collapse: smallest AIC margin over the runner-up for a preferred form. Default 6 (2 ln 19:
+   * the best form's Akaike weight ≥ 0.95 against the runner-up; validated on fresh draws,
+   * docs/analysis.md §6a). Analyses written before 2026-12-03 used 10.
+   */
   minDeltaAic?: number;
+  /**
+   * N*(p): smallest AIC margin for "diverging" / "not diverging" (divergent forms against the
+   * quadratic). Default 10: at 6 smooth non-divergent N* are called diverging far more often
+   * (docs/analysis.md §9). Absent in older files: minDeltaAic was used (10).
+   */
+  nStarMinDeltaAic?: number;
   /** Collapse and N*(p): bootstrap replicates refitted for parameter errors (seeds resampled jointly). Default 30. */
   collapseBootstrapReplicates?: number;
   /**
