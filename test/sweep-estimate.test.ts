@@ -59,8 +59,8 @@ test("early stopping adds its expected validations × the split × the time per 
 });
 
 test("a trajectory adds its training past the stop and its checkpoint evaluations, and no validations past the stop", () => {
-  const es = { ...CONFIG, policy: "early-stop" as const, patience: 3, valEvery: 20, maxSteps: 4000, validation: 5000 };
-  const trajectory = { points: 6, pEval: [0, 0.5], masks: 1, horizon: 3000, extendSteps: 3000 };
+  const es = { ...CONFIG, policy: "early-stop" as const, patience: 3, valEvery: 20, maxSteps: 12000, validation: 5000 };
+  const trajectory = { points: 6, pEval: [0, 0.5], masks: 1, horizon: 10000, extendSteps: 10000 };
   const plain = planJobs(parseConfig(es));
   const traced = planJobs(parseConfig({ ...es, trajectory }));
   assert.equal(traced.length, plain.length);
@@ -69,8 +69,8 @@ test("a trajectory adds its training past the stop and its checkpoint evaluation
     const probe = PROBES.find((r) => r.width === p.job.width)!;
     // the policy stops where it would without a trajectory; training goes on to extendSteps without validating
     assert.equal(policySteps(p.job), expectedSteps(q.job));
-    assert.equal(expectedSteps(p.job), Math.max(expectedSteps(q.job), 3000));
-    assert.ok(expectedSteps(p.job) > expectedSteps(q.job), "these jobs stop before step 3000");
+    assert.equal(expectedSteps(p.job), Math.max(expectedSteps(q.job), 10000));
+    assert.ok(expectedSteps(p.job) > expectedSteps(q.job), "these jobs stop before step 10000");
     assert.equal(jobValidations(p.job), jobValidations(q.job));
     // checkpoints on the log grid up to the expected end, plus the best and the last step; each 2 p_eval × 1 draw
     const points = trajectoryPoints(p.job);

@@ -101,7 +101,12 @@ function probeJob(job: TrainJob, steps: number, pTrain: number): TrainJob {
 export function probe(job: TrainJob, pTrain: number, data: MnistData, engine: Engine, barrier?: () => void): ProbeResult {
   const test = { x: data.test.x.subarray(0, EVAL_SAMPLES * 784), y: data.test.y.subarray(0, EVAL_SAMPLES), n: EVAL_SAMPLES };
   const small: MnistData = { train: data.train, test, checksums: data.checksums };
-  const warm = runJob(probeJob(job, 5, pTrain), small, engine);
+  // Two warm-ups: the first call's time is mostly start-up (code, buffers: 5 steps took 105 ms
+  // at 128/2/64, i.e. 21 ms a step against 0.2 in steady state), so a step count chosen from it
+  // gave 14-step probes whose fixed cost made a step look 2.3× dearer than in a job. The
+  // second (20 steps) sets the count.
+  runJob(probeJob(job, 5, pTrain), small, engine);
+  const warm = runJob(probeJob(job, 20, pTrain), small, engine);
   const perStep = warm.trainSeconds / Math.max(1, warm.steps);
   const steps = Math.max(5, Math.min(5000, Math.round(PROBE_TRAIN_SECONDS / Math.max(perStep, 1e-6))));
   barrier?.();
