@@ -15,7 +15,7 @@
  * seeded from the analysis seed and the stream's name (instead of ad-hoc seed offsets), so
  * adding a draw in one place never shifts another's numbers.
  */
-export type AnalysisStream = "curve-bootstrap" | "collapse-seeds" | "collapse-search" | "collapse-sigma-half" | "collapse-predictive" | "collapse-gp";
+export type AnalysisStream = "curve-bootstrap" | "collapse-seeds" | "collapse-search" | "collapse-sigma-half" | "collapse-predictive" | "collapse-gp" | "collapse-gp-joint";
 
 export function analysisStreamSeed(seed: number, stream: AnalysisStream): number {
   // FNV-1a of the name, mixed with the seed
