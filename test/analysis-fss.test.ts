@@ -2,10 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { collapseCost, scalePoints, type CollapseForm, type ScalingParams } from "../src/analysis/collapse.js";
+import { collapseCost, fitCollapse, scalePoints, type CollapseForm, type ScalingParams } from "../src/analysis/collapse.js";
 import { analyzeRecords } from "../src/analysis/analyze.js";
 import { asymmetricCrossover, coarseFssGrid, noisyGridData, syntheticRecords } from "../src/analysis/synthetic.js";
-import { ALT_MIN_DELTA_AIC, CONTROLS, FAMILIES, GRID_NAMES, GRIDS, NOISE, PC, type DrawJob, type DrawResult } from "./fss-families.js";
+import { ALT_MIN_DELTA_AIC, CONTROLS, EFFORT, FAMILIES, GRID_NAMES, GRIDS, NOISE, PC, type DrawJob, type DrawResult } from "./fss-families.js";
 
 /**
  * The calibrated (Gaussian-process) collapse on data whose truth is NOT the fitter's formula:
@@ -109,6 +109,14 @@ test("χ²_red at the true parameters: GP ≈ 1 on coarse and fine grids (mean o
   // the straight-line interpolation on the coarse grid (what the transition study has): far above 1
   const data = noisyGridData(FAMILIES[0].truth, coarseFssGrid(PC), NOISE, 100);
   assert.ok((collapseCost(scalePoints(data, "power", FAMILIES[0].scaling as ScalingParams), "hh").chi2Red as number) > 3);
+});
+
+test("the GP fit's joint search leaves a shallow basin: FSS-BKT draw with data seed 2518 (the search with fixed hyper-parameters stopped at −2 ln L −977.1, p_c 0.4505 ± 0.0015)", () => {
+  const fam = FAMILIES.find((f) => f.form === "bkt") as (typeof FAMILIES)[number];
+  const r = fitCollapse(noisyGridData(fam.truth, GRIDS.coarse, NOISE, 2518), { form: "bkt", sigma: 0.5, errors: "curvature", effort: EFFORT, seed: 19 });
+  console.log(`VALIDATION | joint search, FSS-BKT seed 2518 | −2 ln L ${(-2 * r.logLikelihood!).toFixed(1)} | p_c ${r.pc.toFixed(4)} ± ${r.pcErr?.toFixed(4)} |`);
+  assert.ok(-2 * (r.logLikelihood as number) < -985, `−2 ln L ${-2 * (r.logLikelihood as number)}`);
+  assert.ok(r.pcCI && r.pcCI[0] <= PC && PC <= r.pcCI[1], `p_c ${r.pc} CI ${r.pcCI}`);
 });
 
 test("the issue's example (y = N^(−β/ν) G((p − p_c) N^(1/ν)), G a logistic step, ν 1.2, coarse grid): χ² at the truth HH ≫ 1, GP ≈ 1", () => {
