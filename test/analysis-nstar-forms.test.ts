@@ -89,3 +89,44 @@ test("the threshold: at ΔAIC 10 (analyze's nStarMinDeltaAic) smooth non-diverge
     assert.ok((at[10].diverging ?? 0) <= maxAt10, `${name}: ${JSON.stringify(at[10])}`);
   }
 });
+
+test("censored N*: 'diverging' must hold on the uncensored N* alone — a divergence carried by bounds is undecided; a real one with bounds stays diverging", () => {
+  const fitAll = (pts: LengthScalePoint[]): { divergent: LengthScaleFit[]; quadratic: ReturnType<typeof fitNStarQuadratic> } => {
+    const divergent: LengthScaleFit[] = [];
+    for (const [form, sigma] of [["bkt", 0.5], ["power", null]] as const) {
+      const f = fitLengthScale(pts, form, sigma);
+      if (f) divergent.push({ ...line, ...f });
+    }
+    return { divergent, quadratic: fitNStarQuadratic(pts) };
+  };
+  const judge = (pts: LengthScalePoint[], withMeasured: boolean) => {
+    const all = fitAll(pts);
+    return compareNStarForms(line, all.divergent, all.quadratic, 10, withMeasured ? () => fitAll(pts.filter((q) => !q.censored)) : undefined);
+  };
+  // the robustness-trajectory case (3,000 steps, 64×2, p_train 0.8): flat N*, then N* > 16,000
+  const flat: LengthScalePoint[] = [
+    { p: 0, lnNStar: 8.743, lnNStarErr: 0.017 },
+    { p: 0.3, lnNStar: 8.794, lnNStarErr: 0.017 },
+    { p: 0.5, lnNStar: 8.823, lnNStarErr: 0.005 },
+    { p: 0.6, lnNStar: 8.849, lnNStarErr: 0.005 },
+    { p: 0.7, lnNStar: 8.904, lnNStarErr: 0.38 },
+    { p: 0.8, lnNStar: Math.log(16000), lnNStarErr: 0.017, censored: "above" },
+    { p: 0.9, lnNStar: Math.log(16000), lnNStarErr: 0.017, censored: "above" },
+  ];
+  assert.equal(judge(flat, false).verdict, "diverging", "the bounds alone make the divergent forms win (what the rule is for)");
+  const v = judge(flat, true);
+  assert.equal(v.verdict, "undecided");
+  assert.match(v.reason, /only with the censored N\*/);
+  // a BKT divergence at p_c = 0.5 measured on 8 N* above it, the two nearest p censored (N* > N_max)
+  const rng = new AnalysisRng(5);
+  const bkt = (p: number): number => Math.log(100) + 0.8 * Math.abs(p - 0.5) ** -0.5;
+  let diverging = 0;
+  for (let k = 0; k < 20; k++) {
+    const pts: LengthScalePoint[] = [
+      ...[0.505, 0.51].map((p) => ({ p, lnNStar: 9.5, lnNStarErr: 0.05, censored: "above" as const })),
+      ...points(bkt, 0.05, rng),
+    ];
+    if (judge(pts, true).verdict === "diverging") diverging++;
+  }
+  assert.ok(diverging >= 18, `BKT with bounds: diverging in ${diverging}/20`);
+});

@@ -21,7 +21,7 @@ import { classifyPhases, phaseBoundaries, type PhaseInput } from "./phases.js";
 import { scalingFit } from "./scaling.js";
 import { ANALYSIS_SCHEMA_VERSION, COLLAPSE_FORM_LABEL, COLLAPSE_FORM_LIST, collapseForms, type Analysis, type AnalysisOptions, type CollapseComparison, type CollapseResult, type CrossoverSize, type LengthScaleFit, type LossCurve } from "./schema.js";
 import { AnalysisRng, analysisStreamSeed } from "./stats.js";
-import { compareNStarForms, fitNStarQuadratic, type NStarComparison } from "./nstar-forms.js";
+import { compareNStarForms, fitNStarQuadratic, type NStarComparison, type QuadraticNStarFit } from "./nstar-forms.js";
 import { annotateWindow, DEFAULT_SLOPE_WINDOW, windowPhaseInputs } from "./phase-rule.js";
 
 export const DEFAULT_ANALYSIS_OPTIONS: AnalysisOptions = {
@@ -186,7 +186,15 @@ export function analyzeRecords(records: readonly EvalRecord[], partial: Partial<
       else warnings.push(`N*(p) BKT fit with σ fitted skipped for width ${width}, depth ${depth}, p_train ${pTrain}: ${used.length} uncensored crossover size(s) are too few to fit σ (needs 5); the σ = 1/2 fit stands for it`);
     }
     // Diverging or not: the divergent forms against a quadratic that never diverges (nstar-forms.ts).
-    nStarComparisons.push(compareNStarForms({ width, depth, pTrain }, lineFits, fitNStarQuadratic(pts), o.nStarMinDeltaAic ?? 10));
+    const measured = (): { divergent: LengthScaleFit[]; quadratic: QuadraticNStarFit | null } => {
+      const free = pts.filter((q) => !q.censored);
+      const divergent = forms.flatMap(([form, sigma]) => {
+        const f = fitLengthScale(free, form, sigma, { ciLevel: o.ciLevel });
+        return f ? [{ width, depth, pTrain, ...f }] : [];
+      });
+      return { divergent, quadratic: fitNStarQuadratic(free) };
+    };
+    nStarComparisons.push(compareNStarForms({ width, depth, pTrain }, lineFits, fitNStarQuadratic(pts), o.nStarMinDeltaAic ?? 10, censored.length > 0 ? measured : undefined));
   }
 
   const collapses: CollapseComparison[] = [];
